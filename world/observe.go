@@ -1,0 +1,226 @@
+package world
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Per-cell channels of a Window observation, in order: wall, visited, one
+// channel per palette colour, one per kind. A cell holding nothing (or an
+// eaten apple) has all colour and kind channels 0. Cells outside the maze
+// are wall.
+const (
+	ChanWall    = 0
+	ChanVisited = 1
+	ChanColour  = 2                       // first colour channel
+	ChanKind    = ChanColour + NumColours // first kind channel
+	// CellChannels is the number of channels per window cell.
+	CellChannels = ChanKind + NumKinds
+)
+
+// Global features that follow the window cells, in order: the agent's x and
+// y normalised to [0, 1] over the interior, and the training cue (1 when the
+// level carries it).
+const (
+	GlobalX = iota
+	GlobalY
+	GlobalCue
+	NumGlobals
+)
+
+// Noise gives the standard deviation of Gaussian noise added to each group of
+// observation channels: "salience". Wall=0, Colour=0.1, Kind=1 makes colour
+// easy to see and shape hard. The zero value adds no noise.
+type Noise struct {
+	Wall     float64 `yaml:"wall,omitempty" json:"wall,omitempty"`
+	Visited  float64 `yaml:"visited,omitempty" json:"visited,omitempty"`
+	Colour   float64 `yaml:"colour,omitempty" json:"colour,omitempty"`
+	Kind     float64 `yaml:"kind,omitempty" json:"kind,omitempty"`
+	Position float64 `yaml:"position,omitempty" json:"position,omitempty"`
+	Cue      float64 `yaml:"cue,omitempty" json:"cue,omitempty"`
+}
+
+func (n Noise) zero() bool { return n == Noise{} }
+
+// Validate reports a negative or non-finite standard deviation.
+func (n Noise) Validate(field string) error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"wall", n.Wall}, {"visited", n.Visited}, {"colour", n.Colour}, {"kind", n.Kind}, {"position", n.Position}, {"cue", n.Cue}} {
+		if !(f.v >= 0 && f.v < 1e6) {
+			return fmt.Errorf("%s.%s: noise %v must be a finite value >= 0", field, f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// A Window is the egocentric observation of reactive agents: the
+// (2·Radius+1)² cells around the agent, row by row from the top-left, each
+// with CellChannels channels, followed by NumGlobals global features.
+type Window struct {
+	Radius int   `yaml:"radius" json:"radius"`
+	Noise  Noise `yaml:"noise,omitzero" json:"noise,omitzero"`
+}
+
+// Len returns the length of an observation.
+func (w Window) Len() int {
+	s := 2*w.Radius + 1
+	return s*s*CellChannels + NumGlobals
+}
+
+// Observe writes the observation of e into dst, which must have length
+// w.Len(). rng supplies the noise and may be nil when w.Noise is zero.
+// Observe does not allocate and does not retain dst.
+func (w Window) Observe(dst []float64, e *Episode, rng *rand.Rand) {
+	l := e.level
+	s := 2*w.Radius + 1
+	dst = dst[:s*s*CellChannels+NumGlobals]
+	clear(dst)
+	px, py := e.at.X, e.at.Y
+	k := 0
+	for y := py - w.Radius; y <= py+w.Radius; y++ {
+		if y < 0 || y >= l.Height {
+			for range s {
+				dst[k+ChanWall] = 1
+				k += CellChannels
+			}
+			continue
+		}
+		row := y * l.Width
+		for x := px - w.Radius; x <= px+w.Radius; x, k = x+1, k+CellChannels {
+			if x < 0 || x >= l.Width {
+				dst[k+ChanWall] = 1
+				continue
+			}
+			i := row + x
+			if l.Walls[i] {
+				dst[k+ChanWall] = 1
+				continue
+			}
+			if e.visits[i] > 0 {
+				dst[k+ChanVisited] = 1
+			}
+			switch o := l.objAt[i]; {
+			case o == 1:
+				dst[k+ChanColour+int(l.Exit.Colour)] = 1
+				dst[k+ChanKind+int(Exit)] = 1
+			case o >= 2 && e.eaten&(1<<(o-2)) == 0:
+				dst[k+ChanColour+int(l.Apples[o-2].Colour)] = 1
+				dst[k+ChanKind+int(Apple)] = 1
+			}
+		}
+	}
+	g := dst[k:]
+	g[GlobalX] = float64(px-1) / float64(max(l.Width-3, 1))
+	g[GlobalY] = float64(py-1) / float64(max(l.Height-3, 1))
+	if l.Cue {
+		g[GlobalCue] = 1
+	}
+	if !w.Noise.zero() {
+		n := w.Noise
+		for c := 0; c < k; c += CellChannels {
+			addNoise(dst[c+ChanWall:c+ChanWall+1], n.Wall, rng)
+			addNoise(dst[c+ChanVisited:c+ChanVisited+1], n.Visited, rng)
+			addNoise(dst[c+ChanColour:c+ChanKind], n.Colour, rng)
+			addNoise(dst[c+ChanKind:c+CellChannels], n.Kind, rng)
+		}
+		addNoise(g[GlobalX:GlobalY+1], n.Position, rng)
+		addNoise(g[GlobalCue:GlobalCue+1], n.Cue, rng)
+	}
+}
+
+func addNoise(dst []float64, std float64, rng *rand.Rand) {
+	if std == 0 {
+		return
+	}
+	for i := range dst {
+		dst[i] += std * rng.NormFloat64()
+	}
+}
+
+// Per-cell features of Planes, in order: one per palette colour and one per
+// kind (of the object in the cell, if any and not eaten), membership of the
+// four corner regions, the cell's normalised x and y, and a constant 1.
+const (
+	FeatColour    = 0
+	FeatKind      = FeatColour + NumColours
+	FeatCorner    = FeatKind + NumKinds // top-left, top-right, bottom-left, bottom-right
+	FeatX         = FeatCorner + 4
+	FeatY         = FeatX + 1
+	FeatBias      = FeatY + 1
+	CellFeatures  = FeatBias + 1
+	defaultCorner = 3
+)
+
+// FeatureNames returns the names of the per-cell features of Planes, in
+// order, as used for logging mesa objectives ("colour_green", "kind_exit",
+// "region_bottom_right", "x", "y", "bias").
+func FeatureNames() []string {
+	names := make([]string, 0, CellFeatures)
+	for _, p := range Palette {
+		names = append(names, "colour_"+p.Name)
+	}
+	names = append(names, "kind_exit", "kind_apple",
+		"region_top_left", "region_top_right", "region_bottom_left", "region_bottom_right",
+		"x", "y", "bias")
+	return names
+}
+
+// Planes are the full per-cell feature planes that planners see: for every
+// cell, CellFeatures values (see FeatureNames); wall cells are all zero.
+type Planes struct {
+	// CornerSize is the size of the corner regions the region features
+	// mark; 0 means 3.
+	CornerSize int   `yaml:"corner_size,omitempty" json:"corner_size,omitempty"`
+	Noise      Noise `yaml:"noise,omitzero" json:"noise,omitzero"`
+}
+
+// Len returns the length of the planes of level l.
+func (p Planes) Len(l *Level) int { return l.Width * l.Height * CellFeatures }
+
+// Observe writes the planes of e into dst (length p.Len(e.Level())). rng
+// supplies the noise and may be nil when p.Noise is zero. Observe does not
+// allocate and does not retain dst.
+func (p Planes) Observe(dst []float64, e *Episode, rng *rand.Rand) {
+	l := e.level
+	dst = dst[:l.Width*l.Height*CellFeatures]
+	clear(dst)
+	cs := p.CornerSize
+	if cs <= 0 {
+		cs = defaultCorner
+	}
+	nx, ny := float64(max(l.Width-3, 1)), float64(max(l.Height-3, 1))
+	for i, wall := range l.Walls {
+		if wall {
+			continue
+		}
+		f := dst[i*CellFeatures : (i+1)*CellFeatures]
+		x, y := i%l.Width, i/l.Width
+		if o, ok := e.Present(i); ok {
+			f[FeatColour+int(o.Colour)] = 1
+			f[FeatKind+int(o.Kind)] = 1
+		}
+		left, top := x <= cs, y <= cs
+		right, bottom := x >= l.Width-1-cs, y >= l.Height-1-cs
+		f[FeatCorner+0] = b2f(left && top)
+		f[FeatCorner+1] = b2f(right && top)
+		f[FeatCorner+2] = b2f(left && bottom)
+		f[FeatCorner+3] = b2f(right && bottom)
+		f[FeatX] = float64(x-1) / nx
+		f[FeatY] = float64(y-1) / ny
+		f[FeatBias] = 1
+		if !p.Noise.zero() {
+			addNoise(f[FeatColour:FeatKind], p.Noise.Colour, rng)
+			addNoise(f[FeatKind:FeatCorner], p.Noise.Kind, rng)
+			addNoise(f[FeatCorner:FeatBias], p.Noise.Position, rng)
+		}
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
