@@ -1,0 +1,140 @@
+package agents
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"mesa/world"
+)
+
+// Summary describes one finished episode.
+type Summary struct {
+	Steps       int
+	Return      float64 // base return: 1 if the exit was reached
+	ReachedExit bool
+	ApplesEaten int
+	// First is the first object the agent entered (exit or apple), if
+	// HasFirst; FirstStep is the step on which it did.
+	First     world.Object
+	FirstStep int
+	HasFirst  bool
+	// Greedy reports that actions were chosen by argmax rather than
+	// sampled.
+	Greedy bool
+}
+
+// A Trajectory is the per-step record of an episode: Positions[0] is the
+// start, Positions[t+1] the cell after action Actions[t], and Objects[t] what
+// that step entered (see world.Step.Object).
+type Trajectory struct {
+	Positions []world.Point
+	Actions   []world.Action
+	Objects   []int32
+}
+
+// A Runner plays policies through levels. It reuses its episode and buffers,
+// so it belongs to one goroutine; make one per worker.
+type Runner struct {
+	// Greedy chooses the most probable action (lowest index on ties)
+	// instead of sampling.
+	Greedy bool
+	// Trajectory, if not nil, receives the per-step record of each Run
+	// (reset at the start of the run).
+	Trajectory *Trajectory
+
+	ep    world.Episode
+	probs Probs
+}
+
+// Run plays p through l until the episode ends and returns its summary. rng
+// draws the actions; it may be nil when Greedy.
+func (r *Runner) Run(p Policy, l *world.Level, rng *rand.Rand) Summary {
+	e := &r.ep
+	e.Reset(l)
+	p.Reset(e)
+	tr := r.Trajectory
+	if tr != nil {
+		tr.Positions = append(tr.Positions[:0], l.Start)
+		tr.Actions = tr.Actions[:0]
+		tr.Objects = tr.Objects[:0]
+	}
+	s := Summary{Greedy: r.Greedy}
+	for !e.Done() {
+		p.Probs(&r.probs, e)
+		var a world.Action
+		if r.Greedy {
+			a = Argmax(&r.probs)
+		} else {
+			a = Sample(&r.probs, rng)
+		}
+		st := e.Step(a)
+		if st.Object >= 0 && !s.HasFirst {
+			s.HasFirst, s.FirstStep = true, e.Steps()
+			if st.Object == 0 {
+				s.First = l.Exit
+			} else {
+				s.First = l.Apples[st.Object-1]
+			}
+		}
+		if tr != nil {
+			tr.Positions = append(tr.Positions, st.Pos)
+			tr.Actions = append(tr.Actions, a)
+			tr.Objects = append(tr.Objects, st.Object)
+		}
+	}
+	s.Steps, s.Return, s.ReachedExit, s.ApplesEaten = e.Steps(), e.Return(), e.ReachedExit(), e.ApplesEaten()
+	return s
+}
+
+// Episode returns the runner's episode, in its state at the end of the last
+// Run.
+func (r *Runner) Episode() *world.Episode { return &r.ep }
+
+// Sample draws an action from p. A p that does not sum to 1 (rounding) is
+// handled by giving the remainder to the last action with positive mass.
+func Sample(p *Probs, rng *rand.Rand) world.Action {
+	u := rng.Float64()
+	last := 0
+	for a, q := range p {
+		if q > 0 {
+			last = a
+		}
+		if u < q {
+			return world.Action(a)
+		}
+		u -= q
+	}
+	return world.Action(last)
+}
+
+// Argmax returns the most probable action, the lowest index on ties.
+func Argmax(p *Probs) world.Action {
+	best := 0
+	for a := 1; a < world.NumActions; a++ {
+		if p[a] > p[best] {
+			best = a
+		}
+	}
+	return world.Action(best)
+}
+
+// Softmax writes softmax(beta·q) into p, stably. Entries of q that are -Inf
+// get probability 0; if all are, p is uniform.
+func Softmax(p *Probs, q *[world.NumActions]float64, beta float64) {
+	m := math.Inf(-1)
+	for _, v := range q {
+		m = max(m, beta*v)
+	}
+	if math.IsInf(m, -1) || math.IsNaN(m) {
+		*p = Probs{0.25, 0.25, 0.25, 0.25}
+		return
+	}
+	sum := 0.0
+	for a, v := range q {
+		p[a] = math.Exp(beta*v - m)
+		sum += p[a]
+	}
+	for a := range p {
+		p[a] /= sum
+	}
+}

@@ -1,0 +1,138 @@
+package train
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+	"gonum.org/v1/gonum/stat"
+
+	"mesa/agents"
+	"mesa/seeds"
+	"mesa/world"
+)
+
+// Workers resolves a worker count: n if positive, else GOMAXPROCS.
+func Workers(n int) int {
+	if n > 0 {
+		return n
+	}
+	return runtime.GOMAXPROCS(0)
+}
+
+// Parallel calls fn(worker, i) for i in [0, n) on the given number of
+// workers and waits. Work is handed out dynamically, so fn must derive any
+// randomness from i, never from worker or from call order: that is what
+// keeps results identical for any number of workers. worker indexes per-worker
+// scratch state in [0, workers). The first error cancels the rest.
+func Parallel(ctx context.Context, workers, n int, fn func(worker, i int) error) error {
+	workers = min(Workers(workers), max(n, 1))
+	if workers == 1 {
+		for i := range n {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(0, i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	var mu sync.Mutex
+	next := 0
+	for w := range workers {
+		g.Go(func() error {
+			for {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return nil
+				}
+				if err := fn(w, i); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	return g.Wait()
+}
+
+// Levels returns n training levels for an iteration: level k is
+// g.Level(seeds.Derive(root, purpose, iteration, k)). Every member of an
+// iteration is evaluated on the same levels (common random numbers), which
+// makes fitness comparable within a generation.
+func Levels(g *world.Generator, root uint64, purpose string, iteration, n int) []*world.Level {
+	ls := make([]*world.Level, n)
+	for k := range ls {
+		ls[k] = g.Level(seeds.Derive(root, purpose, uint64(iteration), uint64(k)))
+	}
+	return ls
+}
+
+// An Evaluation is the outcome of rolling out one parameter vector on a
+// batch of levels.
+type Evaluation struct {
+	Return   float64 // mean base return
+	Steps    int     // environment steps spent
+	Episodes int
+}
+
+// Evaluate rolls out every params[i] once on every level, sampling actions
+// from the stream seeds.New(root, purpose, iteration, i, k) for level k, on
+// the given number of workers. The result does not depend on workers.
+func Evaluate(ctx context.Context, fam agents.Family, params [][]float64, levels []*world.Level,
+	root uint64, purpose string, iteration, workers int) ([]Evaluation, error) {
+	out := make([]Evaluation, len(params))
+	w := min(Workers(workers), max(len(params), 1))
+	runners := make([]agents.Runner, w)
+	err := Parallel(ctx, w, len(params), func(worker, i int) error {
+		r := &runners[worker]
+		p := fam.Policy(params[i])
+		var ev Evaluation
+		for k, l := range levels {
+			rng := seeds.New(root, purpose, uint64(iteration), uint64(i), uint64(k))
+			s := r.Run(p, l, rng)
+			ev.Return += s.Return
+			ev.Steps += s.Steps
+			ev.Episodes++
+		}
+		if len(levels) > 0 {
+			ev.Return /= float64(len(levels))
+		}
+		out[i] = ev
+		return nil
+	})
+	return out, err
+}
+
+// Describe returns the minimum, mean, maximum and (population) standard
+// deviation of xs; all zero for an empty slice.
+func Describe(xs []float64) (lo, mean, hi, std float64) {
+	if len(xs) == 0 {
+		return 0, 0, 0, 0
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, x := range xs {
+		lo, hi = min(lo, x), max(hi, x)
+	}
+	mean, std = stat.PopMeanStdDev(xs, nil)
+	return lo, mean, hi, std
+}
+
+// Finite reports whether every element of xs is neither NaN nor Inf.
+func Finite(xs []float64) bool {
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,162 @@
+// Package train is the contract every base optimizer keeps, in the spirit of
+// gonum/optimize: a Problem (policy family, training distribution, base
+// objective), a Method, Settings whose zero value works, a Recorder that
+// receives per-generation or per-update statistics, a Result, and a Status
+// saying why training stopped.
+//
+// Budgets are counted in environment steps and episodes, identically for
+// every method: evaluation rollouts used for selection, elite re-evaluation
+// and gradient minibatches all count. That is what makes "GA versus SGD at
+// equal budget" a fair comparison.
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"mesa/agents"
+	"mesa/world"
+)
+
+// A Problem is what a base optimizer is asked to solve: find θ for Family
+// that maximises the base objective (mean base return, i.e. the rate of
+// reaching the exit) on levels of Train.
+type Problem struct {
+	Family agents.Family
+	Train  world.Distribution
+	// Seed is the root seed of this training run; every level, individual
+	// and rollout stream is derived from it.
+	Seed uint64
+	// Init, if not nil, is the starting θ (or centre of the initial
+	// population); otherwise Family.Init draws it. Not retained.
+	Init []float64
+}
+
+// Validate reports whether p can be solved.
+func (p *Problem) Validate() error {
+	if p.Family == nil {
+		return errors.New("problem: no policy family")
+	}
+	if err := p.Train.Validate(); err != nil {
+		return fmt.Errorf("problem: train: %w", err)
+	}
+	if p.Init != nil && len(p.Init) != p.Family.Dim() {
+		return fmt.Errorf("problem: init has %d parameters, family %s has %d", len(p.Init), p.Family.Name(), p.Family.Dim())
+	}
+	return nil
+}
+
+// Settings bound and observe a training run. The zero value works: it
+// trains for DefaultEnvSteps environment steps on all CPUs, recording
+// nothing.
+type Settings struct {
+	// EnvSteps is the budget in environment steps; 0 means
+	// DefaultEnvSteps. A method stops at the first generation or update
+	// boundary at which the budget is spent.
+	EnvSteps int
+	// Episodes is a budget in episodes; 0 means no limit.
+	Episodes int
+	// Iterations limits generations (GA, ES) or updates (SGD); 0 means no
+	// limit.
+	Iterations int
+	// TargetReturn stops training once the mean training return of an
+	// iteration reaches it; 0 means no target.
+	TargetReturn float64
+	// Workers is the number of goroutines that roll out episodes; 0 means
+	// runtime.GOMAXPROCS(0). Results do not depend on it.
+	Workers int
+	// Recorder, if not nil, receives the statistics of every iteration.
+	Recorder Recorder
+}
+
+// DefaultEnvSteps is the step budget of zero Settings.
+const DefaultEnvSteps = 2_000_000
+
+// A Recorder receives training statistics as they happen. Record must not
+// retain s.Params beyond the call. An error from Record stops training
+// with that error.
+type Recorder interface {
+	Record(s *Stats) error
+}
+
+// Stats describe one generation (GA, ES) or one update (SGD).
+type Stats struct {
+	Method    string // "ga", "es", "sgd"
+	Iteration int    // 1-based generation or update
+	// Population is the index of the sub-population for multi-population
+	// GAs, otherwise 0.
+	Population int
+	// EnvSteps and Episodes count everything spent so far, this iteration
+	// included.
+	EnvSteps int
+	Episodes int
+	// Fitness of the iteration's individuals (GA, ES) or return of its
+	// episodes (SGD): min, mean, max and standard deviation.
+	Min, Mean, Max, Std float64
+	// Best is the best fitness seen so far (GA: hall of fame).
+	Best float64
+	// GradNorm, Entropy and StepSize are set by gradient methods (the
+	// norm before clipping, the mean policy entropy in nats, the step
+	// size used), otherwise 0.
+	GradNorm, Entropy, StepSize float64
+	Elapsed                     time.Duration
+	// Params is the current θ (SGD, ES centre) or the best individual (GA).
+	// It aliases the method's state: read it during Record only.
+	Params []float64
+}
+
+// Status says why training stopped.
+type Status int
+
+const (
+	NotTerminated Status = iota
+	StepBudget           // Settings.EnvSteps spent
+	EpisodeBudget        // Settings.Episodes spent
+	IterationLimit       // Settings.Iterations reached
+	TargetReached        // Settings.TargetReturn reached
+	Diverged             // a NaN or Inf appeared in θ, a gradient or a statistic
+	Canceled             // the context was canceled
+)
+
+var statusNames = [...]string{"not_terminated", "step_budget", "episode_budget", "iteration_limit", "target_reached", "diverged", "canceled"}
+
+func (s Status) String() string {
+	if int(s) < len(statusNames) && s >= 0 {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// An Agent is one trained parameter vector.
+type Agent struct {
+	// Role says where the agent comes from: "final" (SGD θ, ES centre),
+	// "population" (a member of a GA's final population) or
+	// "hall_of_fame".
+	Role string
+	// Index orders agents of the same role (population member, hall of
+	// fame rank).
+	Index   int
+	Params  []float64
+	Fitness float64 // last training fitness or return estimate
+}
+
+// A Result is what a training run produced.
+type Result struct {
+	Status Status
+	Agents []Agent
+	// Last holds the statistics of the last iteration (Params nil).
+	Last     Stats
+	EnvSteps int
+	Episodes int
+}
+
+// A Method is a base optimizer. Implementations: evolve.GA, evolve.ES,
+// sgd.REINFORCE. Train runs one training from p.Seed; it returns an error
+// only for invalid input or a failed Recorder, and reports divergence and
+// cancellation through Result.Status.
+type Method interface {
+	Name() string
+	Train(ctx context.Context, p *Problem, s *Settings) (*Result, error)
+}
