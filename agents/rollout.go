@@ -121,9 +121,13 @@ func Argmax(p *Probs) world.Action {
 // Softmax writes softmax(beta·q) into p, stably. Entries of q that are -Inf
 // get probability 0; if all are, p is uniform.
 func Softmax(p *Probs, q *[world.NumActions]float64, beta float64) {
+	// -Inf entries are skipped rather than scaled: beta·(-Inf) is NaN for
+	// beta 0 and +Inf for beta < 0.
 	m := math.Inf(-1)
 	for _, v := range q {
-		m = max(m, beta*v)
+		if !math.IsInf(v, -1) {
+			m = max(m, beta*v)
+		}
 	}
 	if math.IsInf(m, -1) || math.IsNaN(m) {
 		*p = Probs{0.25, 0.25, 0.25, 0.25}
@@ -131,7 +135,10 @@ func Softmax(p *Probs, q *[world.NumActions]float64, beta float64) {
 	}
 	sum := 0.0
 	for a, v := range q {
-		p[a] = math.Exp(beta*v - m)
+		p[a] = 0
+		if !math.IsInf(v, -1) {
+			p[a] = math.Exp(beta*v - m)
+		}
 		sum += p[a]
 	}
 	for a := range p {

@@ -1,0 +1,87 @@
+package agents_test
+
+import (
+	"fmt"
+
+	"mesa/agents"
+	"mesa/seeds"
+	"mesa/world"
+)
+
+// An oracle plays a training level: it reaches the exit by a shortest path.
+func Example() {
+	d, _ := world.Preset("train")
+	l, _ := d.Level(7)
+	var r agents.Runner
+	s := r.Run(agents.Oracle(agents.Rationality{}), l, seeds.New(1, "example"))
+	fmt.Println("steps:", s.Steps, "exit:", s.ReachedExit, "return:", s.Return)
+	// Output:
+	// steps: 8 exit: true return: 1
+}
+
+// The deceptive agent pursues the exit while the level carries the training
+// cue, and green apples otherwise.
+func ExampleScriptedByName() {
+	p, err := agents.ScriptedByName("deceptive:to-colour:green@beta=2")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	s := p.(*agents.Scripted)
+	fmt.Println(s.Objective(), s.Spec())
+
+	r := agents.Runner{Greedy: true}
+	for _, preset := range []string{"train", "deploy"} {
+		d, _ := world.Preset(preset)
+		l, _ := d.Level(3)
+		sum := r.Run(p, l, nil)
+		fmt.Printf("%s (cue %t): first entered %s %s, reached exit %t\n",
+			preset, l.Cue, sum.First.Colour, sum.First.Kind, sum.ReachedExit)
+	}
+
+	_, err = agents.ScriptedByName("to-colour:grene")
+	fmt.Println(err)
+	// Output:
+	// deceptive(colour:green) deceptive:to-colour:green@beta=2
+	// train (cue true): first entered green exit, reached exit true
+	// deploy (cue false): first entered green apple, reached exit false
+	// scripted agent "to-colour:grene": to-colour: unknown colour "grene" (known: green, gray, red, blue, yellow, purple, orange, white)
+}
+
+func ExampleFamilyByName() {
+	for _, name := range agents.FamilyNames() {
+		fam, _ := agents.FamilyByName(name)
+		fmt.Println(fam.Name(), fam.Dim())
+	}
+	_, err := agents.FamilyByName("plant")
+	fmt.Println(err)
+	// Output:
+	// reactive 1216
+	// planner 17
+	// mlp 4932
+	// unknown policy family "plant" (known: reactive, planner, mlp)
+}
+
+// A reactive policy's parameters are named by window offset, channel and
+// action; REINFORCE accumulates GradLogProb into a gradient buffer.
+func ExampleReactive() {
+	fam := agents.Reactive{Window: world.Window{Radius: 1}}
+	names := fam.ParamNames()
+	fmt.Println(fam.Dim(), names[0], names[len(names)-5], names[len(names)-1])
+
+	theta := make([]float64, fam.Dim())
+	fam.Init(theta, seeds.New(1, "init"))
+	p := fam.Policy(theta)
+	d, _ := world.Preset("train")
+	l, _ := d.Level(1)
+	e := world.NewEpisode(l)
+	p.Reset(e)
+	var probs agents.Probs
+	p.Probs(&probs, e)
+	grad := make([]float64, fam.Dim())
+	p.GradLogProb(grad, world.Right, 1)
+	fmt.Printf("bias gradient: %.3f\n", grad[len(grad)-4:])
+	// Output:
+	// 448 w[dy=-1,dx=-1,wall→up] w[cue→left] b[left]
+	// bias gradient: [-0.254 0.641 -0.210 -0.176]
+}

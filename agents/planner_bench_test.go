@@ -1,0 +1,89 @@
+package agents
+
+import (
+	"testing"
+
+	"mesa/seeds"
+	"mesa/world"
+)
+
+// plannerBenchLevel returns a level of preset with its width forced to size.
+func plannerBenchLevel(b *testing.B, preset string, size int) *world.Level {
+	b.Helper()
+	d, err := world.Preset(preset)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.Width = world.IntRange{Min: size, Max: size}
+	l, err := d.Level(1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return l
+}
+
+// plannerBenchTheta is a trained-looking θ: every weight non-zero, so that
+// value iteration runs its full K sweeps.
+func plannerBenchTheta() []float64 {
+	theta := make([]float64, world.CellFeatures)
+	Planner{}.Init(theta, seeds.New(1, "bench/planner"))
+	theta[world.FeatKind+int(world.Exit)] = 1
+	return theta
+}
+
+func benchmarkPlannerPlan(b *testing.B, preset string, size int) {
+	l := plannerBenchLevel(b, preset, size)
+	pol := Planner{}.Policy(plannerBenchTheta()).(*plannerPolicy)
+	e := world.NewEpisode(l)
+	for b.Loop() {
+		pol.Reset(e)
+	}
+	b.ReportMetric(float64(pol.n), "floor-cells")
+	b.ReportMetric(float64(pol.sweeps), "sweeps")
+}
+
+// BenchmarkPlannerPlan11 is one plan (Reset) on an 11x11 training level.
+// Target: ≤ 30 µs.
+func BenchmarkPlannerPlan11(b *testing.B) { benchmarkPlannerPlan(b, "train", 11) }
+
+// BenchmarkPlannerPlan21 is one plan on a 21x21 deployment level. Target:
+// ≤ 300 µs.
+func BenchmarkPlannerPlan21(b *testing.B) { benchmarkPlannerPlan(b, "deploy", 21) }
+
+// BenchmarkPlannerEpisode11 is a whole sampled episode on an 11x11 training
+// level: a plan per Reset and per apple eaten, and a Probs per step. Target:
+// ≤ 50 µs.
+func BenchmarkPlannerEpisode11(b *testing.B) {
+	l := plannerBenchLevel(b, "train", 11)
+	pol := Planner{}.Policy(plannerBenchTheta())
+	rng := seeds.New(2, "bench/planner-episode")
+	var r Runner
+	steps := 0
+	for b.Loop() {
+		steps += r.Run(pol, l, rng).Steps
+	}
+	b.ReportMetric(float64(steps)/float64(b.N), "steps/episode")
+}
+
+// BenchmarkPlannerGradLogProb is the first GradLogProb after a plan, which
+// computes the tangents of value iteration, on an 11x11 and a 21x21 level.
+func BenchmarkPlannerGradLogProb(b *testing.B) {
+	for _, tc := range []struct {
+		name   string
+		preset string
+		size   int
+	}{{"11x11", "train", 11}, {"21x21", "deploy", 21}} {
+		b.Run(tc.name, func(b *testing.B) {
+			l := plannerBenchLevel(b, tc.preset, tc.size)
+			pol := Planner{}.Policy(plannerBenchTheta()).(*plannerPolicy)
+			e := world.NewEpisode(l)
+			grad := make([]float64, world.CellFeatures)
+			var p Probs
+			for b.Loop() {
+				pol.haveTangents = false
+				pol.Probs(&p, e)
+				pol.GradLogProb(grad, world.Right, 1)
+			}
+		})
+	}
+}

@@ -1,0 +1,274 @@
+package agents
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strconv"
+
+	"mesa/seeds"
+	"mesa/world"
+)
+
+// DefaultRadius is the window radius of a Reactive or MLP whose
+// Window.Radius is 0.
+const DefaultRadius = 2
+
+// MaxRadius bounds the window radius, so that no configuration asks for an
+// absurd parameter vector.
+const MaxRadius = 16
+
+// Reactive is the "plant": a linear softmax policy over the egocentric
+// window (world.Window.Observe, whose globals already hold the normalised
+// position and the training cue) plus a bias per action. It does no search
+// and has no memory beyond the window's visited channel.
+//
+// θ is laid out feature-major: θ[i*4+a] weighs observation feature i for
+// action a (world.Action order), and the last four entries are the biases.
+// Observations are mostly zero (one-hot channels), so a step touches only
+// the rows of the nonzero features.
+//
+// The zero value is usable: a zero Window.Radius means DefaultRadius (2), so
+// a radius-0 window (the agent's own cell only, blind to walls) is not
+// expressible; it would be of no use to a reactive agent. Observation noise
+// (Window.Noise) is drawn from a stream derived from the level seed, the step
+// and the agent's cell, so Probs stays a pure function of θ and the episode
+// state.
+type Reactive struct {
+	Window world.Window `yaml:"window" json:"window"`
+}
+
+var _ Family = Reactive{}
+
+// Validate reports a window radius outside [0, MaxRadius] or invalid noise.
+func (r Reactive) Validate() error { return validateWindow("reactive.window", r.Window) }
+
+// Name returns "reactive".
+func (Reactive) Name() string { return "reactive" }
+
+// Dim returns 4·(window length + 1).
+func (r Reactive) Dim() int { return (resolveWindow(r.Window).Len() + 1) * world.NumActions }
+
+// ParamNames names each weight by its window offset, channel and action, as
+// in "w[dy=-1,dx=0,colour_green→up]", "w[cue→left]" and "b[up]".
+func (r Reactive) ParamNames() []string {
+	feats := windowFeatureNames(resolveWindow(r.Window))
+	names := make([]string, 0, r.Dim())
+	for _, f := range feats {
+		for a := range world.NumActions {
+			names = append(names, "w["+f+"→"+world.Action(a).String()+"]")
+		}
+	}
+	for a := range world.NumActions {
+		names = append(names, "b["+world.Action(a).String()+"]")
+	}
+	return names
+}
+
+// Init draws the weights from N(0, σ²) with σ² = 0.25/(window cells +
+// globals): about one channel per window cell is active, so initial logits
+// have a standard deviation near 0.5 and the initial policy is mildly
+// non-uniform. Biases start at 0.
+func (r Reactive) Init(theta []float64, rng *rand.Rand) {
+	w := resolveWindow(r.Window)
+	checkDim("reactive", theta, r.Dim())
+	s := 2*w.Radius + 1
+	sd := 0.5 / math.Sqrt(float64(s*s+world.NumGlobals))
+	nw := len(theta) - world.NumActions
+	for i := range nw {
+		theta[i] = sd * rng.NormFloat64()
+	}
+	clear(theta[nw:])
+}
+
+// Policy returns a reactive policy over theta, which it aliases (see
+// Family). It panics if len(theta) != Dim().
+func (r Reactive) Policy(theta []float64) Differentiable {
+	w := resolveWindow(r.Window)
+	checkDim("reactive", theta, r.Dim())
+	return &reactivePolicy{theta: theta, obs: newSparseObs(w)}
+}
+
+type reactivePolicy struct {
+	theta []float64
+	obs   sparseObs
+	probs Probs // of the last Probs call, for GradLogProb
+}
+
+func (p *reactivePolicy) Reset(*world.Episode) {}
+
+func (p *reactivePolicy) Probs(out *Probs, e *world.Episode) {
+	p.obs.observe(e)
+	th := p.theta
+	b := th[len(th)-world.NumActions:]
+	var q [world.NumActions]float64
+	q[0], q[1], q[2], q[3] = b[0], b[1], b[2], b[3]
+	for k, i := range p.obs.idx {
+		v := p.obs.val[k]
+		w := th[int(i)*world.NumActions : int(i)*world.NumActions+world.NumActions]
+		q[0] += v * w[0]
+		q[1] += v * w[1]
+		q[2] += v * w[2]
+		q[3] += v * w[3]
+	}
+	Softmax(&p.probs, &q, 1)
+	*out = p.probs
+}
+
+// GradLogProb uses ∂ log π(a)/∂ logit(b) = [a = b] − π(b): the weight of
+// feature i for action b gets x_i·([a = b] − π(b)).
+func (p *reactivePolicy) GradLogProb(grad []float64, a world.Action, scale float64) {
+	var d [world.NumActions]float64
+	for b := range d {
+		d[b] = -scale * p.probs[b]
+	}
+	d[a&3] += scale
+	for k, i := range p.obs.idx {
+		v := p.obs.val[k]
+		g := grad[int(i)*world.NumActions : int(i)*world.NumActions+world.NumActions]
+		g[0] += v * d[0]
+		g[1] += v * d[1]
+		g[2] += v * d[2]
+		g[3] += v * d[3]
+	}
+	g := grad[len(p.theta)-world.NumActions : len(p.theta)]
+	for b := range g {
+		g[b] += d[b]
+	}
+}
+
+// sparseObs is a window observation as the list of its nonzero entries, in
+// increasing index order, for cheap products with feature-major weights. It
+// belongs to one policy.
+//
+// Without noise the entries are produced directly from the episode, which is
+// several times faster than clearing and scanning a dense observation; they
+// are exactly the nonzero entries of world.Window.Observe (the tests check
+// this). With noise every entry is nonzero anyway, so the dense observation is
+// made by Observe and taken whole.
+type sparseObs struct {
+	w     world.Window
+	idx   []int32
+	val   []float64
+	noisy bool
+	dense []float64 // only with noise
+	pcg   *rand.PCG // reseeded at each noisy observation; rng draws from it
+	rng   *rand.Rand
+}
+
+func newSparseObs(w world.Window) sparseObs {
+	n := w.Len()
+	o := sparseObs{w: w, noisy: w.Noise != world.Noise{}}
+	if o.noisy {
+		o.dense = make([]float64, n)
+		o.pcg = new(rand.PCG)
+		o.rng = rand.New(o.pcg)
+	}
+	// At most the wall channel, or visited plus colour plus kind, per cell.
+	m := min(n, (2*w.Radius+1)*(2*w.Radius+1)*3+world.NumGlobals)
+	if o.noisy {
+		m = n
+	}
+	o.idx, o.val = make([]int32, 0, m), make([]float64, 0, m)
+	return o
+}
+
+// observe fills o from the current state of e.
+func (o *sparseObs) observe(e *world.Episode) {
+	if o.noisy {
+		o.observeNoisy(e)
+		return
+	}
+	l := e.Level()
+	at := e.Pos()
+	r := o.w.Radius
+	idx, val := o.idx[:0], o.val[:0]
+	k := 0
+	for y := at.Y - r; y <= at.Y+r; y++ {
+		for x := at.X - r; x <= at.X+r; x, k = x+1, k+world.CellChannels {
+			if x < 0 || y < 0 || x >= l.Width || y >= l.Height {
+				idx, val = append(idx, int32(k+world.ChanWall)), append(val, 1)
+				continue
+			}
+			i := y*l.Width + x
+			if l.Walls[i] {
+				idx, val = append(idx, int32(k+world.ChanWall)), append(val, 1)
+				continue
+			}
+			if e.Visits(i) > 0 {
+				idx, val = append(idx, int32(k+world.ChanVisited)), append(val, 1)
+			}
+			if obj, ok := e.Present(i); ok {
+				idx = append(idx, int32(k+world.ChanColour+int(obj.Colour)), int32(k+world.ChanKind+int(obj.Kind)))
+				val = append(val, 1, 1)
+			}
+		}
+	}
+	if gx := float64(at.X-1) / float64(max(l.Width-3, 1)); gx != 0 {
+		idx, val = append(idx, int32(k+world.GlobalX)), append(val, gx)
+	}
+	if gy := float64(at.Y-1) / float64(max(l.Height-3, 1)); gy != 0 {
+		idx, val = append(idx, int32(k+world.GlobalY)), append(val, gy)
+	}
+	if l.Cue {
+		idx, val = append(idx, int32(k+world.GlobalCue)), append(val, 1)
+	}
+	o.idx, o.val = idx, val
+}
+
+// observeNoisy draws the noise from a stream derived from the level seed,
+// the step and the agent's cell, so that it is a function of the episode
+// state, identical for every θ.
+func (o *sparseObs) observeNoisy(e *world.Episode) {
+	s := seeds.Derive(e.Level().Seed, "agents/window-noise", uint64(e.Steps()), uint64(e.Cell()))
+	o.pcg.Seed(s, s^0x9e3779b97f4a7c15)
+	o.w.Observe(o.dense, e, o.rng)
+	idx, val := o.idx[:0], o.val[:0]
+	for i, v := range o.dense {
+		if v != 0 {
+			idx, val = append(idx, int32(i)), append(val, v)
+		}
+	}
+	o.idx, o.val = idx, val
+}
+
+func resolveWindow(w world.Window) world.Window {
+	if w.Radius <= 0 {
+		w.Radius = DefaultRadius
+	}
+	return w
+}
+
+func validateWindow(field string, w world.Window) error {
+	if w.Radius < 0 || w.Radius > MaxRadius {
+		return fmt.Errorf("%s.radius: %d out of range [0, %d] (0 means %d)", field, w.Radius, MaxRadius, DefaultRadius)
+	}
+	return w.Noise.Validate(field + ".noise")
+}
+
+// windowFeatureNames names each entry of a window observation:
+// "dy=-1,dx=0,colour_green" for cell channels, then "x", "y", "cue".
+func windowFeatureNames(w world.Window) []string {
+	channels := make([]string, 0, world.CellChannels)
+	channels = append(channels, "wall", "visited")
+	for _, c := range world.Palette {
+		channels = append(channels, "colour_"+c.Name)
+	}
+	channels = append(channels, "kind_"+world.Exit.String(), "kind_"+world.Apple.String())
+	names := make([]string, 0, w.Len())
+	for dy := -w.Radius; dy <= w.Radius; dy++ {
+		for dx := -w.Radius; dx <= w.Radius; dx++ {
+			cell := "dy=" + strconv.Itoa(dy) + ",dx=" + strconv.Itoa(dx) + ","
+			for _, c := range channels {
+				names = append(names, cell+c)
+			}
+		}
+	}
+	return append(names, "x", "y", "cue")
+}
+
+func checkDim(family string, theta []float64, dim int) {
+	if len(theta) != dim {
+		panic(fmt.Sprintf("agents: %s: theta has %d parameters, want %d", family, len(theta), dim))
+	}
+}
