@@ -111,13 +111,13 @@ type Stats struct {
 type Status int
 
 const (
-	NotTerminated Status = iota
-	StepBudget           // Settings.EnvSteps spent
-	EpisodeBudget        // Settings.Episodes spent
-	IterationLimit       // Settings.Iterations reached
-	TargetReached        // Settings.TargetReturn reached
-	Diverged             // a NaN or Inf appeared in θ, a gradient or a statistic
-	Canceled             // the context was canceled
+	NotTerminated  Status = iota
+	StepBudget            // Settings.EnvSteps spent
+	EpisodeBudget         // Settings.Episodes spent
+	IterationLimit        // Settings.Iterations reached
+	TargetReached         // Settings.TargetReturn reached
+	Diverged              // a NaN or Inf appeared in θ, a gradient or a statistic
+	Canceled              // the context was canceled
 )
 
 var statusNames = [...]string{"not_terminated", "step_budget", "episode_budget", "iteration_limit", "target_reached", "diverged", "canceled"}
