@@ -1,0 +1,540 @@
+package data_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"mesa/agents"
+	"mesa/data"
+	"mesa/seeds"
+	"mesa/train"
+	"mesa/world"
+)
+
+// checked returns a checked allocator that fails t if anything allocated
+// through it is still live when the test ends.
+func checked(t testing.TB) *memory.CheckedAllocator {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	return mem
+}
+
+func testInfo() data.RunInfo {
+	return data.RunInfo{
+		RunID: "run-test", RootSeed: 1 << 63, Config: []byte("seed: 9223372036854775808\ntrain: train\n"),
+		Versions:      map[string]string{"mesa": "test"},
+		Families:      []string{"to-colour:green"},
+		Distributions: []string{"custom"},
+		Splits:        []string{"holdout"},
+	}
+}
+
+// episodeRows returns n varied rows; every third has its nullable columns
+// null.
+func episodeRows(n int) []data.EpisodeRow {
+	rng := seeds.New(1, "data-test/episodes")
+	outcomes := data.Vocabulary(data.VocabOutcome)
+	proxies := data.Vocabulary(data.VocabProxy)
+	objects := data.Vocabulary(data.VocabObject)
+	colours := data.Vocabulary(data.VocabColour)
+	rows := make([]data.EpisodeRow, n)
+	for i := range rows {
+		r := data.EpisodeRow{
+			Optimizer: []string{"ga", "es", "sgd", "none"}[i%4], Family: []string{"planner", "mlp", "to-colour:green"}[i%3],
+			AgentID: fmt.Sprintf("agent/%d", i/7), AgentSeed: rng.Uint64(), Split: []string{"train", "deploy", "holdout"}[i%3],
+			LevelSeed: rng.Uint64(), Width: 7 + 2*(i%8), Height: 9, Steps: rng.IntN(400) + 1,
+			BaseReturn: float64(i % 2), ReachedExit: i%2 == 1, FirstTarget: objects[i%len(objects)],
+			Outcome: outcomes[i%len(outcomes)], Proxy: proxies[i%len(proxies)], ApplesEaten: i % 4,
+			Episode: i, Distribution: []string{"train", "deploy", "custom"}[i%3], Greedy: i%5 == 0, FirstStep: i%50 + 1,
+			StepLimit: 121, ExitColour: colours[i%len(colours)], ExitX: 5, ExitY: i % 9, StartX: 1, StartY: 1,
+			EndX: i % 7, EndY: 3, Apples: i % 6, Randomized: i%4 == 0, Cue: i%2 == 0, ShortestPath: 8 + i%5,
+			CellsVisited: 12 + i%30,
+		}
+		if i%3 == 2 {
+			r.FirstTarget, r.Outcome, r.Proxy, r.Distribution, r.FirstStep, r.ShortestPath = "", "", "", "", 0, 0
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+func trainingRows(n int) []data.TrainingRow {
+	rows := make([]data.TrainingRow, n)
+	for i := range rows {
+		rows[i] = data.TrainingRow{
+			Optimizer: "sgd", Family: "reactive", AgentSeed: 42, Population: i % 2, Iteration: i + 1,
+			EnvSteps: 1000 * (i + 1), Episodes: 10 * (i + 1), FitnessMin: 0, FitnessMean: float64(i) / 10,
+			FitnessMax: 1, FitnessStd: 0.25, Best: 0.9, GradNorm: 1.5, Entropy: 1.3, StepSize: 0.01,
+			Elapsed: time.Duration(i+1) * 1234567 * time.Nanosecond, Distribution: "train", ParamNorm: 3,
+		}
+		if i%3 == 2 {
+			rows[i].Elapsed, rows[i].Distribution = 0, ""
+			rows[i].FitnessMean, rows[i].GradNorm, rows[i].Best = math.NaN(), math.Inf(1), math.Inf(-1)
+		}
+	}
+	return rows
+}
+
+func agentRows(n int) []data.AgentRow {
+	rows := make([]data.AgentRow, n)
+	for i := range rows {
+		r := data.AgentRow{
+			Optimizer: "ga", Family: "planner", AgentID: fmt.Sprintf("ga/planner/7/population/%d", i), AgentSeed: 7,
+			Role: data.RolePopulation, Index: i, Fitness: 0.5, Params: []float64{float64(i), -1, 0.5},
+			ParamNames: []string{"colour:green", "kind:exit", "bias"},
+			Objective:  []agents.Weight{{Feature: "colour:green", Weight: 0.75}, {Feature: "kind:exit", Weight: -0.25}},
+			Status:     "step_budget", EnvSteps: 5000, Episodes: 50, Iterations: 12, Distribution: "train",
+		}
+		switch i % 4 {
+		case 1: // a family without a readout, no names, untrained
+			r.Objective, r.ParamNames, r.Status, r.Distribution = nil, nil, "", ""
+		case 2: // an empty readout is not a missing one
+			r.Objective = []agents.Weight{}
+		case 3: // no parameters at all (scripted)
+			r.Params, r.ParamNames, r.Role = nil, nil, data.RoleScripted
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+func stepRows(n int) []data.StepRow {
+	rows := make([]data.StepRow, n)
+	for i := range rows {
+		rows[i] = data.StepRow{AgentID: "a", Split: "deploy", Episode: i / 10, T: i%10 + 1, X: i % 5, Y: i % 3,
+			Action: world.Action(i % 4).String()}
+		if i%10 == 9 {
+			rows[i].Object = "exit"
+		}
+	}
+	return rows
+}
+
+// withRunID returns rows with RunID set, as a reader returns them.
+func withRunID[R any](rows []R, id string) []R {
+	out := slices.Clone(rows)
+	for i := range out {
+		reflect.ValueOf(&out[i]).Elem().FieldByName("RunID").SetString(id)
+	}
+	return out
+}
+
+// sameRows compares rows by their printed form, which treats NaN as equal
+// to NaN, and additionally by the nil-ness of slices, which that form hides.
+func sameRows[R any](t *testing.T, got, want []R) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d rows, want %d", len(got), len(want))
+	}
+	for i := range got {
+		g, w := fmt.Sprintf("%+v", got[i]), fmt.Sprintf("%+v", want[i])
+		if g != w {
+			t.Fatalf("row %d:\n got %s\nwant %s", i, g, w)
+		}
+		gv, wv := reflect.ValueOf(got[i]), reflect.ValueOf(want[i])
+		for f := range gv.NumField() {
+			if gv.Field(f).Kind() == reflect.Slice && gv.Field(f).IsNil() != wv.Field(f).IsNil() &&
+				(wv.Field(f).Len() > 0 || gv.Type().Field(f).Name != "Params") {
+				t.Fatalf("row %d: %s nil=%v, want nil=%v", i, gv.Type().Field(f).Name, gv.Field(f).IsNil(), wv.Field(f).IsNil())
+			}
+		}
+	}
+}
+
+func readAll[R any](t *testing.T, open func(string, *data.ReadOptions) (*data.Reader[R], error), path string, mem memory.Allocator) []R {
+	t.Helper()
+	r, err := open(path, &data.ReadOptions{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		rows      int
+		batchRows int
+		comp      data.Compression
+	}{
+		{"empty", 0, 0, ""},
+		{"one", 1, 0, ""},
+		{"batches", 250, 64, data.CompressionNone},
+		{"exact-batches", 128, 64, data.CompressionNone},
+		{"lz4", 250, 100, data.CompressionLZ4},
+		{"zstd", 250, 1000, data.CompressionZstd},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := checked(t)
+			dir := t.TempDir()
+			info := testInfo()
+			w, err := data.Create(dir, info, data.Options{BatchRows: tc.batchRows, Compression: tc.comp, Steps: true, Allocator: mem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			eps, trs, ags, sts := episodeRows(tc.rows), trainingRows(tc.rows), agentRows(tc.rows), stepRows(tc.rows)
+			for _, err := range []error{w.AppendEpisodes(eps...), w.AppendTraining(trs...), w.AppendAgents(ags...), w.AppendSteps(sts...)} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			m, err := data.VerifyRun(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Status != data.StatusComplete || len(m.Tables) != 4 || m.RootSeed != info.RootSeed || m.Config != string(info.Config) {
+				t.Fatalf("manifest %+v", m)
+			}
+			for _, tf := range m.Tables {
+				if tf.Rows != int64(tc.rows) {
+					t.Errorf("manifest: %s has %d rows, want %d", tf.Table, tf.Rows, tc.rows)
+				}
+			}
+			path := func(table string) string { return filepath.Join(dir, data.FileName(table)) }
+			sameRows(t, readAll(t, data.OpenEpisodes, path(data.TableEpisodes), mem), withRunID(eps, info.RunID))
+			sameRows(t, readAll(t, data.OpenTraining, path(data.TableTraining), mem), withRunID(trs, info.RunID))
+			sameRows(t, readAll(t, data.OpenAgents, path(data.TableAgents), mem), withRunID(ags, info.RunID))
+			sameRows(t, readAll(t, data.OpenSteps, path(data.TableSteps), mem), withRunID(sts, info.RunID))
+		})
+	}
+}
+
+func TestReaderMeta(t *testing.T) {
+	mem := checked(t)
+	dir := writeRun(t, mem, data.Options{}, 3)
+	r, err := data.OpenTraining(filepath.Join(dir, "training.arrow"), &data.ReadOptions{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	info := testInfo()
+	want := data.TableMeta{Table: "training", SchemaVersion: data.SchemaVersion, RunID: info.RunID,
+		RootSeed: info.RootSeed, Config: string(info.Config), Versions: info.Versions}
+	if got := r.Meta(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("meta %+v, want %+v", got, want)
+	}
+}
+
+// writeRun writes a complete run with n rows in each table and returns its
+// directory.
+func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	opts.Allocator, opts.Steps = mem, true
+	w, err := data.Create(dir, testInfo(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{w.AppendEpisodes(episodeRows(n)...), w.AppendTraining(trainingRows(n)...),
+		w.AppendAgents(agentRows(n)...), w.AppendSteps(stepRows(n)...)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestDeterministicBytes(t *testing.T) {
+	mem := checked(t)
+	for _, comp := range []data.Compression{data.CompressionNone, data.CompressionLZ4, data.CompressionZstd} {
+		a := writeRun(t, mem, data.Options{BatchRows: 50, Compression: comp}, 120)
+		b := writeRun(t, mem, data.Options{BatchRows: 50, Compression: comp}, 120)
+		for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "steps.arrow"} {
+			x, err := os.ReadFile(filepath.Join(a, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := os.ReadFile(filepath.Join(b, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(x, y) {
+				t.Errorf("%s: %s differs between two identical runs", comp, name)
+			}
+		}
+	}
+}
+
+func TestOmitTiming(t *testing.T) {
+	mem := checked(t)
+	dir := writeRun(t, mem, data.Options{OmitTiming: true}, 4)
+	for _, r := range readAll(t, data.OpenTraining, filepath.Join(dir, "training.arrow"), mem) {
+		if r.Elapsed != 0 {
+			t.Fatalf("elapsed %v written with OmitTiming", r.Elapsed)
+		}
+	}
+}
+
+func TestAppendRejects(t *testing.T) {
+	mem := checked(t)
+	dir := t.TempDir()
+	w, err := data.Create(dir, testInfo(), data.Options{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := episodeRows(1)[0]
+	for _, tc := range []struct {
+		name string
+		edit func(r *data.EpisodeRow)
+		want string
+	}{
+		{"unknown family", func(r *data.EpisodeRow) { r.Family = "transformer" }, `family "transformer" is not in the vocabulary [reactive planner mlp scripted to-colour:green]; declare it in RunInfo.Families`},
+		{"unknown outcome", func(r *data.EpisodeRow) { r.Outcome = "won" }, `outcome "won"`},
+		{"unknown split", func(r *data.EpisodeRow) { r.Split = "test" }, "RunInfo.Splits"},
+		{"missing optimizer", func(r *data.EpisodeRow) { r.Optimizer = "" }, `optimizer ""`},
+		{"width range", func(r *data.EpisodeRow) { r.Width = 1 << 20 }, "width: 1048576 out of int16 range"},
+		{"steps range", func(r *data.EpisodeRow) { r.Steps = math.MaxInt32 + 1 }, "steps: 2147483648 out of int32 range"},
+	} {
+		r := good
+		tc.edit(&r)
+		err := w.AppendEpisodes(good, r)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "episodes: row") {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	if err := w.AppendAgents(data.AgentRow{Optimizer: "ga", Family: "mlp", Role: "final", Params: []float64{1, 2},
+		ParamNames: []string{"a"}}); err == nil || !strings.Contains(err.Error(), "1 names for 2 params") {
+		t.Errorf("mismatched param names: %v", err)
+	}
+	if err := w.AppendSteps(stepRows(1)...); err == nil || !strings.Contains(err.Error(), "Options.Steps") {
+		t.Errorf("steps without Options.Steps: %v", err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Rejected rows leave the table consistent: the good rows are all there.
+	got := readAll(t, data.OpenEpisodes, filepath.Join(dir, "episodes.arrow"), mem)
+	if len(got) != 6 {
+		t.Fatalf("%d rows kept, want the 6 good ones", len(got))
+	}
+	if err := w.AppendEpisodes(good); err == nil {
+		t.Error("append after Close succeeded")
+	}
+	if err := w.Close(); err == nil {
+		t.Error("second Close succeeded")
+	}
+}
+
+func TestCreateErrors(t *testing.T) {
+	mem := checked(t)
+	dir := writeRun(t, mem, data.Options{}, 1)
+	for _, tc := range []struct {
+		name string
+		info data.RunInfo
+		opts data.Options
+		want string
+	}{
+		{"existing run", testInfo(), data.Options{}, "refusing to overwrite"},
+		{"no run id", data.RunInfo{}, data.Options{Overwrite: true}, "RunID is empty"},
+		{"compression", testInfo(), data.Options{Overwrite: true, Compression: "gzip"}, `unknown compression "gzip"`},
+		{"batch rows", testInfo(), data.Options{Overwrite: true, BatchRows: -1}, "batch rows -1"},
+	} {
+		tc.opts.Allocator = mem
+		if _, err := data.Create(dir, tc.info, tc.opts); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	w, err := data.Create(dir, testInfo(), data.Options{Overwrite: true, Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "steps.arrow")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("overwrite kept the old steps table: %v", err)
+	}
+}
+
+func TestRecorders(t *testing.T) {
+	mem := checked(t)
+	dir := t.TempDir()
+	w, err := data.Create(dir, testInfo(), data.Options{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := data.TrainingRun{Optimizer: "es", Family: "planner", AgentSeed: 3, Distribution: "train"}
+	stats := []train.Stats{
+		{Method: "es", Iteration: 1, EnvSteps: 100, Episodes: 4, Min: 0, Mean: 0.5, Max: 1, Std: 0.5, Best: 1, Params: []float64{3, 4}},
+		{Method: "es", Iteration: 2, EnvSteps: 200, Episodes: 8, Mean: 0.75, Best: 1, Elapsed: time.Second},
+	}
+	rec := w.Recorder(run)
+	var log data.TrainingLog
+	log.Run = run
+	for i := range stats {
+		if err := rec.Record(&stats[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := log.Record(&stats[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rec.Record(&train.Stats{Method: "ga"}); err == nil {
+		t.Error("recorder took stats of another method")
+	}
+	if err := w.AppendTraining(log.Rows...); err != nil {
+		t.Fatal(err)
+	}
+	res := &train.Result{Status: train.StepBudget, EnvSteps: 200, Episodes: 8, Last: train.Stats{Iteration: 2},
+		Agents: []train.Agent{{Role: "final", Params: []float64{1, 0}, Fitness: 0.75}}}
+	if err := w.AppendAgents(run.AgentRows(res, nil)...); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, data.OpenTraining, filepath.Join(dir, "training.arrow"), mem)
+	if len(got) != 4 || got[0] != got[2] || got[1] != got[3] {
+		t.Fatalf("recorder and log rows differ: %+v", got)
+	}
+	want := data.TrainingRow{RunID: "run-test", Optimizer: "es", Family: "planner", AgentSeed: 3, Iteration: 1,
+		EnvSteps: 100, Episodes: 4, FitnessMean: 0.5, FitnessMax: 1, FitnessStd: 0.5, Best: 1, Distribution: "train", ParamNorm: 5}
+	if got[0] != want {
+		t.Errorf("row %+v\nwant %+v", got[0], want)
+	}
+	if got[1].Elapsed != time.Second {
+		t.Errorf("elapsed %v, want 1s", got[1].Elapsed)
+	}
+	ag := readAll(t, data.OpenAgents, filepath.Join(dir, "agents.arrow"), mem)
+	if len(ag) != 1 || ag[0].AgentID != "es/planner/3/final/0" || ag[0].Status != "step_budget" || ag[0].Iterations != 2 {
+		t.Errorf("agent row %+v", ag)
+	}
+}
+
+// TestEpisodeFromRunner fills a row from a real episode and checks the
+// level and behaviour columns against the level.
+func TestEpisodeFromRunner(t *testing.T) {
+	l, err := world.Parse([]byte("mesa-level v1 steps=40 cue=true seed=5 randomized=false\n" +
+		"#######\n" +
+		"#S..#.#\n" +
+		"#.#.#.#\n" +
+		"#.#r..#\n" +
+		"#.###.#\n" +
+		"#....G#\n" +
+		"#######\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Down four times, right four: straight to the exit.
+	moves := []world.Action{world.Down, world.Down, world.Down, world.Down, world.Right, world.Right, world.Right, world.Right}
+	var tr agents.Trajectory
+	r := agents.Runner{Greedy: true, Trajectory: &tr}
+	sum := r.Run(&script{moves: moves}, l, nil)
+	var row data.EpisodeRow
+	row.SetEpisode(r.Episode(), sum)
+	want := data.EpisodeRow{LevelSeed: 5, Width: 7, Height: 7, Steps: 8, BaseReturn: 1, ReachedExit: true,
+		FirstTarget: "exit", Greedy: true, FirstStep: 8, StepLimit: 40, ExitColour: "green", ExitX: 5, ExitY: 5,
+		StartX: 1, StartY: 1, EndX: 5, EndY: 5, Apples: 1, Cue: true, ShortestPath: 8, CellsVisited: 9}
+	if row != want {
+		t.Errorf("row %+v\nwant %+v", row, want)
+	}
+	steps := data.StepRows(nil, "oracle", "train", 0, &tr, l)
+	if len(steps) != 8 || steps[0] != (data.StepRow{AgentID: "oracle", Split: "train", T: 1, X: 1, Y: 2, Action: "down"}) ||
+		steps[7].Object != "exit" || steps[7].X != 5 {
+		t.Errorf("steps %+v", steps)
+	}
+}
+
+// script plays a fixed sequence of moves.
+type script struct {
+	moves []world.Action
+	t     int
+}
+
+func (s *script) Reset(*world.Episode) { s.t = 0 }
+func (s *script) Probs(p *agents.Probs, _ *world.Episode) {
+	*p = agents.Probs{}
+	p[s.moves[s.t%len(s.moves)]] = 1
+	s.t++
+}
+
+// TestConcurrentAppends appends from several goroutines: the Writer is safe
+// for concurrent use (rows land in some order, all of them).
+func TestConcurrentAppends(t *testing.T) {
+	mem := checked(t)
+	dir := t.TempDir()
+	w, err := data.Create(dir, testInfo(), data.Options{BatchRows: 7, Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			rec := w.Recorder(data.TrainingRun{Optimizer: "ga", Family: "mlp", AgentSeed: uint64(g)})
+			for i := range 25 {
+				if err := w.AppendEpisodes(episodeRows(3)...); err != nil {
+					done <- err
+					return
+				}
+				if err := rec.Record(&train.Stats{Method: "ga", Iteration: i + 1}); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := data.VerifyRun(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for table, want := range map[string]int64{"episodes": 300, "training": 100} {
+		if tf, _ := m.Table(table); tf.Rows != want {
+			t.Errorf("%s: %d rows, want %d", table, tf.Rows, want)
+		}
+	}
+}
+
+func TestVocabularies(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		has  []string
+	}{
+		{data.VocabProxy, []string{"colour:green", "region:bottom-right", data.ColourProxy(world.Gray), data.RegionProxy("top-left")}},
+		{data.VocabObject, []string{"exit", data.ObjectName(world.Object{Kind: world.Apple, Colour: world.Red})}},
+		{data.VocabStatus, []string{train.StepBudget.String(), train.Diverged.String()}},
+		{data.VocabOutcome, []string{data.OutcomeGoal, data.OutcomeProxy, data.OutcomeCapabilityFailure}},
+		{data.VocabAction, []string{"up", "left"}},
+	} {
+		v := data.Vocabulary(tc.name)
+		for _, s := range tc.has {
+			if !slices.Contains(v, s) {
+				t.Errorf("vocabulary %s lacks %q: %v", tc.name, s, v)
+			}
+		}
+	}
+	if data.Vocabulary("nope") != nil {
+		t.Error("unknown vocabulary is not nil")
+	}
+}

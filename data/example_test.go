@@ -1,0 +1,68 @@
+package data_test
+
+import (
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"mesa/data"
+	"mesa/train"
+)
+
+// Example writes a small run, an episode and a training iteration, and
+// reads it back from the files alone.
+func Example() {
+	dir, err := os.MkdirTemp("", "mesa-run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	w, err := data.Create(dir, data.RunInfo{RunID: "demo", RootSeed: 1, Config: []byte("seed: 1\n")}, data.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	run := data.TrainingRun{Optimizer: data.OptimizerSGD, Family: "planner", AgentSeed: 7, Distribution: "train"}
+	if err := w.Recorder(run).Record(&train.Stats{Method: "sgd", Iteration: 1, EnvSteps: 512, Episodes: 8, Mean: 0.25, Best: 0.25}); err != nil {
+		log.Fatal(err)
+	}
+	err = w.AppendEpisodes(data.EpisodeRow{
+		Optimizer: data.OptimizerSGD, Family: "planner", AgentID: run.AgentID(data.RoleFinal, 0), AgentSeed: 7,
+		Split: data.SplitDeploy, Distribution: "deploy", LevelSeed: 99, Width: 15, Height: 15, Steps: 40,
+		ExitColour: "gray", Outcome: data.OutcomeProxy, Proxy: "colour:green", FirstTarget: "apple:green", FirstStep: 12,
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	m, err := data.VerifyRun(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("run", m.RunID, m.Status)
+	for _, t := range m.Tables {
+		fmt.Println(t.File, t.Rows, "rows")
+	}
+	r, err := data.OpenEpisodes(filepath.Join(dir, "episodes.arrow"), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	for r.Next() {
+		e := r.Row()
+		fmt.Printf("%s on %s: %s (%s, first %s at step %d)\n", e.AgentID, e.Split, e.Outcome, e.Proxy, e.FirstTarget, e.FirstStep)
+	}
+	if err := r.Err(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// run demo complete
+	// episodes.arrow 1 rows
+	// training.arrow 1 rows
+	// agents.arrow 0 rows
+	// sgd/planner/7/final/0 on deploy: proxy (colour:green, first apple:green at step 12)
+}

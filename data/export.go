@@ -1,0 +1,252 @@
+package data
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// ExportParquet writes every table file listed in the manifest of the run
+// in dir as Parquet into outDir (created if needed; it may be dir itself):
+// episodes.arrow becomes episodes.parquet. Columns are zstd-compressed, the
+// mesa.* schema metadata is kept as Parquet key-value metadata, and the
+// Arrow schema is stored too, so that pyarrow reads dictionary columns
+// back as categoricals. Each file is checked against the manifest's SHA-256
+// first. It returns the paths written.
+func ExportParquet(dir, outDir string, opts *ReadOptions) ([]string, error) {
+	return export(dir, outDir, ".parquet", opts, writeParquet)
+}
+
+// ExportCSV writes every table file listed in the manifest of the run in
+// dir as CSV with a header row into outDir. Nulls are empty fields;
+// categorical columns hold their names; list columns (params, param_names,
+// mesa_objective) hold JSON arrays, with null for non-finite numbers;
+// floats use the shortest representation that round-trips, and NaN, Inf
+// and -Inf outside lists. CSV carries no schema metadata: keep
+// manifest.json beside it. It returns the paths written.
+func ExportCSV(dir, outDir string, opts *ReadOptions) ([]string, error) {
+	return export(dir, outDir, ".csv", opts, writeCSV)
+}
+
+func export(dir, outDir, ext string, opts *ReadOptions, write func(w io.Writer, t *tableFile, mem memory.Allocator) error) ([]string, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data: export: %w", err)
+	}
+	mem := memory.DefaultAllocator
+	if opts != nil && opts.Allocator != nil {
+		mem = opts.Allocator
+	}
+	var paths []string
+	for _, tf := range m.Tables {
+		in := filepath.Join(dir, tf.File)
+		if err := verifyFile(in, tf.Bytes, tf.SHA256); err != nil {
+			return paths, fmt.Errorf("data: %s: %w", in, err)
+		}
+		out := filepath.Join(outDir, strings.TrimSuffix(tf.File, ".arrow")+ext)
+		if err := exportFile(in, out, tf.Table, opts, mem, write); err != nil {
+			return paths, err
+		}
+		paths = append(paths, out)
+	}
+	return paths, nil
+}
+
+func exportFile(in, out, table string, opts *ReadOptions, mem memory.Allocator, write func(io.Writer, *tableFile, memory.Allocator) error) (err error) {
+	t, err := openTable(in, table, opts)
+	if err != nil {
+		return err
+	}
+	defer t.close()
+	tmp := out + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("data: export: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<16)
+	if err := write(bw, t, mem); err != nil {
+		return fmt.Errorf("data: export %s: %w", in, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("data: export: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("data: export: %w", err)
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return fmt.Errorf("data: export: %w", err)
+	}
+	return nil
+}
+
+// eachBatch calls fn with every record batch of t, turning an arrow-go
+// panic on a corrupt batch into an error (see recovered).
+func eachBatch(t *tableFile, fn func(rec arrow.RecordBatch) error) (err error) {
+	defer func() { recovered(t.path, recover(), &err) }()
+	for i := range t.fr.NumRecords() {
+		rec, err := t.fr.RecordBatchAt(i)
+		if err != nil {
+			return errorf(t.path, "batch %d: %v", i, err)
+		}
+		err = fn(rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeParquet(w io.Writer, t *tableFile, mem memory.Allocator) error {
+	props := parquet.NewWriterProperties(
+		parquet.WithCompression(compress.Codecs.Zstd),
+		parquet.WithAllocator(mem),
+		parquet.WithMaxRowGroupLength(1<<20),
+	)
+	pw, err := pqarrow.NewFileWriter(t.schema, w, props,
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem)))
+	if err != nil {
+		return err
+	}
+	err = eachBatch(t, pw.WriteBuffered)
+	if cerr := pw.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func writeCSV(w io.Writer, t *tableFile, _ memory.Allocator) error {
+	cw := csv.NewWriter(w)
+	header := make([]string, t.schema.NumFields())
+	for i, f := range t.schema.Fields() {
+		header[i] = f.Name
+	}
+	if err := cw.Write(header); err != nil {
+		return err
+	}
+	record := make([]string, len(header))
+	var sb strings.Builder
+	err := eachBatch(t, func(rec arrow.RecordBatch) error {
+		for i := range int(rec.NumRows()) {
+			for j, col := range rec.Columns() {
+				sb.Reset()
+				csvCell(&sb, col, i)
+				record[j] = sb.String()
+			}
+			if err := cw.Write(record); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvCell writes the CSV text of row i of a into sb; nothing for null.
+func csvCell(sb *strings.Builder, a arrow.Array, i int) {
+	if a.IsNull(i) {
+		return
+	}
+	switch a := a.(type) {
+	case *array.Float64:
+		sb.WriteString(formatFloat(a.Value(i)))
+	case *array.Dictionary:
+		csvCell(sb, a.Dictionary(), a.GetValueIndex(i))
+	case *array.String:
+		sb.WriteString(a.Value(i))
+	case *array.List:
+		jsonList(sb, a, i)
+	default:
+		sb.WriteString(a.ValueStr(i))
+	}
+}
+
+func formatFloat(x float64) string {
+	switch {
+	case math.IsNaN(x):
+		return "NaN"
+	case math.IsInf(x, 1):
+		return "Inf"
+	case math.IsInf(x, -1):
+		return "-Inf"
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
+
+// jsonList writes row i of a list column as a JSON array.
+func jsonList(sb *strings.Builder, a *array.List, i int) {
+	lo, hi := a.ValueOffsets(i)
+	sb.WriteByte('[')
+	for j := int(lo); j < int(hi); j++ {
+		if j > int(lo) {
+			sb.WriteByte(',')
+		}
+		jsonValue(sb, a.ListValues(), j)
+	}
+	sb.WriteByte(']')
+}
+
+func jsonValue(sb *strings.Builder, a arrow.Array, i int) {
+	if a.IsNull(i) {
+		sb.WriteString("null")
+		return
+	}
+	switch a := a.(type) {
+	case *array.Float64:
+		if x := a.Value(i); math.IsNaN(x) || math.IsInf(x, 0) {
+			sb.WriteString("null")
+		} else {
+			sb.WriteString(strconv.FormatFloat(x, 'g', -1, 64))
+		}
+	case *array.String:
+		jsonString(sb, a.Value(i))
+	case *array.Struct:
+		st := a.DataType().(*arrow.StructType)
+		sb.WriteByte('{')
+		for k := range a.NumField() {
+			if k > 0 {
+				sb.WriteByte(',')
+			}
+			jsonString(sb, st.Field(k).Name)
+			sb.WriteByte(':')
+			jsonValue(sb, a.Field(k), i)
+		}
+		sb.WriteByte('}')
+	case *array.List:
+		jsonList(sb, a, i)
+	default:
+		jsonString(sb, a.ValueStr(i))
+	}
+}
+
+func jsonString(sb *strings.Builder, s string) {
+	b, _ := json.Marshal(s) // a string always marshals
+	sb.Write(b)
+}

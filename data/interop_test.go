@@ -1,0 +1,48 @@
+package data_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mesa/data"
+)
+
+// TestInteropNode reads a run with apache-arrow JS and its Parquet export
+// with DuckDB through interop/check.mjs. It is skipped unless node is on
+// PATH and the packages are installed (cd interop && npm ci).
+func TestInteropNode(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not found")
+	}
+	interop, err := filepath.Abs(filepath.Join("..", "interop"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pkg := range []string{"apache-arrow", "@duckdb/node-api"} {
+		if _, err := os.Stat(filepath.Join(interop, "node_modules", pkg)); err != nil {
+			t.Skipf("%s not installed (cd interop && npm ci)", pkg)
+		}
+	}
+	mem := checked(t)
+	dir := writeRun(t, mem, data.Options{BatchRows: 16}, 50)
+	out := t.TempDir()
+	if _, err := data.ExportParquet(dir, out, &data.ReadOptions{Allocator: mem}); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), node, filepath.Join(interop, "check.mjs"), dir, out)
+	cmd.Dir = interop
+	b, err := cmd.CombinedOutput()
+	t.Logf("%s", b)
+	if err != nil {
+		t.Fatalf("check.mjs: %v", err)
+	}
+	for _, want := range []string{"arrow episodes.arrow rows=50", "mesa.schema_version=1", "duckdb " + filepath.Join(out, "steps.parquet") + " rows=50"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,332 @@
+package data
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// SchemaVersion is the version of the data contract this package writes.
+// Every change to a table's columns, types or vocabularies bumps it (the
+// golden schema test in testdata/schemas.golden makes such a change
+// deliberate). Readers accept files of this version and of later versions
+// whose required columns still match (new columns are ignored).
+const SchemaVersion = 1
+
+// Table names, as in the manifest and in the mesa.table schema metadata.
+const (
+	TableEpisodes = "episodes"
+	TableTraining = "training"
+	TableAgents   = "agents"
+	TableSteps    = "steps"
+)
+
+// Tables lists the table names in the order a run writes them.
+func Tables() []string {
+	return []string{TableEpisodes, TableTraining, TableAgents, TableSteps}
+}
+
+// FileName returns the file a complete run stores table in: "episodes.arrow".
+func FileName(table string) string { return table + ".arrow" }
+
+// Schema metadata keys carried by every table file.
+const (
+	MetaSchemaVersion = "mesa.schema_version" // decimal, e.g. "1"
+	MetaTable         = "mesa.table"          // "episodes", "training", "agents" or "steps"
+	MetaRunID         = "mesa.run_id"
+	MetaRootSeed      = "mesa.root_seed" // decimal uint64
+	MetaConfig        = "mesa.config"    // the resolved config, YAML or JSON, as given
+	MetaVersions      = "mesa.versions"  // JSON object of component versions
+)
+
+// column describes one column of the contract. vocab names the vocabulary
+// of a dictionary column ("" for others).
+type column struct {
+	name     string
+	typ      arrow.DataType
+	nullable bool
+	vocab    string
+}
+
+func dict8() arrow.DataType {
+	return &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}
+}
+
+// dict16 is for vocabularies a run may extend (families, distributions),
+// so that a long list of extras still fits.
+func dict16() arrow.DataType {
+	return &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}
+}
+
+var (
+	i16 = arrow.PrimitiveTypes.Int16
+	i32 = arrow.PrimitiveTypes.Int32
+	i64 = arrow.PrimitiveTypes.Int64
+	u64 = arrow.PrimitiveTypes.Uint64
+	f64 = arrow.PrimitiveTypes.Float64
+	str = arrow.BinaryTypes.String
+	bln = arrow.FixedWidthTypes.Boolean
+)
+
+// objectiveType is the planner's mesa-objective readout: one weight per cell
+// feature, as agents.Weight.
+var objectiveType = arrow.ListOf(arrow.StructOf(
+	arrow.Field{Name: "feature", Type: str},
+	arrow.Field{Name: "weight", Type: f64},
+))
+
+// Column indices of each table, in schema order. The readers and writers
+// address columns through these, so the order below is the contract.
+const (
+	epRunID = iota
+	epOptimizer
+	epFamily
+	epAgentID
+	epAgentSeed
+	epSplit
+	epLevelSeed
+	epWidth
+	epHeight
+	epSteps
+	epBaseReturn
+	epReachedExit
+	epFirstTarget
+	epOutcome
+	epProxy
+	epApplesEaten
+	epEpisode
+	epDistribution
+	epGreedy
+	epFirstStep
+	epStepLimit
+	epExitColour
+	epExitX
+	epExitY
+	epStartX
+	epStartY
+	epEndX
+	epEndY
+	epApples
+	epRandomized
+	epCue
+	epShortestPath
+	epCellsVisited
+	epNumCols
+)
+
+var episodeCols = [epNumCols]column{
+	epRunID:        {"run_id", dict8(), false, vocabRunID},
+	epOptimizer:    {"optimizer", dict8(), false, VocabOptimizer},
+	epFamily:       {"family", dict16(), false, VocabFamily},
+	epAgentID:      {"agent_id", str, false, ""},
+	epAgentSeed:    {"agent_seed", u64, false, ""},
+	epSplit:        {"split", dict8(), false, VocabSplit},
+	epLevelSeed:    {"level_seed", u64, false, ""},
+	epWidth:        {"width", i16, false, ""},
+	epHeight:       {"height", i16, false, ""},
+	epSteps:        {"steps", i32, false, ""},
+	epBaseReturn:   {"base_return", f64, false, ""},
+	epReachedExit:  {"reached_exit", bln, false, ""},
+	epFirstTarget:  {"first_target", dict8(), true, VocabObject},
+	epOutcome:      {"outcome", dict8(), true, VocabOutcome},
+	epProxy:        {"proxy", dict8(), true, VocabProxy},
+	epApplesEaten:  {"apples_eaten", i32, false, ""},
+	epEpisode:      {"episode", i32, false, ""},
+	epDistribution: {"distribution", dict16(), true, VocabDistribution},
+	epGreedy:       {"greedy", bln, false, ""},
+	epFirstStep:    {"first_step", i32, true, ""},
+	epStepLimit:    {"step_limit", i32, false, ""},
+	epExitColour:   {"exit_colour", dict8(), false, VocabColour},
+	epExitX:        {"exit_x", i16, false, ""},
+	epExitY:        {"exit_y", i16, false, ""},
+	epStartX:       {"start_x", i16, false, ""},
+	epStartY:       {"start_y", i16, false, ""},
+	epEndX:         {"end_x", i16, false, ""},
+	epEndY:         {"end_y", i16, false, ""},
+	epApples:       {"apples", i32, false, ""},
+	epRandomized:   {"randomized", bln, false, ""},
+	epCue:          {"cue", bln, false, ""},
+	epShortestPath: {"shortest_path", i32, true, ""},
+	epCellsVisited: {"cells_visited", i32, false, ""},
+}
+
+const (
+	trRunID = iota
+	trOptimizer
+	trFamily
+	trAgentSeed
+	trPopulation
+	trIteration
+	trEnvSteps
+	trEpisodes
+	trFitnessMin
+	trFitnessMean
+	trFitnessMax
+	trFitnessStd
+	trBest
+	trGradNorm
+	trEntropy
+	trStepSize
+	trElapsedMS
+	trDistribution
+	trParamNorm
+	trNumCols
+)
+
+var trainingCols = [trNumCols]column{
+	trRunID:        {"run_id", dict8(), false, vocabRunID},
+	trOptimizer:    {"optimizer", dict8(), false, VocabOptimizer},
+	trFamily:       {"family", dict16(), false, VocabFamily},
+	trAgentSeed:    {"agent_seed", u64, false, ""},
+	trPopulation:   {"population", i32, false, ""},
+	trIteration:    {"iteration", i32, false, ""},
+	trEnvSteps:     {"env_steps", i64, false, ""},
+	trEpisodes:     {"episodes", i64, false, ""},
+	trFitnessMin:   {"fitness_min", f64, false, ""},
+	trFitnessMean:  {"fitness_mean", f64, false, ""},
+	trFitnessMax:   {"fitness_max", f64, false, ""},
+	trFitnessStd:   {"fitness_std", f64, false, ""},
+	trBest:         {"best", f64, false, ""},
+	trGradNorm:     {"grad_norm", f64, false, ""},
+	trEntropy:      {"entropy", f64, false, ""},
+	trStepSize:     {"step_size", f64, false, ""},
+	trElapsedMS:    {"elapsed_ms", f64, true, ""},
+	trDistribution: {"distribution", dict16(), true, VocabDistribution},
+	trParamNorm:    {"param_norm", f64, true, ""},
+}
+
+const (
+	agRunID = iota
+	agOptimizer
+	agFamily
+	agAgentID
+	agAgentSeed
+	agRole
+	agIndex
+	agFitness
+	agParams
+	agParamNames
+	agObjective
+	agStatus
+	agEnvSteps
+	agEpisodes
+	agIterations
+	agDistribution
+	agNumCols
+)
+
+var agentCols = [agNumCols]column{
+	agRunID:        {"run_id", dict8(), false, vocabRunID},
+	agOptimizer:    {"optimizer", dict8(), false, VocabOptimizer},
+	agFamily:       {"family", dict16(), false, VocabFamily},
+	agAgentID:      {"agent_id", str, false, ""},
+	agAgentSeed:    {"agent_seed", u64, false, ""},
+	agRole:         {"role", dict8(), false, VocabRole},
+	agIndex:        {"index", i32, false, ""},
+	agFitness:      {"fitness", f64, false, ""},
+	agParams:       {"params", arrow.ListOf(f64), false, ""},
+	agParamNames:   {"param_names", arrow.ListOf(str), true, ""},
+	agObjective:    {"mesa_objective", objectiveType, true, ""},
+	agStatus:       {"status", dict8(), true, VocabStatus},
+	agEnvSteps:     {"env_steps", i64, false, ""},
+	agEpisodes:     {"episodes", i64, false, ""},
+	agIterations:   {"iterations", i32, false, ""},
+	agDistribution: {"distribution", dict16(), true, VocabDistribution},
+}
+
+const (
+	stRunID = iota
+	stAgentID
+	stSplit
+	stEpisode
+	stT
+	stX
+	stY
+	stAction
+	stObject
+	stNumCols
+)
+
+var stepCols = [stNumCols]column{
+	stRunID:   {"run_id", dict8(), false, vocabRunID},
+	stAgentID: {"agent_id", str, false, ""},
+	stSplit:   {"split", dict8(), false, VocabSplit},
+	stEpisode: {"episode", i32, false, ""},
+	stT:       {"t", i32, false, ""},
+	stX:       {"x", i16, false, ""},
+	stY:       {"y", i16, false, ""},
+	stAction:  {"action", dict8(), false, VocabAction},
+	stObject:  {"object", dict8(), true, VocabObject},
+}
+
+func tableColumns(table string) []column {
+	switch table {
+	case TableEpisodes:
+		return episodeCols[:]
+	case TableTraining:
+		return trainingCols[:]
+	case TableAgents:
+		return agentCols[:]
+	case TableSteps:
+		return stepCols[:]
+	}
+	return nil
+}
+
+// Schema returns the schema of table without run metadata, or nil for an
+// unknown table. Written files carry the same fields plus the mesa.*
+// schema metadata.
+func Schema(table string) *arrow.Schema {
+	return schemaWith(table, nil)
+}
+
+func schemaWith(table string, md *arrow.Metadata) *arrow.Schema {
+	cols := tableColumns(table)
+	if cols == nil {
+		return nil
+	}
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: c.name, Type: c.typ, Nullable: c.nullable}
+	}
+	return arrow.NewSchema(fields, md)
+}
+
+// runMetadata is the schema metadata of every table of a run, in a fixed
+// key order so that files are byte-identical across runs.
+func runMetadata(table string, info *RunInfo, versionsJSON string) arrow.Metadata {
+	return arrow.NewMetadata(
+		[]string{MetaSchemaVersion, MetaTable, MetaRunID, MetaRootSeed, MetaConfig, MetaVersions},
+		[]string{fmt.Sprint(SchemaVersion), table, info.RunID, fmt.Sprint(info.RootSeed), string(info.Config), versionsJSON},
+	)
+}
+
+// checkSchema verifies that s has every column of table with the contract's
+// type, and returns the index in s of each contract column. Extra columns
+// are tolerated (a later schema version may add some); nullability is not
+// checked, since a reader handles nulls in any column it reads as nullable.
+func checkSchema(table string, s *arrow.Schema) ([]int, error) {
+	cols := tableColumns(table)
+	idx := make([]int, len(cols))
+	for i, c := range cols {
+		found := s.FieldIndices(c.name)
+		if len(found) == 0 {
+			return nil, fmt.Errorf("missing column %q", c.name)
+		}
+		if len(found) > 1 {
+			return nil, fmt.Errorf("column %q appears %d times", c.name, len(found))
+		}
+		if got := s.Field(found[0]).Type; !arrow.TypeEqual(got, c.typ) {
+			return nil, fmt.Errorf("column %q has type %s, want %s", c.name, got, c.typ)
+		}
+		idx[i] = found[0]
+	}
+	return idx, nil
+}
+
+// dictionaryColumns lists the dictionary columns of a table and their
+// vocabularies, for the golden schema file.
+func dictionaryColumns(table string) []column {
+	return slices.DeleteFunc(slices.Clone(tableColumns(table)), func(c column) bool { return c.vocab == "" })
+}

@@ -1,0 +1,203 @@
+package data
+
+import (
+	"fmt"
+	"slices"
+
+	"mesa/train"
+	"mesa/world"
+)
+
+// Vocabulary names: the value sets of the dictionary columns. An Arrow IPC
+// file holds one dictionary per column for the whole file (arrow-go refuses
+// dictionary replacements and deltas in the file format, and readers differ
+// in their support for deltas), so every dictionary column has a fixed
+// vocabulary that is written in full with the first batch. Appending a value
+// outside it is an error that names the column and the value.
+const (
+	VocabOptimizer    = "optimizer"    // ga, es, sgd, none (scripted agents)
+	VocabFamily       = "family"       // built-in families plus RunInfo.Families
+	VocabSplit        = "split"        // train, deploy, probe, adversarial plus RunInfo.Splits
+	VocabOutcome      = "outcome"      // goal, proxy, capability_failure
+	VocabProxy        = "proxy"        // colour:<colour>, region:<corner>, kind:apple, nearest-object
+	VocabObject       = "object"       // exit, apple:<colour> (first_target, steps.object)
+	VocabRole         = "role"         // final, population, hall_of_fame, scripted
+	VocabStatus       = "status"       // train.Status names
+	VocabColour       = "colour"       // world.Palette names
+	VocabAction       = "action"       // up, right, down, left
+	VocabDistribution = "distribution" // world presets plus RunInfo.Distributions
+
+	vocabRunID = "run_id" // one value per file: RunInfo.RunID
+)
+
+// Values of the categorical columns.
+const (
+	OptimizerGA   = "ga"
+	OptimizerES   = "es"
+	OptimizerSGD  = "sgd"
+	OptimizerNone = "none" // scripted agents: no base optimizer
+
+	FamilyScripted = "scripted"
+
+	SplitTrain       = "train"       // episodes on the training distribution
+	SplitDeploy      = "deploy"      // episodes on the deployment distribution
+	SplitProbe       = "probe"       // probes that separate proxies (single shifts)
+	SplitAdversarial = "adversarial" // adversarially chosen levels
+
+	OutcomeGoal              = "goal"               // reached the exit: generalised
+	OutcomeProxy             = "proxy"              // competently pursued a proxy
+	OutcomeCapabilityFailure = "capability_failure" // neither
+
+	RoleFinal      = "final"        // SGD θ, ES centre
+	RolePopulation = "population"   // a member of a GA's final population
+	RoleHallOfFame = "hall_of_fame" // a GA's best individuals
+	RoleScripted   = "scripted"     // a scripted reference agent, not trained
+
+	ObjectExit = "exit" // first_target and object: the exit; apples are "apple:<colour>"
+
+	ProxyKindApple     = "kind:apple"     // any apple, whatever its colour
+	ProxyNearestObject = "nearest-object" // whichever object is closest
+)
+
+// builtinFamilies are the trainable families of package agents and
+// "scripted", for runs that name scripted references by agent_id. Runs that
+// put a scripted agent's spec ("to-colour:green") in the family column, or
+// add families, declare those names in RunInfo.Families.
+var builtinFamilies = []string{"reactive", "planner", "mlp", FamilyScripted}
+
+var corners = []string{"top-left", "top-right", "bottom-left", "bottom-right"}
+
+// Vocabulary returns the built-in values of a vocabulary, in dictionary
+// order (the order is part of the contract: indices are stable within a
+// schema version). It returns nil for an unknown name. Family and
+// distribution vocabularies of a run are these plus RunInfo's extras.
+func Vocabulary(name string) []string {
+	switch name {
+	case VocabOptimizer:
+		return []string{OptimizerGA, OptimizerES, OptimizerSGD, OptimizerNone}
+	case VocabFamily:
+		return slices.Clone(builtinFamilies)
+	case VocabSplit:
+		return []string{SplitTrain, SplitDeploy, SplitProbe, SplitAdversarial}
+	case VocabOutcome:
+		return []string{OutcomeGoal, OutcomeProxy, OutcomeCapabilityFailure}
+	case VocabProxy:
+		var v []string
+		for c := range world.NumColours {
+			v = append(v, ColourProxy(world.Colour(c)))
+		}
+		for _, c := range corners {
+			v = append(v, "region:"+c)
+		}
+		return append(v, ProxyKindApple, ProxyNearestObject)
+	case VocabObject:
+		v := []string{ObjectExit}
+		for _, c := range colourNames() {
+			v = append(v, "apple:"+c)
+		}
+		return v
+	case VocabRole:
+		return []string{RoleFinal, RolePopulation, RoleHallOfFame, RoleScripted}
+	case VocabStatus:
+		var v []string
+		for s := train.NotTerminated; s <= train.Canceled; s++ {
+			v = append(v, s.String())
+		}
+		return v
+	case VocabColour:
+		return colourNames()
+	case VocabAction:
+		v := make([]string, world.NumActions)
+		for a := range v {
+			v[a] = world.Action(a).String()
+		}
+		return v
+	case VocabDistribution:
+		return world.PresetNames()
+	}
+	return nil
+}
+
+func vocabularyNames() []string {
+	return []string{VocabOptimizer, VocabFamily, VocabSplit, VocabOutcome, VocabProxy, VocabObject,
+		VocabRole, VocabStatus, VocabColour, VocabAction, VocabDistribution}
+}
+
+func colourNames() []string {
+	v := make([]string, world.NumColours)
+	for i, p := range world.Palette {
+		v[i] = p.Name
+	}
+	return v
+}
+
+// ColourProxy names the proxy "go to things of colour c": "colour:green".
+func ColourProxy(c world.Colour) string { return "colour:" + c.String() }
+
+// RegionProxy names the proxy "go to this corner": "region:bottom-right".
+// corner is one of world.Regions other than "anywhere".
+func RegionProxy(corner string) string { return "region:" + corner }
+
+// ObjectName names an object as the first_target and object columns do:
+// "exit" for the exit, "apple:<colour>" for an apple.
+func ObjectName(o world.Object) string {
+	if o.Kind == world.Exit {
+		return ObjectExit
+	}
+	return "apple:" + o.Colour.String()
+}
+
+// A dictionary is the fixed vocabulary of one dictionary column of one file.
+type dictionary struct {
+	column string
+	values []string
+	index  map[string]int
+	// last is the index of the most recent lookup: consecutive rows
+	// mostly share their agent, split and distribution.
+	last int
+}
+
+func newDictionary(column string, values []string) (*dictionary, error) {
+	d := &dictionary{column: column, index: make(map[string]int, len(values))}
+	for _, v := range values {
+		if _, dup := d.index[v]; dup {
+			continue
+		}
+		if v == "" { // "" is null, never a name
+			continue
+		}
+		d.index[v] = len(d.values)
+		d.values = append(d.values, v)
+	}
+	return d, nil
+}
+
+// lookup returns the index of v, or an error naming the column and value.
+func (d *dictionary) lookup(v string) (int, error) {
+	if len(d.values) > 0 && d.values[d.last] == v {
+		return d.last, nil
+	}
+	// Vocabularies are short: comparing strings (mostly their lengths)
+	// beats hashing them.
+	if len(d.values) <= 32 {
+		for i, s := range d.values {
+			if s == v {
+				d.last = i
+				return i, nil
+			}
+		}
+	} else if i, ok := d.index[v]; ok {
+		d.last = i
+		return i, nil
+	}
+	hint := ""
+	switch d.column {
+	case VocabFamily:
+		hint = "; declare it in RunInfo.Families"
+	case VocabDistribution:
+		hint = "; declare it in RunInfo.Distributions"
+	case VocabSplit:
+		hint = "; declare it in RunInfo.Splits"
+	}
+	return 0, fmt.Errorf("%s %q is not in the vocabulary %v%s", d.column, v, d.values, hint)
+}
