@@ -49,7 +49,7 @@ type Distribution struct {
 	// values in the range.
 	Width IntRange `yaml:"width" json:"width"`
 	// Height as Width; a zero range means square mazes (height = width).
-	Height IntRange `yaml:"height,omitzero" json:"height,omitzero"`
+	Height IntRange `yaml:"height,omitempty" json:"height,omitzero"`
 	// Loops is the probability that each wall between two adjacent rooms
 	// that the perfect maze kept is removed, adding cycles. 0 gives perfect
 	// mazes (exactly one path between any two cells).

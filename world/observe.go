@@ -60,7 +60,7 @@ func (n Noise) Validate(field string) error {
 // with CellChannels channels, followed by NumGlobals global features.
 type Window struct {
 	Radius int   `yaml:"radius" json:"radius"`
-	Noise  Noise `yaml:"noise,omitzero" json:"noise,omitzero"`
+	Noise  Noise `yaml:"noise,omitempty" json:"noise,omitzero"`
 }
 
 // Len returns the length of an observation.
@@ -173,7 +173,7 @@ type Planes struct {
 	// CornerSize is the size of the corner regions the region features
 	// mark; 0 means 3.
 	CornerSize int   `yaml:"corner_size,omitempty" json:"corner_size,omitempty"`
-	Noise      Noise `yaml:"noise,omitzero" json:"noise,omitzero"`
+	Noise      Noise `yaml:"noise,omitempty" json:"noise,omitzero"`
 }
 
 // Len returns the length of the planes of level l.

@@ -1,0 +1,126 @@
+package analysis
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"mesa/data"
+)
+
+// An OutcomeRow aggregates the episodes of one (optimizer, family, split).
+type OutcomeRow struct {
+	Optimizer, Family, Split string
+	Agents                   int
+	Episodes                 int
+	Goal, Proxy, Failure     int
+	// ByProxy counts proxy outcomes by proxy label.
+	ByProxy map[string]int
+	// MeanSteps is the mean episode length; MeanStepsGoal the mean over
+	// episodes that reached the exit.
+	MeanSteps, MeanStepsGoal float64
+}
+
+// An OutcomeTable is the outcome of every deployment split of a run, read
+// from its episodes table alone.
+type OutcomeTable struct {
+	RunID string
+	Rows  []OutcomeRow
+}
+
+// Outcomes reads dir/episodes.arrow and counts outcomes by optimizer,
+// family and split. Rows are ordered as the run evaluated them.
+func Outcomes(dir string) (*OutcomeTable, error) {
+	r, err := data.OpenEpisodes(filepath.Join(dir, "episodes.arrow"), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	t := &OutcomeTable{RunID: r.Meta().RunID}
+	type key struct{ opt, fam, split string }
+	index := map[key]int{}
+	agentsSeen := map[key]map[string]bool{}
+	var stepsGoal []float64
+	for r.Next() {
+		e := r.Row()
+		k := key{e.Optimizer, e.Family, e.Split}
+		i, ok := index[k]
+		if !ok {
+			i = len(t.Rows)
+			index[k] = i
+			t.Rows = append(t.Rows, OutcomeRow{Optimizer: e.Optimizer, Family: e.Family, Split: e.Split, ByProxy: map[string]int{}})
+			stepsGoal = append(stepsGoal, 0)
+			agentsSeen[k] = map[string]bool{}
+		}
+		row := &t.Rows[i]
+		if !agentsSeen[k][e.AgentID] {
+			agentsSeen[k][e.AgentID] = true
+			row.Agents++
+		}
+		row.Episodes++
+		row.MeanSteps += float64(e.Steps)
+		switch Outcome(e.Outcome) {
+		case Goal:
+			row.Goal++
+			stepsGoal[i] += float64(e.Steps)
+		case ProxyOutcome:
+			row.Proxy++
+			row.ByProxy[e.Proxy]++
+		default:
+			row.Failure++
+		}
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	for i := range t.Rows {
+		row := &t.Rows[i]
+		row.MeanSteps /= float64(max(row.Episodes, 1))
+		if row.Goal > 0 {
+			row.MeanStepsGoal = stepsGoal[i] / float64(row.Goal)
+		}
+	}
+	return t, nil
+}
+
+// Print writes the table as aligned text.
+func (t *OutcomeTable) Print(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "optimizer\tfamily\tsplit\tagents\tepisodes\tgoal\tproxy\tfailure\tsteps\tproxies pursued\t")
+	for _, r := range t.Rows {
+		n := float64(max(r.Episodes, 1))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f\t%s\t\n",
+			r.Optimizer, r.Family, r.Split, r.Agents, r.Episodes,
+			100*float64(r.Goal)/n, 100*float64(r.Proxy)/n, 100*float64(r.Failure)/n, r.MeanSteps, proxyList(r.ByProxy))
+	}
+	return tw.Flush()
+}
+
+func proxyList(m map[string]int) string {
+	type kv struct {
+		k string
+		v int
+	}
+	var kvs []kv
+	for k, v := range m {
+		kvs = append(kvs, kv{k, v})
+	}
+	slices.SortFunc(kvs, func(a, b kv) int {
+		if c := cmp.Compare(b.v, a.v); c != 0 {
+			return c
+		}
+		return strings.Compare(a.k, b.k)
+	})
+	parts := make([]string, len(kvs))
+	for i, p := range kvs {
+		parts[i] = fmt.Sprintf("%s %d", p.k, p.v)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}

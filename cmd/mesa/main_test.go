@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.stdout")
+
+func mesa(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	err := run(t.Context(), args, &out, &errb)
+	code = exitCode(err, &errb)
+	return out.String(), errb.String(), code
+}
+
+// TestGolden compares the output of commands whose output is fixed with
+// testdata/<name>.stdout (regenerate with go test ./cmd/mesa -update).
+func TestGolden(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"presets", []string{"presets"}},
+		{"render", []string{"render", "--level", "testdata/green-exit.level"}},
+		{"help", []string{"help"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := mesa(t, tt.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			path := filepath.Join("testdata", tt.name+".stdout")
+			if *update {
+				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out != string(want) {
+				t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
+			}
+		})
+	}
+}
+
+// TestBadInput: whatever a user types, mesa answers with one line naming
+// the problem and exit code 1 or 2, never a panic.
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	badCfg := write("bad.yaml", "name: x\ntrain: {preset: train, exit: {region: botom-right, size: 1}}\n")
+	badLevel := write("bad.level", "mesa-level v1 steps=3\n#####\n#SxG#\n#####\n")
+	garbage := write("episodes.arrow", "not an arrow file")
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"frobnicate"}, 2, `mesa: unknown command "frobnicate"`},
+		{[]string{"run", "--preset", "nope"}, 2, `mesa: unknown preset "nope"`},
+		{[]string{"run", "--workers", "-1"}, 2, "mesa: run: --workers -1 must be >= 0"},
+		{[]string{"run", "--wrokers", "2"}, 2, "mesa: run: flag provided but not defined: -wrokers (see mesa run -h)\n"},
+		{[]string{"run", "--workers", "two"}, 2, `mesa: run: invalid value "two" for flag -workers`},
+		{[]string{"run", "--config", badCfg}, 1, `mesa: ` + badCfg + `: config: train.exit.region: unknown region "botom-right"`},
+		{[]string{"run", "--config", filepath.Join(dir, "missing.yaml")}, 1, "mesa: open " + filepath.Join(dir, "missing.yaml")},
+		{[]string{"render"}, 2, "mesa: render: give --level FILE"},
+		{[]string{"render", "--level", badLevel}, 1, "mesa: " + badLevel + ": line 3, column 3: unknown cell 'x'"},
+		{[]string{"export"}, 2, "mesa: export: give the run directory"},
+		{[]string{"export", dir, "--format", "xlsx"}, 2, `mesa: export: --format "xlsx"`},
+		{[]string{"export", filepath.Join(dir, "nothing")}, 1, "mesa: "},
+		{[]string{"export", dir}, 1, "mesa: "},
+		{[]string{"presets", "extra"}, 2, `mesa: presets: unexpected argument "extra"`},
+	}
+	_ = garbage
+	for _, tt := range tests {
+		_, errOut, code := mesa(t, tt.args...)
+		if code != tt.code || !strings.HasPrefix(errOut, tt.want) {
+			t.Errorf("mesa %v: exit %d, stderr %q; want exit %d, stderr prefix %q", tt.args, code, errOut, tt.code, tt.want)
+		}
+		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+		if len(lines) != 1 && !strings.Contains(tt.want, "unknown command") {
+			t.Errorf("mesa %v: error is not one line: %q", tt.args, errOut)
+		}
+	}
+}
+
+// TestRunSmoke runs the smoke preset end to end, then exports it.
+func TestRunSmoke(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	out, errOut, code := mesa(t, "run", "--preset", "smoke", "--out", dir, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"run smoke-", "optimizer", "goal", "none", "oracle", "deploy"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, errOut, code := mesa(t, "run", "--preset", "smoke", "--out", dir, "--quiet"); code != 1 || !strings.Contains(errOut, "overwrite") {
+		t.Errorf("rerun into a full directory: exit %d, %q", code, errOut)
+	}
+	for _, format := range []string{"parquet", "csv"} {
+		out, errOut, code := mesa(t, "export", dir, "--format", format)
+		if code != 0 {
+			t.Fatalf("export %s: exit %d: %s", format, code, errOut)
+		}
+		if n := strings.Count(out, "\n"); n < 3 {
+			t.Errorf("export %s wrote %d files:\n%s", format, n, out)
+		}
+	}
+}

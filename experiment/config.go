@@ -1,0 +1,340 @@
+// Package experiment runs mesa's experiments: the config schema and its
+// validation, presets, seed derivation, training and evaluation
+// orchestration, and the run directory.
+package experiment
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"mesa/agents"
+	"mesa/world"
+)
+
+// A Config is one experiment: which agents are trained, by which base
+// optimizers, on which training distribution, under which budget, and where
+// they are evaluated. It is plain data, read from YAML (see Parse); the
+// resolved form (presets expanded, defaults filled in) is stored with every
+// run.
+type Config struct {
+	Name string `yaml:"name"`
+	// Seed is the root seed; every level, individual and rollout stream
+	// of the run is derived from it.
+	Seed uint64 `yaml:"seed"`
+	// Seeds is the number of independent training runs per (optimizer,
+	// family) pair; 0 means 1.
+	Seeds int `yaml:"seeds"`
+	// Train is the training distribution.
+	Train Dist `yaml:"train"`
+	// Splits are the evaluation distributions, typically "train" (the
+	// training distribution itself) and "deploy".
+	Splits     []Split     `yaml:"splits"`
+	Families   []Family    `yaml:"families"`
+	Optimizers []Optimizer `yaml:"optimizers"`
+	Budget     Budget      `yaml:"budget"`
+	// Reference lists scripted agents evaluated beside the trained ones
+	// (agents.ScriptedByName labels such as "oracle" or
+	// "to-colour:green"): agents with known objectives, the ground truth
+	// the analysis is checked against.
+	Reference []string `yaml:"reference,omitempty"`
+	// Evaluate sets how evaluation episodes are played.
+	Evaluate Evaluate `yaml:"evaluate"`
+}
+
+// Dist is a level distribution in a config: a preset name, a full
+// distribution, or a preset with some fields overridden.
+type Dist struct {
+	Preset             string `yaml:"preset,omitempty"`
+	world.Distribution `yaml:",inline"`
+}
+
+// A Split is one evaluation distribution.
+type Split struct {
+	Name         string `yaml:"name"`
+	Distribution Dist   `yaml:"distribution"`
+	// Episodes per evaluated agent; 0 means Evaluate.Episodes.
+	Episodes int `yaml:"episodes,omitempty"`
+}
+
+// Evaluate sets how evaluation episodes are played.
+type Evaluate struct {
+	// Episodes per agent and split; 0 means 100.
+	Episodes int `yaml:"episodes"`
+	// Greedy plays the most probable action instead of sampling.
+	Greedy bool `yaml:"greedy"`
+	// Agents is how many of a GA run's hall of fame are evaluated, best
+	// first; 0 means 1. SGD and ES runs have one agent each.
+	Agents int `yaml:"agents,omitempty"`
+}
+
+// Budget bounds each training run, in the same units for every optimizer.
+type Budget struct {
+	EnvSteps     int     `yaml:"env_steps"`
+	Episodes     int     `yaml:"episodes,omitempty"`
+	Iterations   int     `yaml:"iterations,omitempty"`
+	TargetReturn float64 `yaml:"target_return,omitempty"`
+}
+
+// A Family selects a policy family and its settings. Settings that do not
+// apply to the family are rejected by Validate.
+type Family struct {
+	Name string `yaml:"name"`
+	// Radius of the egocentric window (reactive, mlp); 0 means 2.
+	Radius int `yaml:"radius,omitempty"`
+	// Hidden width (mlp); 0 means 16.
+	Hidden int `yaml:"hidden,omitempty"`
+	// Discount, Beta and Iterations of the planner's value iteration and
+	// Boltzmann policy; 0 means the planner's defaults.
+	Discount   float64 `yaml:"discount,omitempty"`
+	Beta       float64 `yaml:"beta,omitempty"`
+	Iterations int     `yaml:"iterations,omitempty"`
+	// CornerSize of the planner's region features; 0 means 3.
+	CornerSize int `yaml:"corner_size,omitempty"`
+	// Noise is the observation noise per channel group ("salience").
+	Noise world.Noise `yaml:"noise,omitempty"`
+}
+
+// Parse reads a config from YAML, rejecting unknown fields with their path,
+// expands presets and fills defaults, and validates it. Errors start with
+// "config: " and name the field, as in
+// `config: train.exit.region: unknown region "botom-right"`.
+func Parse(r io.Reader) (*Config, error) {
+	text, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("config: empty document")
+		}
+		return nil, fmt.Errorf("config: %s", cleanYAMLError(err))
+	}
+	var c Config
+	if err := decodeConfig(&doc, &c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if err := c.Resolve(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// decodeConfig decodes the document, then redecodes each distribution
+// that names a preset on top of that preset, so that a config can say
+// "the deploy preset, but with loops 0.2".
+func decodeConfig(doc *yaml.Node, c *Config) error {
+	if err := decodeStrict(doc, "", c); err != nil {
+		return err
+	}
+	root := doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
+		root = root.Content[0]
+	}
+	expand := func(path string, n *yaml.Node, d *Dist) error {
+		if d.Preset == "" || n == nil {
+			return nil
+		}
+		p, err := world.Preset(d.Preset)
+		if err != nil {
+			return fmt.Errorf("%s.preset: %w", path, err)
+		}
+		d.Distribution = p
+		return decodeStrict(n, path, d)
+	}
+	if err := expand("train", mapValue(root, "train"), &c.Train); err != nil {
+		return err
+	}
+	if splits := mapValue(root, "splits"); splits != nil && splits.Kind == yaml.SequenceNode {
+		for i := range c.Splits {
+			if i < len(splits.Content) {
+				path := fmt.Sprintf("splits[%d].distribution", i)
+				if err := expand(path, mapValue(splits.Content[i], "distribution"), &c.Splits[i].Distribution); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// mapValue returns the value of key in mapping node n, or nil.
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// Resolve fills defaults and validates c. Parse calls it; call it on a
+// Config built in code.
+func (c *Config) Resolve() error {
+	if c.Seeds == 0 {
+		c.Seeds = 1
+	}
+	if c.Evaluate.Episodes == 0 {
+		c.Evaluate.Episodes = 100
+	}
+	if c.Evaluate.Agents == 0 {
+		c.Evaluate.Agents = 1
+	}
+	for i := range c.Splits {
+		if c.Splits[i].Episodes == 0 {
+			c.Splits[i].Episodes = c.Evaluate.Episodes
+		}
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// Validate reports the first problem with c, naming the field.
+func (c *Config) Validate() error {
+	if c.Seeds < 1 || c.Seeds > 10000 {
+		return fmt.Errorf("seeds: %d out of range [1, 10000]", c.Seeds)
+	}
+	if err := c.Train.Validate(); err != nil {
+		return fmt.Errorf("train.%w", err)
+	}
+	if len(c.Splits) == 0 {
+		return errors.New("splits: at least one evaluation split is needed")
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Splits {
+		p := fmt.Sprintf("splits[%d]", i)
+		if !validName(s.Name) {
+			return fmt.Errorf("%s.name: %q must be non-empty lower-case letters, digits, '-' or '_'", p, s.Name)
+		}
+		if seen[s.Name] {
+			return fmt.Errorf("%s.name: split %q given twice", p, s.Name)
+		}
+		seen[s.Name] = true
+		if err := s.Distribution.Validate(); err != nil {
+			return fmt.Errorf("%s.distribution.%w", p, err)
+		}
+		if s.Episodes < 1 || s.Episodes > 1_000_000 {
+			return fmt.Errorf("%s.episodes: %d out of range [1, 1000000]", p, s.Episodes)
+		}
+	}
+	if len(c.Families) == 0 && len(c.Reference) == 0 {
+		return errors.New("families: nothing to train or evaluate (give families or reference agents)")
+	}
+	if len(c.Families) > 0 && len(c.Optimizers) == 0 {
+		return errors.New("optimizers: families are given but no optimizer to train them")
+	}
+	seen = map[string]bool{}
+	for i, f := range c.Families {
+		p := fmt.Sprintf("families[%d]", i)
+		if err := f.validate(); err != nil {
+			return fmt.Errorf("%s.%w", p, err)
+		}
+		if seen[f.Name] {
+			return fmt.Errorf("%s.name: family %q given twice", p, f.Name)
+		}
+		seen[f.Name] = true
+	}
+	seen = map[string]bool{}
+	for i := range c.Optimizers {
+		o := &c.Optimizers[i]
+		p := fmt.Sprintf("optimizers[%d]", i)
+		if err := o.validate(); err != nil {
+			return fmt.Errorf("%s.%w", p, err)
+		}
+		if seen[o.Name] {
+			return fmt.Errorf("%s.name: optimizer %q given twice", p, o.Name)
+		}
+		seen[o.Name] = true
+	}
+	for i, r := range c.Reference {
+		if _, err := agents.ScriptedByName(r); err != nil {
+			return fmt.Errorf("reference[%d]: %w", i, err)
+		}
+	}
+	b := c.Budget
+	if b.EnvSteps < 0 || b.Episodes < 0 || b.Iterations < 0 {
+		return errors.New("budget: negative budget")
+	}
+	if len(c.Families) > 0 && b.EnvSteps == 0 && b.Episodes == 0 && b.Iterations == 0 {
+		return errors.New("budget: give env_steps (the budget every optimizer shares)")
+	}
+	if !(b.TargetReturn >= 0 && b.TargetReturn <= 1) {
+		return fmt.Errorf("budget.target_return: %v out of range [0, 1]", b.TargetReturn)
+	}
+	if c.Evaluate.Episodes < 1 || c.Evaluate.Agents < 0 {
+		return errors.New("evaluate: episodes must be positive and agents non-negative")
+	}
+	return nil
+}
+
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func (f Family) validate() error {
+	names := agents.FamilyNames()
+	if !slices.Contains(names, f.Name) {
+		return fmt.Errorf("name: unknown family %q (known: %s)", f.Name, strings.Join(names, ", "))
+	}
+	if f.Radius < 0 || f.Radius > 10 {
+		return fmt.Errorf("radius: %d out of range [0, 10]", f.Radius)
+	}
+	if f.Hidden < 0 || f.Hidden > 4096 {
+		return fmt.Errorf("hidden: %d out of range [0, 4096]", f.Hidden)
+	}
+	if !(f.Discount >= 0 && f.Discount < 1) {
+		return fmt.Errorf("discount: %v out of range [0, 1)", f.Discount)
+	}
+	if !(f.Beta >= 0 && f.Beta <= 1e6) {
+		return fmt.Errorf("beta: %v out of range [0, 1e6]", f.Beta)
+	}
+	if f.Iterations < 0 || f.Iterations > 100_000 {
+		return fmt.Errorf("iterations: %d out of range [0, 100000]", f.Iterations)
+	}
+	if f.CornerSize < 0 || f.CornerSize > world.MaxSize {
+		return fmt.Errorf("corner_size: %d out of range", f.CornerSize)
+	}
+	if err := f.Noise.Validate("noise"); err != nil {
+		return err
+	}
+	only := func(field string, set bool, families ...string) error {
+		if set && !slices.Contains(families, f.Name) {
+			return fmt.Errorf("%s: does not apply to family %s", field, f.Name)
+		}
+		return nil
+	}
+	for _, err := range []error{
+		only("radius", f.Radius != 0, "reactive", "mlp"),
+		only("hidden", f.Hidden != 0, "mlp"),
+		only("discount", f.Discount != 0, "planner"),
+		only("beta", f.Beta != 0, "planner"),
+		only("iterations", f.Iterations != 0, "planner"),
+		only("corner_size", f.CornerSize != 0, "planner"),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	_, err := f.Build()
+	return err
+}

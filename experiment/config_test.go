@@ -1,0 +1,136 @@
+package experiment
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestPresetsParse(t *testing.T) {
+	for _, name := range PresetNames() {
+		c, err := Preset(name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.Name != name {
+			t.Errorf("preset %s is named %q", name, c.Name)
+		}
+		if PresetSummary(name) == "" {
+			t.Errorf("preset %s has no leading comment", name)
+		}
+		// The resolved config is itself a valid config.
+		b, err := c.ResolvedYAML()
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := Parse(strings.NewReader(string(b)))
+		if err != nil {
+			t.Fatalf("%s: resolved config does not parse: %v\n%s", name, err, b)
+		}
+		b2, _ := again.ResolvedYAML()
+		if string(b) != string(b2) {
+			t.Errorf("%s: resolving is not idempotent", name)
+		}
+	}
+	if _, err := Preset(DefaultPreset); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const base = `
+name: t
+seed: 3
+train: {preset: train}
+splits:
+  - {name: deploy, distribution: {preset: deploy}}
+families: [{name: planner}]
+optimizers: [{name: ga}]
+budget: {env_steps: 1000}
+`
+
+func TestParseOverridesPreset(t *testing.T) {
+	c, err := Parse(strings.NewReader(base + `
+evaluate: {episodes: 7}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Splits[0].Episodes != 7 || c.Seeds != 1 || c.Evaluate.Agents != 1 {
+		t.Errorf("defaults not filled: %+v", c)
+	}
+	c, err = Parse(strings.NewReader(strings.Replace(base, "{preset: deploy}", "{preset: deploy, loops: 0.25, exit: {colours: [blue]}}", 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Splits[0].Distribution
+	if d.Loops != 0.25 || d.Exit.Colours[0] != "blue" || d.Exit.Region != "anywhere" || d.Width.Min != 15 {
+		t.Errorf("override lost preset fields or did not apply: %+v", d.Distribution)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		edit func(string) string
+		want string
+	}{
+		{func(s string) string { return s + "bogus: 1\n" }, `config: line 10: unknown field "bogus"`},
+		{func(s string) string {
+			return strings.Replace(s, "{preset: train}", "{preset: train, exit: {region: botom-right, size: 1}}", 1)
+		},
+			`config: train.exit.region: unknown region "botom-right"`},
+		{func(s string) string {
+			return strings.Replace(s, "{preset: train}", "{preset: train, exit: {regoin: x}}", 1)
+		},
+			`config: train.exit: line 4: unknown field "regoin"`},
+		{func(s string) string { return strings.Replace(s, "{preset: train}", "{preset: trian}", 1) },
+			`config: train.preset: unknown distribution preset "trian"`},
+		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: plant}", 1) },
+			`config: families[0].name: unknown family "plant"`},
+		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: planner, hidden: 3}", 1) },
+			`config: families[0].hidden: does not apply to family planner`},
+		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: ga, learning_rate: 0.1}", 1) },
+			`config: optimizers[0].learning_rate: does not apply to optimizer ga`},
+		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: adam}", 1) },
+			`config: optimizers[0].name: unknown optimizer "adam"`},
+		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: sgd, update: rmsprop}", 1) },
+			`config: optimizers[0].update: unknown update rule "rmsprop"`},
+		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: ga}, {name: ga}", 1) },
+			`config: optimizers[1].name: optimizer "ga" given twice`},
+		{func(s string) string { return strings.Replace(s, "env_steps: 1000", "env_steps: -5", 1) },
+			`config: budget: negative budget`},
+		{func(s string) string { return strings.Replace(s, "seed: 3", "seed: minus one", 1) },
+			`config: line 3: cannot unmarshal !!str`},
+		{func(s string) string { return strings.Replace(s, "name: deploy,", "name: Deploy!,", 1) },
+			`config: splits[0].name: "Deploy!"`},
+		{func(s string) string { return s + "reference: [to-colour:teal]\n" },
+			`config: reference[0]:`},
+		{func(s string) string { return "" }, `config: empty document`},
+		{func(s string) string { return "[1, 2" }, `config: `},
+		{func(s string) string { return "- 1\n- 2\n" }, `config: line 1: want a mapping`},
+	}
+	for _, tt := range tests {
+		_, err := Parse(strings.NewReader(tt.edit(base)))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("got %v\nwant prefix %q", err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("error is not one line: %q", err)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, n := range PresetNames() {
+		b, _ := PresetText(n)
+		f.Add(b)
+	}
+	f.Add([]byte(base))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(strings.NewReader(string(b)))
+		if err != nil {
+			return
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("Parse accepted a config Validate rejects: %v", err)
+		}
+	})
+}

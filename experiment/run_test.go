@@ -1,0 +1,94 @@
+package experiment
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"mesa/data"
+)
+
+func smoke(t *testing.T) *Config {
+	t.Helper()
+	c, err := Preset("smoke")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestRunSameBytesAnyWorkers is the determinism contract: the same config
+// and seed give byte-identical files for any number of workers.
+func TestRunSameBytesAnyWorkers(t *testing.T) {
+	c := smoke(t)
+	dirs := []string{t.TempDir(), t.TempDir()}
+	for i, w := range []int{1, 2} {
+		if _, err := Run(t.Context(), c, Options{Out: dirs[i], Workers: w, LogSteps: true, Overwrite: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "steps.arrow"} {
+		a, err := os.ReadFile(filepath.Join(dirs[0], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dirs[1], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between 1 and 2 workers", name)
+		}
+	}
+	m, err := data.VerifyRun(dirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != data.StatusComplete {
+		t.Errorf("status %q", m.Status)
+	}
+	ep, ok := m.Table("episodes")
+	// 2 optimizers... every evaluated agent plays every episode of every split.
+	trained := len(c.Optimizers) * len(c.Families) * c.Seeds
+	want := int64((trained + len(c.Reference)) * (c.Splits[0].Episodes + c.Splits[1].Episodes))
+	if !ok || ep.Rows != want {
+		t.Errorf("episodes rows %d, want %d", ep.Rows, want)
+	}
+}
+
+func TestRunCanceledIsPartial(t *testing.T) {
+	c := smoke(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := Run(ctx, c, Options{Out: dir, Overwrite: true}); err == nil {
+		t.Fatal("canceled run succeeded")
+	}
+	m, err := data.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Status != data.StatusPartial {
+		t.Errorf("canceled run left status %q", m.Status)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "episodes.arrow")); err == nil {
+		t.Error("canceled run left a complete-looking episodes.arrow")
+	}
+}
+
+func TestRunRefusesExistingRun(t *testing.T) {
+	c := smoke(t)
+	c.Splits = c.Splits[:1]
+	c.Splits[0].Episodes = 2
+	c.Optimizers = c.Optimizers[:1]
+	c.Families = c.Families[:1]
+	dir := t.TempDir()
+	if _, err := Run(t.Context(), c, Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(t.Context(), c, Options{Out: dir}); err == nil {
+		t.Error("second run into the same directory succeeded without Overwrite")
+	}
+}
