@@ -42,6 +42,11 @@ func (p *Problem) Validate() error {
 	if err := p.Train.Validate(); err != nil {
 		return fmt.Errorf("problem: train: %w", err)
 	}
+	if v, ok := p.Family.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return fmt.Errorf("problem: family %s: %w", p.Family.Name(), err)
+		}
+	}
 	if p.Init != nil && len(p.Init) != p.Family.Dim() {
 		return fmt.Errorf("problem: init has %d parameters, family %s has %d", len(p.Init), p.Family.Name(), p.Family.Dim())
 	}
