@@ -1,6 +1,7 @@
 package evolve
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -79,6 +80,7 @@ const (
 	DefaultSigma             = 0.5
 	DefaultMigrationInterval = 5
 	DefaultHallOfFame        = 5
+	DefaultValidation        = 64
 )
 
 // GA is a genetic algorithm on eaopt v0.4.2 as a train.Method: real-valued
@@ -191,6 +193,17 @@ type GA struct {
 	// HallOfFame is the number of distinct parameter vectors kept in the
 	// hall of fame; 0 means DefaultHallOfFame.
 	HallOfFame int
+	// Validation is the number of fresh training levels on which the hall
+	// of fame and the best HallOfFame members of each final population are
+	// evaluated once more when training stops; the best HallOfFame of them
+	// by validation return form the returned hall. A member enters the
+	// hall on its best single-generation fitness, the maximum of many
+	// noisy measurements, which overestimates it (the winner's curse: on
+	// 16 levels many members score 1.0 by luck, and then no later member
+	// can enter); the validation return does not. Its steps count against
+	// the budget. 0 means DefaultValidation; a negative value skips
+	// validation and returns the hall as measured.
+	Validation int
 }
 
 var _ train.Method = (*GA)(nil)
@@ -202,6 +215,7 @@ func (*GA) Name() string { return "ga" }
 type gaConfig struct {
 	size, pops, levels, elites   int
 	migrants, migInterval, hof   int
+	validation                   int
 	crossRate, mutRate, geneRate float64
 	sigma                        float64
 	model                        Model
@@ -234,6 +248,7 @@ func (ga *GA) config() (gaConfig, error) {
 		migrants:    orDefault(ga.Migrants, 1),
 		migInterval: orDefault(ga.MigrationInterval, DefaultMigrationInterval),
 		hof:         orDefault(ga.HallOfFame, DefaultHallOfFame),
+		validation:  orDefault(ga.Validation, DefaultValidation),
 		crossRate:   orDefault(ga.CrossoverRate, DefaultCrossoverRate),
 		mutRate:     orDefault(ga.MutationRate, 1),
 		geneRate:    orDefault(ga.GeneRate, 1),
@@ -259,6 +274,8 @@ func (ga *GA) config() (gaConfig, error) {
 		return c, fmt.Errorf("ga: migrants: %d out of range [1, population_size %d]", c.migrants, c.size)
 	case c.migInterval < 1:
 		return c, fmt.Errorf("ga: migration_interval: %d must be positive", c.migInterval)
+	case c.validation > 1<<16:
+		return c, fmt.Errorf("ga: validation: %d out of range [-1, %d]", c.validation, 1<<16)
 	case c.hof < 1 || c.hof > 1<<16:
 		return c, fmt.Errorf("ga: hall_of_fame: %d out of range [1, %d]", c.hof, 1<<16)
 	case !(c.crossRate > 0 && c.crossRate <= 1):
@@ -479,10 +496,54 @@ func (ga *GA) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 			break
 		}
 	}
+	if status != train.Canceled && status != train.Diverged && cfg.validation > 0 && len(hof.entries) > 0 {
+		// Candidates: the hall, and the best of each final population,
+		// which the hall may have shut out: once its members scored 1.0
+		// on some generation's levels, no later individual can enter it.
+		for _, indis := range last {
+			for _, ind := range indis[:min(cfg.hof, len(indis))] {
+				x := ind.Genome.(*genome).x
+				if !slices.ContainsFunc(hof.entries, func(e famer) bool { return slices.Equal(e.x, x) }) {
+					hof.entries = append(hof.entries, famer{x: slices.Clone(x), ret: -ind.Fitness, gen: run.meter.Iteration})
+				}
+			}
+		}
+		if err := hof.validate(ctx, run, gen, p, cfg.validation, cfg.hof); err != nil {
+			if ctx.Err() == nil {
+				return nil, fmt.Errorf("ga: validating the hall of fame: %w", err)
+			}
+			status = train.Canceled
+		}
+	}
 	res := result()
+	res.EnvSteps, res.Episodes = run.meter.EnvSteps, run.meter.Episodes
 	lastStats.Params = nil
 	res.Last = lastStats
 	return res, nil
+}
+
+// validate evaluates every entry on n fresh levels, charges the steps to
+// the run's meter, sets each entry's return to its validation return and
+// keeps the best size entries, best first (stable).
+func (h *hallOfFame) validate(ctx context.Context, run *gaRun, gen *world.Generator, p *train.Problem, n, size int) error {
+	levels := train.Levels(gen, p.Seed, "ga/validation", 0, n)
+	params := make([][]float64, len(h.entries))
+	for i, e := range h.entries {
+		params[i] = e.x
+	}
+	evs, err := train.Evaluate(ctx, p.Family, params, levels, p.Seed, "ga/validation-rollout", 0, run.workers)
+	for _, ev := range evs {
+		run.meter.Add(ev.Steps, ev.Episodes)
+	}
+	if err != nil {
+		return err
+	}
+	for i := range h.entries {
+		h.entries[i].ret = evs[i].Return
+	}
+	slices.SortStableFunc(h.entries, func(a, b famer) int { return cmp.Compare(b.ret, a.ret) })
+	h.entries = h.entries[:min(size, len(h.entries))]
+	return nil
 }
 
 // evolvePopulation applies the model to population k, in place, on the

@@ -189,3 +189,72 @@ func TestHallOfFame(t *testing.T) {
 		t.Errorf("Stats.Best %v, hall of fame best %v", res.Last.Best, hof[0].Fitness)
 	}
 }
+
+// TestValidationReranksHallOfFame: with noisy fitness on few levels, the
+// hall of fame's single-generation returns are optimistic; validation
+// replaces them with returns on fresh levels, re-sorts the hall, and
+// charges the steps.
+func TestValidationReranksHallOfFame(t *testing.T) {
+	p := &train.Problem{Family: agents.Planner{}, Train: trainPreset(t), Seed: 5}
+	s := &train.Settings{Iterations: 4, Workers: 2}
+	plain, err := (&GA{PopulationSize: 16, Levels: 4, Validation: -1}).Train(t.Context(), p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid, err := (&GA{PopulationSize: 16, Levels: 4, Validation: 32}).Train(t.Context(), p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hof := func(r *train.Result) []train.Agent {
+		var h []train.Agent
+		for _, a := range r.Agents {
+			if a.Role == "hall_of_fame" {
+				h = append(h, a)
+			}
+		}
+		return h
+	}
+	hp, hv := hof(plain), hof(valid)
+	if len(hp) != len(hv) || len(hv) == 0 {
+		t.Fatalf("hall sizes %d and %d", len(hp), len(hv))
+	}
+	if extra := valid.Episodes - plain.Episodes; extra%32 != 0 || extra < 32*len(hv) || extra > 32*2*len(hv) {
+		t.Errorf("validation charged %d episodes, want 32 per candidate, %d to %d candidates", extra, len(hv), 2*len(hv))
+	}
+	if valid.EnvSteps <= plain.EnvSteps {
+		t.Errorf("validation charged no steps")
+	}
+	// Validated fitness comes from the 32 validation levels, and the hall
+	// is sorted by it.
+	for i, a := range hv {
+		if i > 0 && a.Fitness > hv[i-1].Fitness {
+			t.Errorf("validated hall not sorted: %v then %v", hv[i-1].Fitness, a.Fitness)
+		}
+		if k := a.Fitness * 32; k != math.Trunc(k) {
+			t.Errorf("validated member %d: fitness %v is not a return on 32 levels", i, a.Fitness)
+		}
+	}
+	// On fresh held-out levels, the unvalidated hall falls short of its
+	// recorded fitness (the winner's curse), and the validated hall's best
+	// does at least as well as the unvalidated one's.
+	gen, _ := world.NewGenerator(p.Train)
+	heldOut := train.Levels(gen, 99, "held-out", 0, 128)
+	score := func(x []float64) float64 {
+		ev, err := train.Evaluate(t.Context(), p.Family, [][]float64{x}, heldOut, 99, "held-out-rollout", 0, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev[0].Return
+	}
+	recorded, fresh := 0.0, 0.0
+	for _, a := range hp {
+		recorded += a.Fitness
+		fresh += score(a.Params)
+	}
+	if fresh >= recorded {
+		t.Errorf("unvalidated hall: held-out return %.3f not below recorded %.3f", fresh, recorded)
+	}
+	if v, u := score(hv[0].Params), score(hp[0].Params); v < u {
+		t.Errorf("validated best scores %.3f held out, unvalidated best %.3f", v, u)
+	}
+}

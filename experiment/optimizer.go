@@ -123,7 +123,14 @@ func (o Optimizer) Build() (train.Method, error) {
 			if o.Momentum != 0 {
 				return nil, fmt.Errorf("momentum: applies to update momentum, not %s", orStr(o.Update, "adam"))
 			}
-			r.Optimizer = &sgd.Adam{LearningRate: o.LearningRate}
+			// REINFORCE's own default step size for Adam, not Adam's
+			// generic one: an unset learning_rate means "what sgd.REINFORCE{}
+			// does".
+			lr := o.LearningRate
+			if lr == 0 {
+				lr = sgd.DefaultLearningRate
+			}
+			r.Optimizer = &sgd.Adam{LearningRate: lr}
 		case "momentum":
 			r.Optimizer = &sgd.Momentum{LearningRate: o.LearningRate, Momentum: o.Momentum}
 		case "sgd":
