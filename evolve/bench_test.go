@@ -36,7 +36,8 @@ func benchGeneration(b *testing.B, m train.Method) {
 }
 
 func BenchmarkGAGeneration(b *testing.B) {
-	benchGeneration(b, &GA{PopulationSize: 64, Levels: 16})
+	// Without the end-of-training validation: one generation only.
+	benchGeneration(b, &GA{PopulationSize: 64, Levels: 16, Validation: -1})
 }
 
 func BenchmarkESGeneration(b *testing.B) {

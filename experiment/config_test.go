@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -133,4 +134,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse accepted a config Validate rejects: %v", err)
 		}
 	})
+}
+
+// TestREADMEConfig keeps the README's example config valid.
+func TestREADMEConfig(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "```yaml\n")
+	if !ok {
+		t.Fatal("README has no yaml example")
+	}
+	text, _, _ := strings.Cut(rest, "```")
+	c, err := Parse(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("README example: %v", err)
+	}
+	if c.Train.Randomize != 0.1 || c.Splits[1].Distribution.Loops != 0.2 || c.Families[1].Noise.Kind != 1 {
+		t.Errorf("README example did not apply its overrides: %+v", c)
+	}
 }
