@@ -107,7 +107,18 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	fmt.Fprintf(stdout, "run %s in %s\n\n", res.RunID, res.Dir)
-	return tab.Print(stdout)
+	if err := tab.Print(stdout); err != nil {
+		return err
+	}
+	objs, err := analysis.Objectives(res.Dir)
+	if err != nil {
+		return err
+	}
+	if len(objs) > 0 {
+		fmt.Fprintln(stdout)
+		return analysis.PrintObjectives(stdout, objs, 4)
+	}
+	return nil
 }
 
 func presetsCmd(args []string, stdout io.Writer) error {
