@@ -2,7 +2,6 @@ package data
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -323,10 +322,4 @@ func checkSchema(table string, s *arrow.Schema) ([]int, error) {
 		idx[i] = found[0]
 	}
 	return idx, nil
-}
-
-// dictionaryColumns lists the dictionary columns of a table and their
-// vocabularies, for the golden schema file.
-func dictionaryColumns(table string) []column {
-	return slices.DeleteFunc(slices.Clone(tableColumns(table)), func(c column) bool { return c.vocab == "" })
 }

@@ -56,8 +56,9 @@ func (c *Config) RunID() (string, error) {
 	return fmt.Sprintf("%s-%s", c.Name, hex.EncodeToString(h[:4])), nil
 }
 
-// A TrainedAgent is an agent evaluated by a run.
-type TrainedAgent struct {
+// evalAgent is an agent a run evaluates: a trained θ of a family, or a
+// scripted reference.
+type evalAgent struct {
 	ID        string
 	Optimizer string // "none" for scripted agents
 	Family    string // the family, or the scripted agent's spec
@@ -123,7 +124,7 @@ func (r *runner) progress(format string, args ...any) {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	var evaluated []TrainedAgent
+	var evaluated []evalAgent
 	for _, o := range r.c.Optimizers {
 		method, err := o.Build()
 		if err != nil {
@@ -144,7 +145,7 @@ func (r *runner) run(ctx context.Context) error {
 		}
 	}
 	for _, spec := range r.c.Reference {
-		evaluated = append(evaluated, TrainedAgent{ID: "none/" + spec, Optimizer: data.OptimizerNone, Family: spec, scripted: spec})
+		evaluated = append(evaluated, evalAgent{ID: "none/" + spec, Optimizer: data.OptimizerNone, Family: spec, scripted: spec})
 		if err := r.w.AppendAgents(data.AgentRow{RunID: r.runID, Optimizer: data.OptimizerNone, Family: spec,
 			AgentID: "none/" + spec, Role: data.RoleScripted}); err != nil {
 			return err
@@ -174,7 +175,7 @@ func (r *runner) run(ctx context.Context) error {
 
 // trainOne trains family fam with method from the s-th seed and returns the
 // agents to evaluate.
-func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.Family, s int) ([]TrainedAgent, error) {
+func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.Family, s int) ([]evalAgent, error) {
 	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(s))
 	run := data.TrainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
 	b := r.c.Budget
@@ -190,7 +191,7 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 	}
 	r.progress("trained %s/%s seed %d: %s after %d env steps, fitness %.3f", method.Name(), fam.Name(), s,
 		res.Status, res.EnvSteps, res.Last.Mean)
-	var out []TrainedAgent
+	var out []evalAgent
 	names := fam.ParamNames()
 	obj, _ := fam.(agents.Objective)
 	hof := 0
@@ -215,7 +216,7 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 		default:
 			continue
 		}
-		out = append(out, TrainedAgent{ID: id, Optimizer: method.Name(), Family: fam.Name(), Seed: seed,
+		out = append(out, evalAgent{ID: id, Optimizer: method.Name(), Family: fam.Name(), Seed: seed,
 			Params: a.Params, family: fam})
 	}
 	return out, nil
@@ -229,7 +230,7 @@ type episodeResult struct {
 
 // evaluate plays ag on every level of a split, in parallel, and appends the
 // rows in episode order.
-func (r *runner) evaluate(ctx context.Context, ag TrainedAgent, sp Split, levels []*world.Level, proxies []analysis.Proxy) error {
+func (r *runner) evaluate(ctx context.Context, ag evalAgent, sp Split, levels []*world.Level, proxies []analysis.Proxy) error {
 	workers := min(train.Workers(r.opts.Workers), len(levels))
 	type scratch struct {
 		runner     agents.Runner
