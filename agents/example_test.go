@@ -57,7 +57,7 @@ func ExampleFamilyByName() {
 	fmt.Println(err)
 	// Output:
 	// reactive 1216
-	// planner 17
+	// planner 14
 	// mlp 4932
 	// unknown policy family "plant" (known: reactive, planner, mlp)
 }
