@@ -189,4 +189,3 @@ func TestHallOfFame(t *testing.T) {
 		t.Errorf("Stats.Best %v, hall of fame best %v", res.Last.Best, hof[0].Fitness)
 	}
 }
-
