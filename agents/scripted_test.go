@@ -16,6 +16,7 @@ var scriptedSpecs = []string{
 	"to-colour:green", "to-colour:red@beta=0.5",
 	"to-region:bottom-right", "to-region:top-right:3@beta=1",
 	"nearest-object", "nearest-object@beta=3",
+	"to-kind:apple", "to-kind:apple@beta=1",
 	"random",
 	"deceptive:to-colour:green", "deceptive:to-region:bottom-right@beta=2",
 }
@@ -317,6 +318,7 @@ func TestScriptedObjective(t *testing.T) {
 		{"to-region:top-left:3@beta=1.5", "region:top-left:3", "to-region:top-left:3@beta=1.5"},
 		{"to-region:anywhere", "region:anywhere", "to-region:anywhere"},
 		{"nearest-object", "nearest-object", "nearest-object"},
+		{"to-kind:apple@beta=2", "kind:apple", "to-kind:apple@beta=2"},
 		{"random", "none", "random"},
 		{"deceptive:to-colour:green", "deceptive(colour:green)", "deceptive:to-colour:green"},
 		{"deceptive:to-region:bottom-right@beta=2", "deceptive(region:bottom-right)", "deceptive:to-region:bottom-right@beta=2"},
@@ -348,6 +350,7 @@ func TestScriptedObjective(t *testing.T) {
 		{agents.ToColour(world.Red, agents.Rationality{}), "to-colour:red"},
 		{region, "to-region:bottom-right"},
 		{agents.ToNearestObject(agents.Rationality{Beta: 1}), "nearest-object@beta=1"},
+		{agents.ToApples(agents.Rationality{}), "to-kind:apple"},
 		{agents.RandomWalk(), "random"},
 		{dec, "deceptive:to-colour:green@beta=2"},
 	} {
