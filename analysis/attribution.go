@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"sort"
@@ -265,11 +266,26 @@ func (ev *Evidence) Attribute() []Attribution {
 	return out
 }
 
+// patterns returns the counted patterns in a fixed order, so that sums over
+// them are the same bits in every run (map order is random).
+func patterns(m map[movePattern]int) []movePattern {
+	ps := make([]movePattern, 0, len(m))
+	for p := range m {
+		ps = append(ps, p)
+	}
+	slices.SortFunc(ps, func(a, b movePattern) int {
+		return cmp.Or(cmp.Compare(a.chosen, b.chosen), cmp.Compare(a.closer, b.closer),
+			cmp.Compare(a.stay, b.stay), cmp.Compare(a.far, b.far))
+	})
+	return ps
+}
+
 // loglik returns the log-likelihood of the counted moves at rationality
 // beta.
 func loglik(m map[movePattern]int, beta float64) float64 {
 	ll := 0.0
-	for p, n := range m {
+	for _, p := range patterns(m) {
+		n := m[p]
 		z := float64(p.closer)*math.Exp(beta) + float64(p.stay) + float64(p.far)*math.Exp(-beta)
 		ll += float64(n) * (beta*float64(p.chosen) - math.Log(z))
 	}
@@ -279,9 +295,11 @@ func loglik(m map[movePattern]int, beta float64) float64 {
 // fitBeta maximises loglik over β in [0, maxBeta] by bisection on its
 // derivative, Σ n·(chosen − E_β[δ]), which decreases in β.
 func fitBeta(m map[movePattern]int) float64 {
+	ps := patterns(m)
 	deriv := func(beta float64) float64 {
 		g := 0.0
-		for p, n := range m {
+		for _, p := range ps {
+			n := m[p]
 			ep, em := math.Exp(beta), math.Exp(-beta)
 			z := float64(p.closer)*ep + float64(p.stay) + float64(p.far)*em
 			mean := (float64(p.closer)*ep - float64(p.far)*em) / z

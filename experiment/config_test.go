@@ -104,6 +104,13 @@ func TestParseErrors(t *testing.T) {
 			`config: splits[0].name: "Deploy!"`},
 		{func(s string) string { return s + "reference: [to-colour:teal]\n" },
 			`config: reference[0]:`},
+		{func(s string) string { return strings.Replace(s, "name: deploy,", "name: probe,", 1) },
+			`config: splits[0].name: "probe" is the probe split`},
+		{func(s string) string { return s + "probe: {episodes: -3}\n" }, `config: probe.episodes: -3 out of range`},
+		{func(s string) string { return s + "probe: {off: true, episodes: 5}\n" }, `config: probe.episodes: given with probe.off`},
+		{func(s string) string {
+			return strings.Replace(s, "{preset: train}", "{preset: train, exit: {colours: [green, gray, red, blue, yellow, purple, orange]}}", 1)
+		}, `config: probe: the training distribution offers no probe: exit.colours: the colour proxies need two colours training never shows`},
 		{func(s string) string { return "" }, `config: empty document`},
 		{func(s string) string { return "[1, 2" }, `config: `},
 		{func(s string) string { return "- 1\n- 2\n" }, `config: line 1: want a mapping`},
