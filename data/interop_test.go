@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,7 +41,8 @@ func TestInteropNode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check.mjs: %v", err)
 	}
-	for _, want := range []string{"arrow episodes.arrow rows=50", "mesa.schema_version=1", "duckdb " + filepath.Join(out, "steps.parquet") + " rows=50"} {
+	for _, want := range []string{"arrow episodes.arrow rows=50", "arrow attribution.arrow rows=50",
+		"mesa.schema_version=" + strconv.Itoa(data.SchemaVersion), "duckdb " + filepath.Join(out, "steps.parquet") + " rows=50"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("output lacks %q", want)
 		}
