@@ -29,7 +29,7 @@ func TestRunSameBytesAnyWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "steps.arrow"} {
+	for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow"} {
 		a, err := os.ReadFile(filepath.Join(dirs[0], name))
 		if err != nil {
 			t.Fatal(err)
@@ -50,11 +50,20 @@ func TestRunSameBytesAnyWorkers(t *testing.T) {
 		t.Errorf("status %q", m.Status)
 	}
 	ep, ok := m.Table("episodes")
-	// 2 optimizers... every evaluated agent plays every episode of every split.
+	// Every evaluated agent plays every episode of every split and of the
+	// probe, and is attributed against every candidate.
 	trained := len(c.Optimizers) * len(c.Families) * c.Seeds
-	want := int64((trained + len(c.Reference)) * (c.Splits[0].Episodes + c.Splits[1].Episodes))
+	want := int64((trained + len(c.Reference)) * (c.Splits[0].Episodes + c.Splits[1].Episodes + c.Probe.Episodes))
 	if !ok || ep.Rows != want {
 		t.Errorf("episodes rows %d, want %d", ep.Rows, want)
+	}
+	cands, err := c.candidates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, ok := m.Table("attribution")
+	if want := int64((trained + len(c.Reference)) * len(cands.List)); !ok || at.Rows != want {
+		t.Errorf("attribution rows %d, want %d", at.Rows, want)
 	}
 }
 
