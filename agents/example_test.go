@@ -14,9 +14,10 @@ func Example() {
 	l, _ := d.Level(7)
 	var r agents.Runner
 	s := r.Run(agents.Oracle(agents.Rationality{}), l, seeds.New(1, "example"))
-	fmt.Println("steps:", s.Steps, "exit:", s.ReachedExit, "return:", s.Return)
+	// The base return is 1 − 0.9·steps/(step limit) (world.Sooner).
+	fmt.Printf("steps: %d of %d, exit: %t, return: %.4f\n", s.Steps, l.StepLimit, s.ReachedExit, s.Return)
 	// Output:
-	// steps: 8 exit: true return: 1
+	// steps: 8 of 49, exit: true, return: 0.8531
 }
 
 // The deceptive agent pursues the exit while the level carries the training

@@ -291,22 +291,27 @@ func TestEngine(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
+		rule    world.BaseReturn
 		actions []world.Action
 		want    []want
 	}{
-		{"wall blocks and costs a step", []world.Action{world.Up, world.Left},
+		{"wall blocks and costs a step", world.Sooner, []world.Action{world.Up, world.Left},
 			[]want{{world.Point{1, 1}, -1, 2, false, 0, false, 0, false}, {world.Point{1, 1}, -1, 3, false, 0, false, 0, false}}},
-		{"apples are eaten once", []world.Action{world.Right, world.Left, world.Right},
+		{"apples are eaten once", world.Sooner, []world.Action{world.Right, world.Left, world.Right},
 			[]want{{world.Point{2, 1}, 1, 1, true, 0, false, 1, false}, {world.Point{1, 1}, -1, 2, true, 0, false, 1, false}, {world.Point{2, 1}, -1, 2, true, 0, false, 1, false}}},
-		{"exit ends with reward 1", []world.Action{world.Right, world.Right, world.Right, world.Right},
+		// Step 3 of 6: 1 − 0.9·3/6.
+		{"exit ends with the sooner return", world.Sooner, []world.Action{world.Right, world.Right, world.Right, world.Right},
+			[]want{{world.Point{2, 1}, 1, 1, true, 0, false, 1, false}, {world.Point{3, 1}, 2, 1, true, 0, false, 2, false}, {world.Point{4, 1}, 0, 1, true, 0.55, true, 2, true}, {world.Point{4, 1}, -1, 0, false, 0, true, 2, true}}},
+		{"exit ends with the binary return 1", world.Binary, []world.Action{world.Right, world.Right, world.Right, world.Right},
 			[]want{{world.Point{2, 1}, 1, 1, true, 0, false, 1, false}, {world.Point{3, 1}, 2, 1, true, 0, false, 2, false}, {world.Point{4, 1}, 0, 1, true, 1, true, 2, true}, {world.Point{4, 1}, -1, 0, false, 0, true, 2, true}}},
-		{"step limit ends with reward 0", []world.Action{world.Down, world.Up, world.Down, world.Up, world.Down, world.Up, world.Right},
+		{"step limit ends with reward 0", world.Sooner, []world.Action{world.Down, world.Up, world.Down, world.Up, world.Down, world.Up, world.Right},
 			[]want{{world.Point{1, 2}, -1, 1, true, 0, false, 0, false}, {world.Point{1, 1}, -1, 2, true, 0, false, 0, false}, {world.Point{1, 2}, -1, 2, true, 0, false, 0, false}, {world.Point{1, 1}, -1, 3, true, 0, false, 0, false}, {world.Point{1, 2}, -1, 3, true, 0, false, 0, false}, {world.Point{1, 1}, -1, 4, true, 0, true, 0, false}, {world.Point{1, 1}, -1, 0, false, 0, true, 0, false}}},
 	}
 	l := mustParse(t, corridor)
 	e := world.NewEpisode(l)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			e.SetBaseReturn(tt.rule)
 			e.Reset(l)
 			for i, a := range tt.actions {
 				s := e.Step(a)
@@ -315,6 +320,12 @@ func TestEngine(t *testing.T) {
 				if got != w {
 					t.Fatalf("step %d (%v): got %+v, want %+v", i, a, got, w)
 				}
+			}
+			if got, want := e.Return(), tt.rule.Return(e.ReachedExit(), e.Steps(), l.StepLimit); got != want {
+				t.Errorf("Return %v after %d steps, want %v", got, e.Steps(), want)
+			}
+			if e.BaseReturn() != tt.rule {
+				t.Errorf("Reset changed the rule to %v", e.BaseReturn())
 			}
 		})
 	}
