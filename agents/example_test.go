@@ -57,9 +57,9 @@ func ExampleFamilyByName() {
 	_, err := agents.FamilyByName("plant")
 	fmt.Println(err)
 	// Output:
-	// reactive 1216
+	// reactive 1316
 	// planner 17
-	// mlp 4932
+	// mlp 5332
 	// unknown policy family "plant" (known: reactive, planner, mlp)
 }
 
@@ -83,6 +83,6 @@ func ExampleReactive() {
 	p.GradLogProb(grad, world.Right, 1)
 	fmt.Printf("bias gradient: %.3f\n", grad[len(grad)-4:])
 	// Output:
-	// 448 w[dy=-1,dx=-1,wall→up] w[cue→left] b[left]
-	// bias gradient: [-0.254 0.641 -0.210 -0.176]
+	// 484 w[dy=-1,dx=-1,wall→up] w[cue→left] b[left]
+	// bias gradient: [-0.253 0.665 -0.179 -0.232]
 }

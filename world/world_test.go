@@ -349,13 +349,18 @@ func TestWindow(t *testing.T) {
 		k := ((dy+1)*3 + dx + 1) * world.CellChannels
 		return obs[k : k+world.CellChannels]
 	}
-	oneHot := func(c []float64, idx ...int) bool {
+	// oneHot reports whether c is 1 on idx, visits on ChanVisits and 0
+	// elsewhere.
+	oneHot := func(c []float64, visits float64, idx ...int) bool {
 		for i, v := range c {
 			want := 0.0
 			for _, j := range idx {
 				if i == j {
 					want = 1
 				}
+			}
+			if i == world.ChanVisits {
+				want = visits
 			}
 			if v != want {
 				return false
@@ -366,18 +371,33 @@ func TestWindow(t *testing.T) {
 	checks := []struct {
 		name   string
 		dx, dy int
+		visits float64
 		want   []int
 	}{
-		{"wall above", 0, -1, []int{world.ChanWall}},
-		{"start visited, left", -1, 0, []int{world.ChanVisited}},
-		{"self visited, apple eaten", 0, 0, []int{world.ChanVisited}},
-		{"green apple right", 1, 0, []int{world.ChanColour + int(world.Green), world.ChanKind + int(world.Apple)}},
-		{"wall below", 0, 1, []int{world.ChanWall}},
-		{"floor down-left", -1, 1, []int{}},
+		{"wall above", 0, -1, 0, []int{world.ChanWall}},
+		{"start visited once, left", -1, 0, 1.0 / 3, []int{world.ChanVisited}},
+		{"self visited once, apple eaten", 0, 0, 1.0 / 3, []int{world.ChanVisited}},
+		{"green apple right", 1, 0, 0, []int{world.ChanColour + int(world.Green), world.ChanKind + int(world.Apple)}},
+		{"wall below", 0, 1, 0, []int{world.ChanWall}},
+		{"floor down-left", -1, 1, 0, []int{}},
 	}
 	for _, c := range checks {
-		if got := cell(c.dx, c.dy); !oneHot(got, c.want...) {
+		if got := cell(c.dx, c.dy); !oneHot(got, c.visits, c.want...) {
 			t.Errorf("%s: got %v", c.name, got)
+		}
+	}
+	// Visits count up and saturate at MaxVisits.
+	long := world.NewEpisode(mustParse(t, strings.Replace(corridor, "steps=6", "steps=20", 1)))
+	long.Step(world.Right)
+	for n, want := range []float64{2.0 / 3, 1, 1} { // start visits after each return
+		long.Step(world.Left)
+		long.Step(world.Right)
+		w.Observe(obs, long, nil)
+		if got := cell(-1, 0); !oneHot(got, want, world.ChanVisited) {
+			t.Errorf("start visited %d times: got %v", n+2, got)
+		}
+		if got := cell(0, 0); !oneHot(got, want, world.ChanVisited) {
+			t.Errorf("self visited %d times: got %v", n+2, got)
 		}
 	}
 	g := obs[9*world.CellChannels:]
