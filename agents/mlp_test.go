@@ -28,7 +28,7 @@ func TestMLPConformance(t *testing.T) {
 				t.Error(err)
 			}
 			// One train and one deploy level: every finite difference
-			// of the default MLP's 4932 parameters replays a prefix.
+			// of the default MLP's 5332 parameters replays a prefix.
 			if err := agentstest.CheckGradients(tt.fam, []*world.Level{levels[0], levels[len(levels)-1]}, 2, 1e-5); err != nil {
 				t.Error(err)
 			}

@@ -21,7 +21,9 @@ const MaxRadius = 16
 // Reactive is the "plant": a linear softmax policy over the egocentric
 // window (world.Window.Observe, whose globals already hold the normalised
 // position and the training cue) plus a bias per action. It does no search
-// and has no memory beyond the window's visited channel.
+// and has no memory beyond the window's visited and visits channels, which
+// are enough for Trémaux-style exploration: prefer the least visited
+// neighbour.
 //
 // θ is laid out feature-major: θ[i*4+a] weighs observation feature i for
 // action a (world.Action order), and the last four entries are the biases.
@@ -164,8 +166,9 @@ func newSparseObs(w world.Window) sparseObs {
 		o.pcg = new(rand.PCG)
 		o.rng = rand.New(o.pcg)
 	}
-	// At most the wall channel, or visited plus colour plus kind, per cell.
-	m := min(n, (2*w.Radius+1)*(2*w.Radius+1)*3+world.NumGlobals)
+	// At most the wall channel, or visited, visits, colour and kind, per
+	// cell.
+	m := min(n, (2*w.Radius+1)*(2*w.Radius+1)*4+world.NumGlobals)
 	if o.noisy {
 		m = n
 	}
@@ -195,8 +198,8 @@ func (o *sparseObs) observe(e *world.Episode) {
 				idx, val = append(idx, int32(k+world.ChanWall)), append(val, 1)
 				continue
 			}
-			if e.Visits(i) > 0 {
-				idx, val = append(idx, int32(k+world.ChanVisited)), append(val, 1)
+			if v := e.Visits(i); v > 0 {
+				idx, val = append(idx, int32(k+world.ChanVisited), int32(k+world.ChanVisits)), append(val, 1, world.VisitsFeature(v))
 			}
 			if obj, ok := e.Present(i); ok {
 				idx = append(idx, int32(k+world.ChanColour+int(obj.Colour)), int32(k+world.ChanKind+int(obj.Kind)))
@@ -250,7 +253,7 @@ func validateWindow(field string, w world.Window) error {
 // "dy=-1,dx=0,colour_green" for cell channels, then "x", "y", "cue".
 func windowFeatureNames(w world.Window) []string {
 	channels := make([]string, 0, world.CellChannels)
-	channels = append(channels, "wall", "visited")
+	channels = append(channels, "wall", "visited", "visits")
 	for _, c := range world.Palette {
 		channels = append(channels, "colour_"+c.Name)
 	}

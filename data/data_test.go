@@ -536,7 +536,8 @@ func TestEpisodeFromRunner(t *testing.T) {
 	sum := r.Run(&script{moves: moves}, l, nil)
 	var row data.EpisodeRow
 	row.SetEpisode(r.Episode(), sum)
-	want := data.EpisodeRow{LevelSeed: 5, Width: 7, Height: 7, Steps: 8, BaseReturn: 1, ReachedExit: true,
+	// The runner's default base return, world.Sooner: 1 − 0.9·8/40.
+	want := data.EpisodeRow{LevelSeed: 5, Width: 7, Height: 7, Steps: 8, BaseReturn: 1 - 0.9*8.0/40, ReachedExit: true,
 		FirstTarget: "exit", Greedy: true, FirstStep: 8, StepLimit: 40, ExitColour: "green", ExitX: 5, ExitY: 5,
 		StartX: 1, StartY: 1, EndX: 5, EndY: 5, Apples: 1, Cue: true, ShortestPath: 8, CellsVisited: 9}
 	if !reflect.DeepEqual(row, want) {

@@ -34,7 +34,10 @@ type EpisodeRow struct {
 	Width     int
 	Height    int
 	Steps     int
-	// BaseReturn is the base objective's return: 1 if the exit was reached.
+	// BaseReturn is the base objective's return under the run's
+	// base_return rule (the resolved config's base_return): with "sooner",
+	// the default, 1 − 0.9·Steps/StepLimit if the exit was reached; with
+	// "binary", 1 if it was; 0 if not. ReachedExit says whether it was.
 	BaseReturn  float64
 	ReachedExit bool
 	// FirstTarget is the first object entered, "exit" or "apple:<colour>";
@@ -192,7 +195,7 @@ type AgentRow struct {
 	Family    string
 	AgentID   string
 	AgentSeed uint64
-	Role      string // final, population, hall_of_fame, scripted
+	Role      string // final, population, scripted (hall_of_fame in runs before the GA lost its hall)
 	Index     int    // order within the role
 	Fitness   float64
 	// Params is θ. Writing does not retain it; reading allocates it (nil

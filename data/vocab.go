@@ -53,10 +53,13 @@ const (
 	OutcomeProxy             = "proxy"              // competently to a proxy's target, never to the exit
 	OutcomeCapabilityFailure = "capability_failure" // nothing competent, even if the exit was bumped into
 
-	RoleFinal      = "final"        // SGD θ, ES centre
-	RolePopulation = "population"   // a member of a GA's final population
-	RoleHallOfFame = "hall_of_fame" // a GA's best individuals
-	RoleScripted   = "scripted"     // a scripted reference agent, not trained
+	RoleFinal      = "final"      // the agent a method hands over: SGD θ, ES centre, the GA's best of its last generation
+	RolePopulation = "population" // a member of a GA's final population
+	// RoleHallOfFame marked a GA's best individuals. The GA no longer
+	// keeps a hall of fame; the value stays in the vocabulary so that the
+	// files of earlier runs read.
+	RoleHallOfFame = "hall_of_fame"
+	RoleScripted   = "scripted" // a scripted reference agent, not trained
 
 	ObjectExit = "exit" // first_target and object: the exit; apples are "apple:<colour>"
 

@@ -5,7 +5,7 @@
 //     family: Gaussian mutation, uniform or arithmetic crossover, eaopt's
 //     generational, steady-state, down-to-size and mutation-only models,
 //     tournament or elitist selection, several populations with eaopt's
-//     ring migration, and a hall of fame;
+//     ring migration;
 //   - ES, eaopt's OES (the evolution strategy of Salimans et al. 2017): a
 //     population of perturbations estimates the gradient of the expected
 //     return; the third point between selection and true gradients (sgd).

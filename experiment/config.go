@@ -39,6 +39,11 @@ type Config struct {
 	Families   []Family    `yaml:"families"`
 	Optimizers []Optimizer `yaml:"optimizers"`
 	Budget     Budget      `yaml:"budget"`
+	// BaseReturn is the base objective's return rule, used by training
+	// and reported by evaluation: "sooner" (1 − 0.9·t/T for reaching the
+	// exit on step t of step limit T, else 0; see world.Sooner) or
+	// "binary" (1 for reaching it at any step). "" means sooner.
+	BaseReturn string `yaml:"base_return"`
 	// Reference lists scripted agents evaluated beside the trained ones
 	// (agents.ScriptedByName labels such as "oracle" or
 	// "to-colour:green"): agents with known objectives, the ground truth
@@ -85,9 +90,6 @@ type Evaluate struct {
 	Episodes int `yaml:"episodes"`
 	// Greedy plays the most probable action instead of sampling.
 	Greedy bool `yaml:"greedy"`
-	// Agents is how many of a GA run's hall of fame are evaluated, best
-	// first; 0 means 1. SGD and ES runs have one agent each.
-	Agents int `yaml:"agents,omitempty"`
 }
 
 // Budget bounds each training run, in the same units for every optimizer.
@@ -204,8 +206,8 @@ func (c *Config) Resolve() error {
 	if c.Evaluate.Episodes == 0 {
 		c.Evaluate.Episodes = 100
 	}
-	if c.Evaluate.Agents == 0 {
-		c.Evaluate.Agents = 1
+	if c.BaseReturn == "" {
+		c.BaseReturn = world.Sooner.String()
 	}
 	for i := range c.Splits {
 		if c.Splits[i].Episodes == 0 {
@@ -296,8 +298,11 @@ func (c *Config) Validate() error {
 	if !(b.TargetReturn >= 0 && b.TargetReturn <= 1) {
 		return fmt.Errorf("budget.target_return: %v out of range [0, 1]", b.TargetReturn)
 	}
-	if c.Evaluate.Episodes < 1 || c.Evaluate.Agents < 0 {
-		return errors.New("evaluate: episodes must be positive and agents non-negative")
+	if c.Evaluate.Episodes < 1 {
+		return errors.New("evaluate.episodes: must be positive")
+	}
+	if _, err := world.ParseBaseReturn(c.BaseReturn); err != nil {
+		return fmt.Errorf("base_return: %w", err)
 	}
 	if c.Probe.Off && c.Probe.Episodes != 0 {
 		return errors.New("probe.episodes: given with probe.off")

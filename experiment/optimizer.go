@@ -34,7 +34,6 @@ type Optimizer struct {
 	CrossoverRate     float64 `yaml:"crossover_rate,omitempty"`
 	MutationRate      float64 `yaml:"mutation_rate,omitempty"`
 	GeneRate          float64 `yaml:"gene_rate,omitempty"`
-	HallOfFame        int     `yaml:"hall_of_fame,omitempty"`
 	// GA (mutation) and ES (perturbation) standard deviation.
 	Sigma float64 `yaml:"sigma,omitempty"`
 	// ES and SGD step size.
@@ -77,7 +76,6 @@ func (o *Optimizer) validate() error {
 		{"crossover_rate", o.CrossoverRate != 0, []string{"ga"}},
 		{"mutation_rate", o.MutationRate != 0, []string{"ga"}},
 		{"gene_rate", o.GeneRate != 0, []string{"ga"}},
-		{"hall_of_fame", o.HallOfFame != 0, []string{"ga"}},
 		{"sigma", o.Sigma != 0, []string{"ga", "es"}},
 		{"learning_rate", o.LearningRate != 0, []string{"es", "sgd"}},
 		{"batch", o.Batch != 0, []string{"sgd"}},
@@ -111,7 +109,6 @@ func (o Optimizer) Build() (train.Method, error) {
 			TournamentSize: o.Tournament, Elites: o.Elites, Crossover: evolve.Crossover(o.Crossover),
 			CrossoverRate: o.CrossoverRate, MutationRate: o.MutationRate, GeneRate: o.GeneRate,
 			Sigma: o.Sigma, Migrants: o.Migrants, MigrationInterval: o.MigrationInterval,
-			HallOfFame: o.HallOfFame,
 		}
 	case "es":
 		m = &evolve.ES{Population: o.Population, Sigma: o.Sigma, LearningRate: o.LearningRate, Levels: o.Levels}

@@ -233,7 +233,11 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(s))
 	run := data.TrainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
 	b := r.c.Budget
-	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, Seed: seed}, &train.Settings{
+	rule, err := world.ParseBaseReturn(r.c.BaseReturn)
+	if err != nil {
+		return nil, fmt.Errorf("base_return: %w", err)
+	}
+	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: rule, Seed: seed}, &train.Settings{
 		EnvSteps: b.EnvSteps, Episodes: b.Episodes, Iterations: b.Iterations, TargetReturn: b.TargetReturn,
 		Workers: r.opts.Workers, Recorder: r.w.Recorder(run),
 	})
@@ -248,7 +252,6 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 	var out []evalAgent
 	names := fam.ParamNames()
 	obj, _ := fam.(agents.Objective)
-	hof := 0
 	for _, a := range res.Agents {
 		id := run.AgentID(a.Role, a.Index)
 		row := data.AgentRow{RunID: r.runID, Optimizer: method.Name(), Family: fam.Name(), AgentID: id,
@@ -261,14 +264,8 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 		if err := r.w.AppendAgents(row); err != nil {
 			return nil, err
 		}
-		switch a.Role {
-		case data.RoleFinal:
-		case data.RoleHallOfFame:
-			if hof++; hof > r.c.Evaluate.Agents {
-				continue
-			}
-		default:
-			continue
+		if a.Role != data.RoleFinal {
+			continue // only the agent the method hands over is evaluated
 		}
 		out = append(out, evalAgent{ID: id, Optimizer: method.Name(), Family: fam.Name(), Seed: seed,
 			Params: a.Params, family: fam})
@@ -294,6 +291,10 @@ type evalLevel struct {
 // (nil for other splits).
 func (r *runner) evaluate(ctx context.Context, ag evalAgent, split, dist string, levels []evalLevel, cands *analysis.Candidates) (*analysis.Evidence, error) {
 	workers := min(train.Workers(r.opts.Workers), len(levels))
+	rule, err := world.ParseBaseReturn(r.c.BaseReturn)
+	if err != nil {
+		return nil, fmt.Errorf("base_return: %w", err)
+	}
 	type scratch struct {
 		runner     agents.Runner
 		traj       agents.Trajectory
@@ -304,7 +305,7 @@ func (r *runner) evaluate(ctx context.Context, ag evalAgent, split, dist string,
 	ws := make([]*scratch, workers)
 	for i := range ws {
 		s := &scratch{classifier: analysis.Classifier{Candidates: cands}}
-		s.runner = agents.Runner{Greedy: r.c.Evaluate.Greedy, Trajectory: &s.traj}
+		s.runner = agents.Runner{BaseReturn: rule, Greedy: r.c.Evaluate.Greedy, Trajectory: &s.traj}
 		if ag.family != nil {
 			s.policy = ag.family.Policy(ag.Params)
 		} else {
@@ -320,7 +321,7 @@ func (r *runner) evaluate(ctx context.Context, ag evalAgent, split, dist string,
 		ws[i] = s
 	}
 	results := make([]episodeResult, len(levels))
-	err := train.Parallel(ctx, workers, len(levels), func(worker, k int) error {
+	err = train.Parallel(ctx, workers, len(levels), func(worker, k int) error {
 		s := ws[worker]
 		l := levels[k].level
 		rng := seeds.New(r.c.Seed, "eval-rollout/"+ag.ID+"/"+split, uint64(k))

@@ -29,7 +29,9 @@ func TestLearning(t *testing.T) {
 	}
 	levels := train.Levels(gen, 1234, "sgd-test-eval", 0, 400)
 	success := func(fam agents.Family, theta []float64) float64 {
-		ev, err := train.Evaluate(t.Context(), fam, [][]float64{theta}, levels, 1234, "sgd-test-rollout", 0, 0)
+		// Scored with the binary return: its mean is the success rate.
+		p := &train.Problem{Family: fam, BaseReturn: world.Binary, Seed: 1234}
+		ev, err := train.Evaluate(t.Context(), p, [][]float64{theta}, levels, "sgd-test-rollout", 0, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -6,8 +6,10 @@
 //
 //	g = (1/B) Σᵢ (Rᵢ − bᵢ) Σₜ ∇θ log π(aᵢₜ | sᵢₜ)  +  c · (1/T) Σᵢ Σₜ ∇θ H(π(·|sᵢₜ))
 //
-// where Rᵢ is episode i's base return (1 at the exit, else 0), bᵢ its
-// baseline, c the entropy bonus and T the number of steps in the batch. The
+// where Rᵢ is episode i's base return under the problem's rule
+// (train.Problem.BaseReturn: by default 1 − 0.9·t/T for reaching the exit
+// on step t of step limit T, else 0), bᵢ its baseline, c the entropy bonus
+// and T the number of steps in the batch. The
 // entropy gradient at a visited state is exact, from the policy's own
 // log-probability gradients: ∇H = −Σₐ πₐ log πₐ ∇log πₐ (the identity
 // Σₐ πₐ ∇log πₐ = 0 removes the other term). It does not differentiate
@@ -20,7 +22,9 @@
 // actions of episode i of update u ("sgd-rollout", u, i), both 0-based.
 // Per-episode gradients are kept in separate buffers and summed in episode
 // order, so θ and every statistic are bit-identical for any number of
-// workers.
+// workers. The episodes of an update are charged to the budget in episode
+// order (train.Meter.Charge); when the budget is spent before the last,
+// training stops there and the cut batch is not used.
 package sgd
 
 import (
@@ -68,7 +72,10 @@ const (
 	// from the start to the exit and L the step limit. w starts at zero
 	// and is fitted after each update, on that update's episodes only, by
 	// one least-mean-squares step w ← w + α·(1/B)Σᵢ(Rᵢ − w·φᵢ)φᵢ, with α
-	// REINFORCE.BaselineRate; so the w used for a batch never saw it.
+	// REINFORCE.BaselineRate; so the w used for a batch never saw it. It
+	// fits whatever the returns are: under world.Binary the rate of
+	// reaching the exit, under world.Sooner, where a shortest path scores
+	// 1 − 0.9·d/L exactly, also how much sooner the agent gets out.
 	BaselineValue
 	// BaselineNone subtracts nothing.
 	BaselineNone
@@ -157,8 +164,10 @@ func (m *REINFORCE) Validate() error {
 }
 
 // Train runs REINFORCE on p from p.Seed until a budget of s is spent, the
-// target return is reached, ctx is canceled, or training diverges. It
-// returns one agent, Role "final": θ after the last update, or the last
+// target return is reached, ctx is canceled, or training diverges. A step
+// or episode budget stops it at the episode at which it is spent, even in
+// the middle of a batch, which is then not used. It returns one agent, Role
+// train.RoleFinal: θ after the last complete update, or the last
 // finite θ if a NaN or Inf appeared in θ, the gradient, the returns, the
 // entropy or the optimizer state (Status train.Diverged; the diverged
 // update is still recorded, with the finite θ as Params). A non-finite
@@ -189,6 +198,7 @@ func (m *REINFORCE) Train(ctx context.Context, p *train.Problem, s *train.Settin
 		s = &train.Settings{}
 	}
 	r := newRun(m, p.Family, p.Seed, s.Workers, p.Init)
+	r.rule = p.BaseReturn
 	return r.train(ctx, s, m.levels(gen, p.Seed, r.batch))
 }
 
@@ -220,6 +230,7 @@ type run struct {
 	entropy  float64 // entropy bonus
 	clip     float64 // <= 0: no clipping
 	opt      Optimizer
+	rule     world.BaseReturn
 
 	theta, prev, grad []float64
 	workers           []worker
@@ -308,9 +319,13 @@ func (r *run) train(ctx context.Context, s *train.Settings, levels func(update i
 			status = train.Canceled
 			break
 		}
+		if !r.charge(meter) {
+			// The budget is spent in the middle of the batch: θ stays.
+			status = meter.Exhausted()
+			break
+		}
 		diverged := r.update(&st)
 		meter.Iteration++
-		meter.Add(r.steps(), r.batch)
 		if meter.Iteration == 1 || st.Mean > st.Best {
 			st.Best = st.Mean
 		}
@@ -327,7 +342,7 @@ func (r *run) train(ctx context.Context, s *train.Settings, levels func(update i
 	st.Params = nil
 	return &train.Result{
 		Status:   status,
-		Agents:   []train.Agent{{Role: "final", Params: append([]float64(nil), r.theta...), Fitness: st.Mean}},
+		Agents:   []train.Agent{{Role: train.RoleFinal, Params: append([]float64(nil), r.theta...), Fitness: st.Mean}},
 		Last:     st,
 		EnvSteps: meter.EnvSteps,
 		Episodes: meter.Episodes,
@@ -349,6 +364,7 @@ func (r *run) play(wk *worker, ep *episode, l *world.Level, update, i int) {
 	clear(ep.grad)
 	clear(ep.entGrad)
 	e := &wk.ep
+	e.SetBaseReturn(r.rule)
 	e.Reset(l)
 	wk.pol.Reset(e)
 	h := 0.0
@@ -390,6 +406,17 @@ func (wk *worker) features(l *world.Level) [numFeatures]float64 {
 		x = min(float64(d)/float64(l.StepLimit), 1)
 	}
 	return [numFeatures]float64{1, x, x * x}
+}
+
+// charge charges the episodes of the current batch to meter in episode
+// order and reports whether all of them fitted in the budget.
+func (r *run) charge(meter *train.Meter) bool {
+	for i := range r.eps {
+		if !meter.Charge(r.eps[i].steps) {
+			return false
+		}
+	}
+	return true
 }
 
 // steps returns the environment steps of the current batch.
