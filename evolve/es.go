@@ -19,6 +19,7 @@ const (
 	DefaultESPopulation   = 32
 	DefaultESSigma        = 0.35
 	DefaultESLearningRate = 0.3
+	DefaultESLevels       = 16
 )
 
 // ES is eaopt's OES, the evolution strategy of Salimans et al. (2017), as a
@@ -107,7 +108,7 @@ type ES struct {
 	// DefaultESLearningRate.
 	LearningRate float64
 	// Levels is the number of training levels per generation; 0 means
-	// DefaultLevels.
+	// DefaultESLevels.
 	Levels int
 }
 
@@ -130,7 +131,7 @@ func (es *ES) Validate() error {
 func (es *ES) config() (esConfig, error) {
 	c := esConfig{
 		points: orDefault(es.Population, DefaultESPopulation),
-		levels: orDefault(es.Levels, DefaultLevels),
+		levels: orDefault(es.Levels, DefaultESLevels),
 		sigma:  orDefault(es.Sigma, DefaultESSigma),
 		lr:     orDefault(es.LearningRate, DefaultESLearningRate),
 	}

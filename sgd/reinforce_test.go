@@ -384,3 +384,28 @@ func TestUpdateDivergencePaths(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultLearningRatePerFamily: a zero REINFORCE steps each family with
+// its own default Adam learning rate.
+func TestDefaultLearningRatePerFamily(t *testing.T) {
+	tests := []struct {
+		fam  agents.Family
+		want float64
+	}{
+		{agents.Planner{}, 0.05},
+		{agents.Reactive{}, 0.02},
+		{agents.MLP{Hidden: 2}, 0.01},
+		{biasFamily{}, DefaultLearningRate},
+	}
+	for _, tt := range tests {
+		rec := &collect{}
+		_, err := (&REINFORCE{BatchSize: 2}).Train(t.Context(), &train.Problem{Family: tt.fam, Train: trainDist(t), Seed: 1},
+			&train.Settings{Iterations: 1, Recorder: rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.stats[0].StepSize; got != tt.want || DefaultLearningRateFor(tt.fam.Name()) != tt.want {
+			t.Errorf("%s: step size %v, want %v", tt.fam.Name(), got, tt.want)
+		}
+	}
+}
