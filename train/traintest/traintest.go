@@ -524,7 +524,7 @@ func checkBudgets(ctx context.Context, m train.Method, c Config) (string, error)
 	}
 	ref := iterations(rec.Stats)
 	if len(ref) != 2 {
-		return "", fmt.Errorf("Iterations 2: %d iterations recorded", len(ref))
+		return "", fmt.Errorf("a run with Iterations 2 recorded %d iterations", len(ref))
 	}
 	// Budgets that run out in the middle of the third iteration.
 	steps, episodes := ref[0].EnvSteps*2+1, ref[0].Episodes*2+1
