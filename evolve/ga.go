@@ -113,8 +113,9 @@ const (
 //
 // The initial population draws member i of population p from
 // Family.Init with seeds.New(seed, "ga/init", p, i), or, when Problem.Init is
-// set, takes Problem.Init for member 0 and Problem.Init plus N(0, Sigma²)
-// noise per gene for the others. Population p's eaopt random source is
+// set, takes Problem.Init for member 0 and Problem.Init plus N(0, σ²)
+// noise per gene for the others, σ the mutation scale (see Mutation
+// scale). Population p's eaopt random source is
 // math/rand seeded with seeds.Derive(seed, "ga/population", p), migration's
 // with seeds.Derive(seed, "ga/migration").
 //
@@ -151,7 +152,8 @@ const (
 // (GeneRate k/dim) did no better. Measured on the "train" preset at 4M env
 // steps (success of the final agent on 400 held-out levels, sampled
 // actions): reactive 65% mean over 6 seeds with the scaled σ (0.108)
-// against 44% unscaled (0.5); mlp 52% against 29% (3 seeds); per-gene σ
+// against 44% unscaled (0.5); mlp 50% over 5 seeds against 29% unscaled
+// over 3; per-gene σ
 // from half to twice the scaled value, gene rates 0.05-0.2 with σ 0.5, and
 // other models, selections and crossovers all gave 55-72% for reactive.
 // The planner keeps σ = 0.5 (97% success).
@@ -160,7 +162,7 @@ const (
 // generations in 4M env steps on reactive, where 64 and 16 gave about 60:
 // the GA improves per generation more than a better measured fitness
 // helps it (reactive 65% against 40-55%; the planner 97% either way). It
-// still improves at 4M steps: reactive reaches about 85% at 16M.
+// still improves at 4M steps: reactive reached 85% at 16M (one seed).
 //
 // # What is wrapped
 //
