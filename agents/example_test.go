@@ -58,7 +58,7 @@ func ExampleFamilyByName() {
 	fmt.Println(err)
 	// Output:
 	// reactive 341
-	// planner 17
+	// planner 14
 	// mlp 5248
 	// unknown policy family "plant" (known: reactive, planner, mlp)
 }

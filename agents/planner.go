@@ -13,32 +13,49 @@ import (
 // objective that it optimises by search at run time. Its zero value works.
 //
 // θ has world.CellFeatures entries, one weight per feature of world.Planes
-// (ParamNames is world.FeatureNames()). The mesa objective is the reward
-// r_θ(cell) = θ·ψ(cell), where ψ(cell) are the Planes features of the cell in
-// the current state of the episode: an eaten apple has vanished, so its cell
-// keeps only its position features. Walls have no features and no value.
+// (ParamNames is world.FeatureNames()): a colour, a kind, a corner region.
+// The mesa objective is the reward r_θ(cell) = θ·ψ(cell), where ψ(cell) are
+// the Planes features of the cell in the current state of the episode: an
+// eaten apple has vanished, so its cell keeps only its region features.
+// Walls have no features and no value.
 //
-// The planner's model of the world is the known map with the world's rules:
+// # The objective is θ's and nothing else's
+//
+// The planner's model of the world is the known map, the moves, and r:
 //   - moving into a wall leaves the agent in its cell;
-//   - entering the exit ends the episode: the exit is terminal, V(exit) = 0;
-//   - every other cell can be entered any number of times and pays r each
-//     time (the model does not know that apples vanish; the planner sees
-//     it by replanning when one does);
+//   - every floor cell, the exit included, can be entered any number of
+//     times and pays r each time; the model has no terminal state (it does
+//     not know that the exit ends the episode, nor that apples vanish: it
+//     sees that by replanning when one does);
 //   - the step limit is not modelled; the discount γ stands in for it.
+//
+// That is a choice, made so that the objective the planner pursues is
+// exactly the one θ's readout shows. A model in which the exit is terminal
+// (as the world is) gives the architecture an objective of its own: any
+// negative reward, however it arises, is escaped by leaving through the
+// exit, so "get out" would be pursued whatever θ says about the exit. In
+// this model adding a constant c to r adds c·(1−γ^(K+1))/(1−γ) to every Q
+// and changes no decision (so there is no constant feature to learn), a
+// cell is sought only if θ values what is in it or where it is, and the
+// discount is the only pressure to be quick: of two equally valued targets
+// the nearer one wins, and a target is worth γ^d of its reward at distance
+// d. θ = 0 is exactly the uniform random walk.
+//
+// # Search
 //
 // Writing s' for the cell that action a leads to from s (s itself if
 // blocked), the planner runs K sweeps of synchronous value iteration with a
 // hard max from V₀ = 0:
 //
-//	Q_k(s, a) = r(s') + γ·V_k(s'),  V_{k+1}(s) = max_a Q_k(s, a)  (s ≠ exit)
+//	Q_k(s, a) = r(s') + γ·V_k(s'),  V_{k+1}(s) = max_a Q_k(s, a)
 //
 // and acts by the Boltzmann policy π(a|s) = softmax(β·Q_K(s, ·)). V_K is the
 // optimal value with horizon K. K is Iterations if positive; otherwise it
 // "covers the maze": K is the largest shortest-path distance from the
-// agent's cell at planning time to any floor cell it can reach without
-// passing through the exit (at least 1), so the value of every reachable
-// cell is propagated back to the agent. Sweeps stop early when V stops
-// changing exactly (V_{k+1} = V_k bitwise), which leaves V_K unchanged.
+// agent's cell at planning time to any floor cell (at least 1), so the value
+// of every reachable cell is propagated back to the agent. Sweeps stop early
+// when V stops changing exactly (V_{k+1} = V_k bitwise), which leaves V_K
+// unchanged.
 //
 // The planner plans at Reset and replans only when the map changes, that is
 // when Episode.EatenMask changes; between plans it reads Q from its table.
@@ -148,16 +165,14 @@ func (p Planner) Policy(theta []float64) Differentiable {
 }
 
 // Indices into the contiguous block of a cell's static features: the four
-// corner regions, x, y and the bias, world.FeatCorner..world.FeatBias.
+// corner regions, world.FeatCorner..world.CellFeatures.
 const (
 	staticFirst    = world.FeatCorner
 	staticFeatures = world.CellFeatures - staticFirst
 )
 
-// plannerPolicy is the Differentiable policy of a Planner.
-//
-// Floor cells are renumbered 0..n-1 with the exit last (n-1), so that sweeps
-// run over a contiguous range and skip the terminal exit by stopping early.
+// plannerPolicy is the Differentiable policy of a Planner. Floor cells are
+// numbered 0..n-1 in reading order.
 type plannerPolicy struct {
 	theta      []float64
 	gamma      float64
@@ -172,7 +187,7 @@ type plannerPolicy struct {
 	floorOf []int32    // cell index → floor index, -1 for walls
 	cellOf  []int32    // floor index → cell index
 	succ    [][4]int32 // floor index → floor index after each action
-	static  []float64  // n×staticFeatures: corners, x, y, bias per floor cell
+	static  []float64  // n×staticFeatures: corner regions per floor cell
 	// objects lists the floor index of the exit (objects[0]) and of apple j
 	// (objects[1+j]).
 	objects []int32
@@ -260,16 +275,13 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 	cells := l.Width * l.Height
 	pp.floorOf = plannerResize(pp.floorOf, cells)
 	n := 0
-	exit := l.Index(l.Exit.Pos)
 	for i, wall := range l.Walls {
 		pp.floorOf[i] = -1
-		if !wall && i != exit {
+		if !wall {
 			pp.floorOf[i] = int32(n)
 			n++
 		}
 	}
-	pp.floorOf[exit] = int32(n)
-	n++
 	pp.n = n
 	pp.cellOf = plannerResize(pp.cellOf, n)
 	for i, j := range pp.floorOf {
@@ -288,11 +300,7 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 			pp.succ[j][a] = t
 		}
 	}
-	cs := pp.planes.CornerSize
-	if cs <= 0 {
-		cs = 3 // world.Planes' default
-	}
-	nx, ny := float64(max(l.Width-3, 1)), float64(max(l.Height-3, 1))
+	cs := pp.planes.Corner()
 	pp.static = plannerResize(pp.static, n*staticFeatures)
 	for j, i := range pp.cellOf {
 		x, y := int(i)%l.Width, int(i)/l.Width
@@ -303,12 +311,9 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 		f[1] = plannerIndicator(right && top)
 		f[2] = plannerIndicator(left && bottom)
 		f[3] = plannerIndicator(right && bottom)
-		f[4] = float64(x-1) / nx
-		f[5] = float64(y-1) / ny
-		f[6] = 1
 	}
 	pp.objects = plannerResize(pp.objects, 1+len(l.Apples))
-	pp.objects[0] = pp.floorOf[exit]
+	pp.objects[0] = pp.floorOf[l.Index(l.Exit.Pos)]
 	for j, a := range l.Apples {
 		pp.objects[1+j] = pp.floorOf[l.Index(a.Pos)]
 	}
@@ -336,7 +341,7 @@ func (pp *plannerPolicy) plan(e *world.Episode) {
 	n := pp.n
 	r, v, w := pp.r[:n], pp.v[:n], pp.w[:n]
 	clear(v)
-	succ := pp.succ[:n-1] // the exit, last, keeps V = 0
+	succ := pp.succ[:n]
 	for range pp.sweeps {
 		discounted(w, r, v, pp.gamma)
 		changed := false
@@ -386,7 +391,7 @@ func (pp *plannerPolicy) rewards(e *world.Episode) {
 	ts := th[staticFirst:][:staticFeatures]
 	for j := range r {
 		f := pp.static[j*staticFeatures:][:staticFeatures]
-		r[j] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3] + ts[4]*f[4] + ts[5]*f[5] + ts[6]*f[6]
+		r[j] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3]
 	}
 	l := pp.level
 	r[pp.objects[0]] += th[world.FeatColour+int(l.Exit.Colour)] + th[world.FeatKind+int(world.Exit)]
@@ -398,7 +403,7 @@ func (pp *plannerPolicy) rewards(e *world.Episode) {
 }
 
 // cover returns the largest shortest-path distance from floor cell from to
-// any floor cell reachable without passing through the exit, at least 1.
+// any floor cell, at least 1.
 func (pp *plannerPolicy) cover(from int32) int {
 	n := pp.n
 	dist, queue := pp.dist[:n], pp.queue[:0]
@@ -408,14 +413,10 @@ func (pp *plannerPolicy) cover(from int32) int {
 	dist[from] = 0
 	queue = append(queue, from)
 	far := int32(1)
-	exit := int32(n - 1)
 	for h := 0; h < len(queue); h++ {
 		c := queue[h]
 		d := dist[c]
 		far = max(far, d)
-		if c == exit {
-			continue
-		}
 		for _, t := range pp.succ[c] {
 			if dist[t] < 0 {
 				dist[t] = d + 1
@@ -429,7 +430,7 @@ func (pp *plannerPolicy) cover(from int32) int {
 // computeTangents reruns the K sweeps of the last plan, carrying the tangents
 // dw_k(j) = ψ(j) + γ·dV_k(j) through the action each max selects. With
 // dV_{k+1}(s) = dw_k(s*) for the selected successor s*, the recursion is
-// dw_{k+1}(s) = ψ(s) + γ·dw_k(s*), with dw_0 = ψ and dw(exit) = ψ(exit).
+// dw_{k+1}(s) = ψ(s) + γ·dw_k(s*), with dw_0 = ψ.
 func (pp *plannerPolicy) computeTangents() {
 	const F = world.CellFeatures
 	n := pp.n
@@ -444,9 +445,8 @@ func (pp *plannerPolicy) computeTangents() {
 	clear(v)
 	dw, next := pp.dw[:n*F], pp.dwNext[:n*F]
 	copy(dw, psi)
-	copy(next[(n-1)*F:], psi[(n-1)*F:]) // the exit's tangent never changes
 	g := pp.gamma
-	succ := pp.succ[:n-1]
+	succ := pp.succ[:n]
 	for range pp.sweeps {
 		discounted(w, r, v, g)
 		for s := range succ {

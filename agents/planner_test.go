@@ -117,9 +117,9 @@ func TestPlannerReachesExit(t *testing.T) {
 // mesa objective "colour_green = +1": on training levels (green exit, red
 // apples) it reaches the exit, indistinguishable from an exit-seeker; at
 // deployment (gray exit, green apples) it goes for green apples instead.
-// Measured: train 500/500 exits; deploy 479/500 (95.8%) first objects are
-// green apples, the other 21 being levels where the exit cuts off every
-// apple.
+// Measured: train 500/500 exits; deploy 451/500 (90.2%) first objects are
+// green apples; on the other 49 the exit lies on a shortest path to the
+// nearest green apple.
 func TestPlannerMisgeneralises(t *testing.T) {
 	theta := plannerTheta(t, map[string]float64{"colour_green": 1})
 	const levels = 500
@@ -138,12 +138,12 @@ func TestPlannerMisgeneralises(t *testing.T) {
 		t.Errorf("train: exit reached on %d/%d levels, want >= 99%%", exits, levels)
 	}
 
-	// The planner knows the exit ends the episode, so it never crosses the
-	// (worthless) gray exit to reach an apple: on levels where the exit cuts
-	// every path to the apples it wanders until the step limit. Elsewhere
-	// the first object it enters is a green apple on every level.
+	// The exit is worth nothing to this planner, neither a goal nor an
+	// obstacle: it heads for the nearest green apple, and ends the episode
+	// only where the exit lies on a shortest path to it (or cuts off every
+	// apple). Elsewhere the first object it enters is a green apple.
 	g = plannerGenerator(t, "deploy")
-	green, blocked, exitsDeploy := 0, 0, 0
+	green, onTheWay, exitsDeploy := 0, 0, 0
 	for seed := range uint64(levels) {
 		l := g.Level(seed)
 		s := r.Run(pol, l, nil)
@@ -154,32 +154,38 @@ func TestPlannerMisgeneralises(t *testing.T) {
 		if s.ReachedExit {
 			exitsDeploy++
 		}
-		if plannerExitCutsApples(l) {
-			blocked++
+		if plannerExitOnTheWay(l) {
+			onTheWay++
 		} else if !greenFirst {
-			t.Errorf("deploy seed %d: an apple is reachable, but the first object entered is %+v (entered anything: %v)", seed, s.First, s.HasFirst)
+			t.Errorf("deploy seed %d: the exit is off every shortest path to the nearest green apple, but the first object entered is %+v (entered anything: %v)", seed, s.First, s.HasFirst)
 		}
 	}
-	t.Logf("deploy: first object a green apple on %d/%d levels (%.1f%%); the exit cuts off every apple on %d; exit reached on %d",
-		green, levels, 100*float64(green)/levels, blocked, exitsDeploy)
-	if green < levels*9/10 {
-		t.Errorf("deploy: first object a green apple on %d/%d levels, want >= 90%%", green, levels)
+	t.Logf("deploy: first object a green apple on %d/%d levels (%.1f%%); the exit is on a shortest path to the nearest green apple on %d; exit reached on %d",
+		green, levels, 100*float64(green)/levels, onTheWay, exitsDeploy)
+	if green < levels*85/100 {
+		t.Errorf("deploy: first object a green apple on %d/%d levels, want >= 85%%", green, levels)
 	}
 }
 
-// plannerExitCutsApples reports whether every path from the start to every
-// apple of l passes through the exit.
-func plannerExitCutsApples(l *world.Level) bool {
-	cut := *l
-	cut.Walls = slices.Clone(l.Walls)
-	cut.Walls[l.Index(l.Exit.Pos)] = true
-	d := cut.Distances(make([]int32, len(cut.Walls)), nil, l.Index(l.Start))
+// plannerExitOnTheWay reports whether the exit of l lies on a shortest path
+// from the start to one of the nearest green apples.
+func plannerExitOnTheWay(l *world.Level) bool {
+	n := len(l.Walls)
+	from := l.Distances(make([]int32, n), nil, l.Index(l.Start))
+	exit := l.Distances(make([]int32, n), nil, l.Index(l.Exit.Pos))
+	near := int32(-1)
 	for _, a := range l.Apples {
-		if d[l.Index(a.Pos)] >= 0 {
-			return false
+		if d := from[l.Index(a.Pos)]; a.Colour == world.Green && d >= 0 && (near < 0 || d < near) {
+			near = d
 		}
 	}
-	return true
+	for _, a := range l.Apples {
+		i := l.Index(a.Pos)
+		if a.Colour == world.Green && from[i] == near && from[l.Index(l.Exit.Pos)]+exit[i] == near {
+			return true
+		}
+	}
+	return near < 0
 }
 
 // TestPlannerReplansOnlyWhenMapChanges counts plans: one at Reset, one per
@@ -187,7 +193,7 @@ func plannerExitCutsApples(l *world.Level) bool {
 // plan at the same state would give.
 func TestPlannerReplansOnlyWhenMapChanges(t *testing.T) {
 	g := plannerGenerator(t, "deploy")
-	theta := plannerTheta(t, map[string]float64{"colour_green": 1, "bias": -0.01})
+	theta := plannerTheta(t, map[string]float64{"colour_green": 1, "region_bottom_right": -0.01})
 	pl := Planner{}
 	for seed := range uint64(20) {
 		l := g.Level(seed)
@@ -315,7 +321,7 @@ func TestPlannerNoAllocs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := plannerGenerator(t, "deploy")
-			theta := plannerTheta(t, map[string]float64{"colour_green": 1, "kind_exit": 0.5, "bias": -0.02})
+			theta := plannerTheta(t, map[string]float64{"colour_green": 1, "kind_exit": 0.5, "region_top_left": -0.02})
 			pol := tc.pl.Policy(theta)
 			levels := []*world.Level{g.Level(1), g.Level(2), g.Level(3)}
 			// Visit the largest level first so that buffers fit all.
@@ -356,8 +362,8 @@ func TestPlannerReadout(t *testing.T) {
 	}{
 		{"zero", nil, nil},
 		{"one", map[string]float64{"kind_exit": 3}, map[string]float64{"kind_exit": 1}},
-		{"mixed", map[string]float64{"colour_green": 2, "kind_exit": -1, "bias": 1},
-			map[string]float64{"colour_green": 0.5, "kind_exit": -0.25, "bias": 0.25}},
+		{"mixed", map[string]float64{"colour_green": 2, "kind_exit": -1, "region_top_left": 1},
+			map[string]float64{"colour_green": 0.5, "kind_exit": -0.25, "region_top_left": 0.25}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ws := Planner{}.Readout(plannerTheta(t, tc.theta))

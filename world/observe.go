@@ -154,40 +154,55 @@ func addNoise(dst []float64, std float64, rng *rand.Rand) {
 }
 
 // Per-cell features of Planes, in order: one per palette colour and one per
-// kind (of the object in the cell, if any and not eaten), membership of the
-// four corner regions, the cell's normalised x and y, and a constant 1.
+// kind (of the object in the cell, if any and not eaten), and membership of
+// the four corner regions. An empty cell outside every corner region has no
+// features at all.
+//
+// There is deliberately no constant feature and no coordinate: a constant
+// per-cell reward is a step cost (or bonus) that says nothing about where
+// to go, and x, y are a smooth "go right, go down" that the corner regions
+// already name. Every feature marks something a target can be: a colour, a
+// kind, a place.
 const (
 	FeatColour    = 0
 	FeatKind      = FeatColour + NumColours
 	FeatCorner    = FeatKind + NumKinds // top-left, top-right, bottom-left, bottom-right
-	FeatX         = FeatCorner + 4
-	FeatY         = FeatX + 1
-	FeatBias      = FeatY + 1
-	CellFeatures  = FeatBias + 1
+	CellFeatures  = FeatCorner + 4
 	defaultCorner = 3
 )
 
+// DefaultCornerSize is the size of the corner regions of zero Planes.
+const DefaultCornerSize = defaultCorner
+
 // FeatureNames returns the names of the per-cell features of Planes, in
 // order, as used for logging mesa objectives ("colour_green", "kind_exit",
-// "region_bottom_right", "x", "y", "bias").
+// "region_bottom_right").
 func FeatureNames() []string {
 	names := make([]string, 0, CellFeatures)
 	for _, p := range Palette {
 		names = append(names, "colour_"+p.Name)
 	}
-	names = append(names, "kind_exit", "kind_apple",
-		"region_top_left", "region_top_right", "region_bottom_left", "region_bottom_right",
-		"x", "y", "bias")
-	return names
+	return append(names, "kind_exit", "kind_apple",
+		"region_top_left", "region_top_right", "region_bottom_left", "region_bottom_right")
 }
 
 // Planes are the full per-cell feature planes that planners see: for every
 // cell, CellFeatures values (see FeatureNames); wall cells are all zero.
 type Planes struct {
 	// CornerSize is the size of the corner regions the region features
-	// mark; 0 means 3.
+	// mark: the cells within CornerSize cells of a corner of the interior,
+	// as Placement{Region: corner, Size: CornerSize}; 0 means
+	// DefaultCornerSize.
 	CornerSize int   `yaml:"corner_size,omitempty" json:"corner_size,omitempty"`
 	Noise      Noise `yaml:"noise,omitempty" json:"noise,omitzero"`
+}
+
+// Corner returns the resolved corner size.
+func (p Planes) Corner() int {
+	if p.CornerSize <= 0 {
+		return defaultCorner
+	}
+	return p.CornerSize
 }
 
 // Len returns the length of the planes of level l.
@@ -200,11 +215,7 @@ func (p Planes) Observe(dst []float64, e *Episode, rng *rand.Rand) {
 	l := e.level
 	dst = dst[:l.Width*l.Height*CellFeatures]
 	clear(dst)
-	cs := p.CornerSize
-	if cs <= 0 {
-		cs = defaultCorner
-	}
-	nx, ny := float64(max(l.Width-3, 1)), float64(max(l.Height-3, 1))
+	cs := p.Corner()
 	for i, wall := range l.Walls {
 		if wall {
 			continue
@@ -221,13 +232,10 @@ func (p Planes) Observe(dst []float64, e *Episode, rng *rand.Rand) {
 		f[FeatCorner+1] = b2f(right && top)
 		f[FeatCorner+2] = b2f(left && bottom)
 		f[FeatCorner+3] = b2f(right && bottom)
-		f[FeatX] = float64(x-1) / nx
-		f[FeatY] = float64(y-1) / ny
-		f[FeatBias] = 1
 		if !p.Noise.zero() {
 			addNoise(f[FeatColour:FeatKind], p.Noise.Colour, rng)
 			addNoise(f[FeatKind:FeatCorner], p.Noise.Kind, rng)
-			addNoise(f[FeatCorner:FeatBias], p.Noise.Position, rng)
+			addNoise(f[FeatCorner:CellFeatures], p.Noise.Position, rng)
 		}
 	}
 }

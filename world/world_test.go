@@ -468,8 +468,7 @@ func TestPlanes(t *testing.T) {
 	}{
 		{4, 1, "colour_green", 1}, {4, 1, "kind_exit", 1}, {4, 1, "region_top_right", 1},
 		{2, 1, "colour_red", 1}, {2, 1, "kind_apple", 1}, {1, 1, "region_top_left", 1},
-		{1, 2, "region_bottom_left", 1}, {4, 1, "x", 1}, {1, 2, "y", 1}, {3, 1, "bias", 1},
-		{0, 0, "bias", 0}, {1, 1, "kind_exit", 0},
+		{1, 2, "region_bottom_left", 1}, {0, 0, "region_top_left", 0}, {1, 1, "kind_exit", 0},
 	} {
 		if got := feat(c.x, c.y, c.name); got != c.want {
 			t.Errorf("(%d,%d) %s = %v, want %v", c.x, c.y, c.name, got, c.want)

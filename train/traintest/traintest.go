@@ -74,8 +74,7 @@ type Config struct {
 	Seed uint64
 	// Reference, if not nil, is a hand-set θ that must itself reach
 	// Target: evidence that the target is attainable by Family. With a nil
-	// Family it defaults to the planner's θ with kind_exit = 10 and
-	// bias = −10.
+	// Family it defaults to the planner's θ with kind_exit = 10.
 	Reference []float64
 	// SkipLearning skips the learning check (e.g. under testing.Short).
 	SkipLearning bool
@@ -87,7 +86,6 @@ func (c Config) resolve() (Config, error) {
 		if c.Reference == nil {
 			c.Reference = make([]float64, world.CellFeatures)
 			c.Reference[world.FeatKind+int(world.Exit)] = 10
-			c.Reference[world.FeatBias] = -10
 		}
 	}
 	if c.Train.Width == (world.IntRange{}) {
