@@ -19,7 +19,7 @@ import (
 //
 // Full budgets: 1M environment steps, after which the planner must succeed
 // 95% of the time, reactive 80% and MLP 70% (here: 100%, 88%, 80%; over 3
-// other training seeds on other levels: 100%, 86-94%, 90%; at 4M, the
+// other training seeds on other levels: 99-100%, 86-94%, 90%; at 4M, the
 // default run's budget, reactive 95-98% and MLP 95-99%). With -short or
 // -race the budgets shrink fivefold and the bars to planner 60%, reactive
 // and MLP 35%.
