@@ -61,14 +61,15 @@ func ExampleFamilyByName() {
 	_, err := agents.FamilyByName("plant")
 	fmt.Println(err)
 	// Output:
-	// reactive 1316
+	// reactive 341
 	// planner 14
-	// mlp 5332
+	// mlp 5248
 	// unknown policy family "plant" (known: reactive, planner, mlp)
 }
 
-// A reactive policy's parameters are named by window offset, channel and
-// action; REINFORCE accumulates GradLogProb into a gradient buffer.
+// A reactive policy's window weights are named by the cell's place in the
+// frame of a move (ahead of it, to its right) and the channel, and shared by
+// the four moves; REINFORCE accumulates GradLogProb into a gradient buffer.
 func ExampleReactive() {
 	fam := agents.Reactive{Window: world.Window{Radius: 1}}
 	names := fam.ParamNames()
@@ -87,6 +88,6 @@ func ExampleReactive() {
 	p.GradLogProb(grad, world.Right, 1)
 	fmt.Printf("bias gradient: %.3f\n", grad[len(grad)-4:])
 	// Output:
-	// 484 w[dy=-1,dx=-1,wall→up] w[cue→left] b[left]
-	// bias gradient: [-0.253 0.665 -0.179 -0.232]
+	// 133 w[ahead=1,right=-1,wall] w[cue→left] b[left]
+	// bias gradient: [-0.245 0.638 -0.171 -0.223]
 }

@@ -19,6 +19,7 @@ const (
 	DefaultESPopulation   = 32
 	DefaultESSigma        = 0.35
 	DefaultESLearningRate = 0.3
+	DefaultESLevels       = 16
 )
 
 // ES is eaopt's OES, the evolution strategy of Salimans et al. (2017), as a
@@ -56,8 +57,11 @@ const (
 // or cut short, sampled around.
 //
 // On the "train" preset with agents.Planner{}, the zero ES's centre reaches
-// 95% of the optimal training return (0.97-0.99 on held-out training levels
-// over seeds 1-4) within 4,000,000 env steps, about 320 generations.
+// 95% of the optimal training return (the oracle's) within 4,000,000 env
+// steps, about 460 generations: 0.99-1.00 on 400 held-out training levels
+// over 5 training seeds, 0.991 in the conformance test. With
+// agents.Reactive{} it succeeds on 91-97% of held-out levels (5 seeds),
+// with agents.MLP{} on 31-71%.
 //
 // # Statistics and results
 //
@@ -107,7 +111,7 @@ type ES struct {
 	// DefaultESLearningRate.
 	LearningRate float64
 	// Levels is the number of training levels per generation; 0 means
-	// DefaultLevels.
+	// DefaultESLevels.
 	Levels int
 }
 
@@ -130,7 +134,7 @@ func (es *ES) Validate() error {
 func (es *ES) config() (esConfig, error) {
 	c := esConfig{
 		points: orDefault(es.Population, DefaultESPopulation),
-		levels: orDefault(es.Levels, DefaultLevels),
+		levels: orDefault(es.Levels, DefaultESLevels),
 		sigma:  orDefault(es.Sigma, DefaultESSigma),
 		lr:     orDefault(es.LearningRate, DefaultESLearningRate),
 	}

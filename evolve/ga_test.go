@@ -65,6 +65,7 @@ func TestGAValidate(t *testing.T) {
 		{GA{PopulationSize: 4, Elites: 4}, "elites"},
 		{GA{Migrants: 65}, "migrants"},
 		{GA{MigrationInterval: -1}, "migration_interval"},
+		{GA{SigmaDim: 1 << 31}, "sigma_dim"},
 		{GA{CrossoverRate: 1.5}, "crossover_rate"},
 		{GA{MutationRate: -0.1}, "mutation_rate"},
 		{GA{GeneRate: math.NaN()}, "gene_rate"},
@@ -130,18 +131,23 @@ func TestGALearnsTrain(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
+		fam    agents.Family
 		ga     *GA
 		seed   uint64
 		budget int
+		want   float64 // fraction of the optimum
 	}{
-		{"default/seed2", &GA{}, 2, LearningBudget},
-		{"default/seed3", &GA{}, 3, LearningBudget},
-		{"islands", &GA{Populations: 2, PopulationSize: 32, Migrants: 2}, 1, LearningBudget},
-		{"down-to-size", &GA{Model: DownToSize}, 1, 6_000_000},
-		{"steady-state", &GA{Model: SteadyState}, 1, 6_000_000},
+		{"default/seed2", agents.Planner{}, &GA{}, 2, LearningBudget, 0.95},
+		{"default/seed3", agents.Planner{}, &GA{}, 3, LearningBudget, 0.95},
+		{"islands", agents.Planner{}, &GA{Populations: 2, PopulationSize: 16, Migrants: 2}, 1, LearningBudget, 0.95},
+		{"down-to-size", agents.Planner{}, &GA{Model: DownToSize}, 1, 6_000_000, 0.95},
+		{"steady-state", agents.Planner{}, &GA{Model: SteadyState}, 1, 6_000_000, 0.95},
+		// The reactive family, 341 parameters, learns more slowly: 0.50-0.68
+		// of the optimum over 6 seeds at 4M (success 52-75%).
+		{"reactive", agents.Reactive{}, &GA{}, 2, LearningBudget, 0.45},
 	}
 	for _, tt := range tests {
-		p := &train.Problem{Family: agents.Planner{}, Train: d, Seed: tt.seed}
+		p := &train.Problem{Family: tt.fam, Train: d, Seed: tt.seed}
 		res, err := tt.ga.Train(t.Context(), p, &train.Settings{EnvSteps: tt.budget})
 		if err != nil {
 			t.Fatal(err)
@@ -157,8 +163,8 @@ func TestGALearnsTrain(t *testing.T) {
 		}
 		t.Logf("%s: %v after %d generations, %d env steps: final agent's held-out return %.3f, %.3f of the optimum %.3f",
 			tt.name, res.Status, res.Last.Iteration, res.EnvSteps, ret, ret/opt, opt)
-		if ret < 0.95*opt {
-			t.Errorf("%s: held-out return %.3f < 0.95 × the optimum %.3f within %d env steps", tt.name, ret, opt, tt.budget)
+		if ret < tt.want*opt {
+			t.Errorf("%s: held-out return %.3f < %.2f × the optimum %.3f within %d env steps", tt.name, ret, tt.want, opt, tt.budget)
 		}
 	}
 }
@@ -216,5 +222,61 @@ func TestGAFinalAgent(t *testing.T) {
 				t.Errorf("%s, %+v: agents differ from those of 4 generations", name, budget)
 			}
 		}
+	}
+}
+
+// TestMutationSigma: the per-gene mutation σ is Sigma up to SigmaDim
+// parameters and shrinks as 1/√dim beyond, so that ‖Δθ‖ stays about
+// Sigma·√SigmaDim; the initial spread around Problem.Init follows it.
+func TestMutationSigma(t *testing.T) {
+	tests := []struct {
+		ga   GA
+		dim  int
+		want float64
+	}{
+		{GA{}, 1, DefaultSigma},
+		{GA{}, DefaultSigmaDim, DefaultSigma},
+		{GA{}, 4 * DefaultSigmaDim, DefaultSigma / 2},
+		{GA{}, 341, DefaultSigma * math.Sqrt(16.0/341)},
+		{GA{Sigma: 0.2, SigmaDim: 100}, 400, 0.1},
+		{GA{SigmaDim: -1}, 5000, DefaultSigma},
+	}
+	for _, tt := range tests {
+		c, err := tt.ga.config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.mutationSigma(tt.dim); math.Abs(got-tt.want) > 1e-15 {
+			t.Errorf("%+v, dim %d: σ %v, want %v", tt.ga, tt.dim, got, tt.want)
+		}
+	}
+	// The initial population around Init: member i > 0 is Init plus
+	// N(0, σ²) per gene.
+	fam := agents.Reactive{}
+	init := make([]float64, fam.Dim())
+	p := &train.Problem{Family: fam, Train: trainPreset(t), Seed: 3, Init: init}
+	res, err := (&GA{PopulationSize: 4, Levels: 1}).Train(t.Context(), p, &train.Settings{Iterations: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultSigma * math.Sqrt(float64(DefaultSigmaDim)/float64(fam.Dim()))
+	spread := 0
+	for _, a := range res.Agents {
+		if a.Role != train.RolePopulation {
+			continue
+		}
+		ss := 0.0
+		for _, x := range a.Params {
+			ss += x * x
+		}
+		if sd := math.Sqrt(ss / float64(len(a.Params))); sd != 0 { // member 0 is Init itself
+			spread++
+			if math.Abs(sd/want-1) > 0.15 {
+				t.Errorf("member %d: spread %.4f around Init, want σ %.4f", a.Index, sd, want)
+			}
+		}
+	}
+	if spread != 3 {
+		t.Errorf("%d of 4 members spread around Init, want 3", spread)
 	}
 }

@@ -36,7 +36,8 @@ type Optimizer struct {
 	GeneRate          float64 `yaml:"gene_rate,omitempty"`
 	// GA (mutation) and ES (perturbation) standard deviation.
 	Sigma float64 `yaml:"sigma,omitempty"`
-	// ES and SGD step size.
+	// ES and SGD step size. Unset, SGD's Adam takes the family's default
+	// (sgd.DefaultLearningRates: planner 0.05, reactive 0.02, mlp 0.01).
 	LearningRate float64 `yaml:"learning_rate,omitempty"`
 	// SGD: episodes per update, update rule, baseline, entropy bonus,
 	// clipping and level pool.
@@ -120,14 +121,12 @@ func (o Optimizer) Build() (train.Method, error) {
 			if o.Momentum != 0 {
 				return nil, fmt.Errorf("momentum: applies to update momentum, not %s", orStr(o.Update, "adam"))
 			}
-			// REINFORCE's own default step size for Adam, not Adam's
-			// generic one: an unset learning_rate means "what sgd.REINFORCE{}
-			// does".
-			lr := o.LearningRate
-			if lr == 0 {
-				lr = sgd.DefaultLearningRate
+			// An unset learning_rate leaves the optimizer to REINFORCE,
+			// whose Adam takes the family's default step size
+			// (sgd.DefaultLearningRateFor), not Adam's generic one.
+			if o.LearningRate != 0 {
+				r.Optimizer = &sgd.Adam{LearningRate: o.LearningRate}
 			}
-			r.Optimizer = &sgd.Adam{LearningRate: lr}
 		case "momentum":
 			r.Optimizer = &sgd.Momentum{LearningRate: o.LearningRate, Momentum: o.Momentum}
 		case "sgd":

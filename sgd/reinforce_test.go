@@ -384,3 +384,67 @@ func TestUpdateDivergencePaths(t *testing.T) {
 		})
 	}
 }
+
+// TestDefaultLearningRatePerFamily: a zero REINFORCE steps each family with
+// its own default Adam learning rate.
+func TestDefaultLearningRatePerFamily(t *testing.T) {
+	tests := []struct {
+		fam  agents.Family
+		want float64
+	}{
+		{agents.Planner{}, 0.05},
+		{agents.Reactive{}, 0.02},
+		{agents.MLP{Hidden: 2}, 0.01},
+		{biasFamily{}, DefaultLearningRate},
+	}
+	for _, tt := range tests {
+		rec := &collect{}
+		_, err := (&REINFORCE{BatchSize: 2}).Train(t.Context(), &train.Problem{Family: tt.fam, Train: trainDist(t), Seed: 1},
+			&train.Settings{Iterations: 1, Recorder: rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.stats[0].StepSize; got != tt.want || DefaultLearningRateFor(tt.fam.Name()) != tt.want {
+			t.Errorf("%s: step size %v, want %v", tt.fam.Name(), got, tt.want)
+		}
+	}
+}
+
+// TestValueBaselineFitsTheReturn: the value baseline learns whatever the
+// problem's base return is. An oracle takes a shortest path, so its return
+// on a level with the exit at distance d and step limit L is 1 − 0.9·d/L
+// under world.Sooner, exactly the value w = (1, −0.9, 0) predicts from
+// φ = (1, d/L, (d/L)²), and 1 under world.Binary, w = (1, 0, 0). After 50
+// updates the baseline predicts every batch's returns closely (a single
+// least-mean-squares step per update still missed sooner returns by 0.1
+// after 300).
+func TestValueBaselineFitsTheReturn(t *testing.T) {
+	gen, err := world.NewGenerator(trainDist(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &REINFORCE{Baseline: BaselineValue}
+	for _, rule := range []world.BaseReturn{world.Sooner, world.Binary} {
+		r := newRun(m, oracleFamily{}, 5, 1, nil)
+		r.rule = rule
+		levels := m.levels(gen, 5, r.batch)
+		var st train.Stats
+		worst := 0.0
+		for u := range 100 {
+			if err := r.rollout(t.Context(), 1, u, levels(u)); err != nil {
+				t.Fatal(err)
+			}
+			if u >= 50 { // the baselines this batch gets, fitted on earlier ones
+				r.gradient()
+				for i := range r.eps {
+					worst = max(worst, math.Abs(r.eps[i].ret-r.base[i]))
+				}
+			}
+			r.update(&st)
+		}
+		t.Logf("%v: w = %.3f, worst |R − b| over updates 51-100 %.4f", rule, r.w, worst)
+		if worst > 0.005 {
+			t.Errorf("%v: the value baseline misses a return by %.4f after 50 updates (w = %v)", rule, worst, r.w)
+		}
+	}
+}

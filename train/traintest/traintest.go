@@ -156,10 +156,11 @@ var checks = []struct {
 //     longest episode, the episode budget not at all), and an iteration
 //     limit and a target return at the first iteration boundary at which
 //     they apply; the result has exactly one final agent;
-//   - Objective: m maximises the problem's base return: on a family whose
+//   - Objective: m maximises the problem's base return. On Dawdler, whose
 //     agent always reaches the exit, sooner or later depending on θ,
-//     every return m records under world.Binary is 1, and under
-//     world.Sooner m's final agent gets out sooner than the initial θ;
+//     trained for ObjectiveBudget env steps: every return m records under
+//     world.Binary is 1, and under world.Sooner m's final agent closes at
+//     least half the gap between the initial θ's return and the optimum;
 //   - Canceled: a context canceled before training, or by the recorder
 //     during iteration 2, stops m with train.Canceled, no error, and no
 //     record after iteration 3;
@@ -522,7 +523,7 @@ func checkBudgets(ctx context.Context, m train.Method, c Config) (string, error)
 	}
 	ref := iterations(rec.Stats)
 	if len(ref) != 2 {
-		return "", fmt.Errorf("Iterations 2: %d iterations recorded", len(ref))
+		return "", fmt.Errorf("a run with Iterations 2 recorded %d iterations", len(ref))
 	}
 	// Budgets that run out in the middle of the third iteration.
 	steps, episodes := ref[0].EnvSteps*2+1, ref[0].Episodes*2+1

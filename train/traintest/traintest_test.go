@@ -140,7 +140,7 @@ func (c *climber) Train(ctx context.Context, p *train.Problem, s *train.Settings
 // TestSuite runs the suite on the reference method, which keeps the
 // contract (it learns the planner within 4M env steps).
 func TestSuite(t *testing.T) {
-	traintest.TestMethod(t, &climber{Children: 15, Levels: 16, Sigma: 0.5},
+	traintest.TestMethod(t, &climber{Children: 15, Levels: 8, Sigma: 0.35},
 		traintest.Config{Budget: train.Settings{EnvSteps: 4_000_000}, SkipLearning: raceEnabled})
 }
 
