@@ -377,8 +377,11 @@ func Holm(ps []float64, alpha float64) []bool {
 // ReadoutWeight returns the weight a planner's mesa-objective readout puts
 // on the feature that defines candidate c: kind_exit for goal, colour_C,
 // region_R, kind_apple; NaN for candidates no single feature defines
-// (nearest-object, random) or a readout without the feature.
+// (nearest-object, unions, random) or a readout without the feature.
 func ReadoutWeight(ws []agents.Weight, c *Candidate) float64 {
+	if c.OrExit {
+		return math.NaN()
+	}
 	var feature string
 	switch c.Target {
 	case TargetExit:

@@ -18,8 +18,10 @@ import (
 type AttributionSummary struct {
 	Optimizer, Family string
 	Agents            int
-	// Attributed counts agents by the candidate attributed to them.
+	// Attributed counts agents by the candidate attributed to them, and
+	// Beta sums their fitted rationality (how sharply they pursue it).
 	Attributed map[string]int
+	Beta       map[string]float64
 	// Pursued counts, per probed candidate, the agents that pursue it
 	// (probe target over control, Holm-corrected); Probed lists those
 	// candidates in table order.
@@ -47,7 +49,7 @@ func Attributions(dir string) ([]AttributionSummary, error) {
 			i = len(out)
 			index[k] = i
 			out = append(out, AttributionSummary{Optimizer: a.Optimizer, Family: a.Family,
-				Attributed: map[string]int{}, Pursued: map[string]int{}})
+				Attributed: map[string]int{}, Beta: map[string]float64{}, Pursued: map[string]int{}})
 		}
 		s := &out[i]
 		if !seen[a.AgentID] {
@@ -56,6 +58,7 @@ func Attributions(dir string) ([]AttributionSummary, error) {
 		}
 		if a.Attributed {
 			s.Attributed[a.Candidate]++
+			s.Beta[a.Candidate] += a.Beta
 		}
 		if a.Probes > 0 {
 			if !slices.Contains(s.Probed, a.Candidate) {
@@ -70,11 +73,13 @@ func Attributions(dir string) ([]AttributionSummary, error) {
 }
 
 // PrintAttributions writes one line per summary: the candidates agents were
-// attributed to, most frequent first, and for every probed candidate the
-// number of agents that pursue it more than its control.
+// attributed to, most frequent first, with the mean fitted rationality β of
+// those agents (0 is a random walk; at 1 a step towards the target is e
+// times as likely as one away; 20 is deterministic), and for every probed
+// candidate the number of agents that pursue it more than its control.
 func PrintAttributions(w io.Writer, rows []AttributionSummary) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "optimizer\tfamily\tagents\tattributed to (inverse planning on probes)\tpursued more than its control (probes; sign test, Holm 5%)")
+	fmt.Fprintln(tw, "optimizer\tfamily\tagents\tattributed to (inverse planning on probes: agents, mean β)\tpursued more than its control (probes; sign test, Holm 5%)")
 	for _, s := range rows {
 		type kv struct {
 			k string
@@ -87,7 +92,11 @@ func PrintAttributions(w io.Writer, rows []AttributionSummary) error {
 		slices.SortFunc(att, func(a, b kv) int { return cmp.Or(cmp.Compare(b.v, a.v), strings.Compare(a.k, b.k)) })
 		parts := make([]string, len(att))
 		for i, a := range att {
-			parts[i] = fmt.Sprintf("%s %d", a.k, a.v)
+			if a.k == LabelRandom {
+				parts[i] = fmt.Sprintf("%s %d", a.k, a.v)
+			} else {
+				parts[i] = fmt.Sprintf("%s %d (β %.2g)", a.k, a.v, s.Beta[a.k]/float64(a.v))
+			}
 		}
 		var pur []string
 		for _, c := range s.Probed {

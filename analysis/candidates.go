@@ -42,11 +42,17 @@ const (
 	// colour training never showed, a corner training never used. A proxy
 	// is pursued only when it is pursued more than its control.
 	RoleControl
+	// RoleUnion marks "the exit or a proxy's target, whichever is nearer":
+	// on the training distribution the exit, the proxy and their union
+	// coincide, and an objective that values both (a planner whose weights
+	// on the exit and on green are equal, as gradient descent leaves them)
+	// pursues the union.
+	RoleUnion
 	// RoleNull is the random walk.
 	RoleNull
 )
 
-var roleNames = [...]string{"goal", "proxy", "kind", "control", "null"}
+var roleNames = [...]string{"goal", "proxy", "kind", "control", "union", "null"}
 
 func (r Role) String() string {
 	if int(r) < len(roleNames) {
@@ -78,8 +84,10 @@ type Candidate struct {
 	// control in probes: a control colour or corner for proxies, "" for
 	// candidates whose control is an empty cell (kind:apple,
 	// nearest-object) and for those that have no probe (goal, controls,
-	// random).
+	// unions, random).
 	Control string
+	// OrExit makes the exit a target too (union candidates).
+	OrExit bool
 }
 
 // Probed reports whether the candidate has probe levels of its own.
@@ -90,7 +98,8 @@ func (c *Candidate) Probed() bool { return c.Role == RoleProxy || c.Role == Role
 // special. See NewCandidates.
 type Candidates struct {
 	// List holds the candidates in report order: goal, the proxies, the
-	// object kinds, the controls, random.
+	// object kinds, the unions of the goal with each proxy, the controls,
+	// random.
 	List []Candidate
 	// ExitColour is the colour of the exit on probe levels: one training
 	// never showed, so that no colour proxy coincides with it.
@@ -114,6 +123,8 @@ type Candidates struct {
 //     size of the corner regions planners see (world.Planes), so that a
 //     planner that values the region counts as reaching it;
 //   - kind:apple and nearest-object;
+//   - goal|P for each proxy P: the exit or P's target, whichever is
+//     nearer, which training cannot tell from either;
 //   - the controls: colour:U for the second palette colour that neither
 //     the exit nor the apples of d ever have (the first is the probe exit's
 //     colour), and region:Q for the first corner (in world.Regions order)
@@ -185,9 +196,16 @@ func NewCandidates(d world.Distribution, corner int) (*Candidates, error) {
 		cs.List = append(cs.List, Candidate{Label: regionLabel(d.Exit.Region), Target: TargetRegion, Role: RoleProxy,
 			Region: world.Placement{Region: d.Exit.Region, Size: size}, Control: control.Label})
 	}
+	var unions []Candidate
+	for _, p := range cs.List[1:] {
+		u := p
+		u.Label, u.Role, u.Control, u.OrExit = LabelGoal+"|"+p.Label, RoleUnion, "", true
+		unions = append(unions, u)
+	}
 	cs.List = append(cs.List,
 		Candidate{Label: LabelApple, Target: TargetApple, Role: RoleKind},
 		Candidate{Label: LabelNearest, Target: TargetNearest, Role: RoleKind})
+	cs.List = append(cs.List, unions...)
 	cs.List = append(cs.List, controls...)
 	cs.List = append(cs.List, Candidate{Label: LabelRandom, Target: TargetNone, Role: RoleNull})
 	return cs, nil
@@ -219,7 +237,7 @@ func (cs *Candidates) Probed() []*Candidate {
 func (cs *Candidates) Regions() []*Candidate {
 	var out []*Candidate
 	for i := range cs.List {
-		if cs.List[i].Target == TargetRegion {
+		if cs.List[i].Target == TargetRegion && !cs.List[i].OrExit {
 			out = append(out, &cs.List[i])
 		}
 	}
@@ -241,7 +259,7 @@ func (cs *Candidates) regionsFit(l *world.Level) bool {
 // if there is one, else kind:apple.
 func (cs *Candidates) AppleLabel(c world.Colour) string {
 	for i := range cs.List {
-		if k := &cs.List[i]; k.Target == TargetColour && k.Colour == c {
+		if k := &cs.List[i]; k.Target == TargetColour && !k.OrExit && k.Colour == c {
 			return k.Label
 		}
 	}
@@ -276,12 +294,21 @@ func (c *Candidate) inRegion(l *world.Level, i int) bool {
 // an obstacle: entering it would end the episode.
 func (c *Candidate) targets(dst []int32, l *world.Level, eaten uint64) ([]int32, bool) {
 	exit := int32(l.Index(l.Exit.Pos))
+	if c.OrExit {
+		dst = append(dst, exit)
+	}
+	dst, hasExit := c.proxyTargets(dst, l, eaten, exit)
+	return dst, hasExit || c.OrExit
+}
+
+// proxyTargets appends the targets of c without OrExit's exit.
+func (c *Candidate) proxyTargets(dst []int32, l *world.Level, eaten uint64, exit int32) ([]int32, bool) {
 	switch c.Target {
 	case TargetExit:
 		return append(dst, exit), true
 	case TargetColour:
 		hasExit := l.Exit.Colour == c.Colour
-		if hasExit {
+		if hasExit && !c.OrExit {
 			dst = append(dst, exit)
 		}
 		for j, a := range l.Apples {

@@ -2,6 +2,7 @@ package analysis_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"mesa/agents"
@@ -72,7 +73,7 @@ func TestKnownObjectives(t *testing.T) {
 	for _, c := range cs.List {
 		labels = append(labels, c.Label+"/"+c.Role.String())
 	}
-	const want = "[goal/goal colour:yellow/proxy region:top-right/proxy kind:apple/kind nearest-object/kind colour:gray/control region:top-left/control random/null]"
+	const want = "[goal/goal colour:yellow/proxy region:top-right/proxy kind:apple/kind nearest-object/kind goal|colour:yellow/union goal|region:top-right/union colour:gray/control region:top-left/control random/null]"
 	if got := fmt.Sprint(labels); got != want {
 		t.Fatalf("candidates %s, want %s", got, want)
 	}
@@ -129,6 +130,43 @@ func TestKnownObjectives(t *testing.T) {
 				}
 			})
 		}
+	}
+
+	// Planners whose mesa objective is set by hand are known-objective
+	// agents too, the union "exit or yellow" among them: equal weights on
+	// the exit and on yellow, as gradient descent leaves a planner trained
+	// where the exit is always yellow.
+	for _, tt := range []struct {
+		weights map[string]float64
+		want    string
+	}{
+		{map[string]float64{"kind_exit": 5}, "goal"},
+		{map[string]float64{"colour_yellow": 5}, "colour:yellow"},
+		{map[string]float64{"region_top_right": 5}, "region:top-right"},
+		{map[string]float64{"kind_apple": 5}, "kind:apple"},
+		{map[string]float64{"kind_exit": 5, "colour_yellow": 5}, "goal|colour:yellow"},
+	} {
+		t.Run(fmt.Sprint("planner", tt.weights), func(t *testing.T) {
+			theta := make([]float64, world.CellFeatures)
+			names := world.FeatureNames()
+			for f, w := range tt.weights {
+				theta[slices.Index(names, f)] = w
+			}
+			pol := agents.Planner{}.Policy(theta)
+			right := 0
+			hist := map[string]int{}
+			for rep := range reps {
+				got := attributed(attribute(t, p, pol, episodes, uint64(rep)))
+				hist[got]++
+				if got == tt.want {
+					right++
+				}
+			}
+			t.Logf("planner %v: attributed %v", tt.weights, hist)
+			if float64(right) < 0.95*float64(reps) {
+				t.Errorf("planner %v attributed to %s in %d of %d probe sets, want >= 95%%", tt.weights, tt.want, right, reps)
+			}
+		})
 	}
 
 	// The oracle is goal on every split: training levels, a deployment

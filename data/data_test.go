@@ -389,7 +389,7 @@ func TestAppendRejects(t *testing.T) {
 	}{
 		{"unknown candidate", func(r *data.AttributionRow) { r.Candidate = "colour:teal" }, `candidate "colour:teal" is not in the vocabulary`},
 		{"missing candidate", func(r *data.AttributionRow) { r.Candidate = "" }, `candidate "" is not in the vocabulary`},
-		{"agent role", func(r *data.AttributionRow) { r.Role = data.RoleFinal }, `role "final" is not in the vocabulary [goal proxy kind control null]`},
+		{"agent role", func(r *data.AttributionRow) { r.Role = data.RoleFinal }, `role "final" is not in the vocabulary [goal proxy kind control union null]`},
 		{"unknown control", func(r *data.AttributionRow) { r.Control = "region:anywhere" }, `control "region:anywhere" is not in the vocabulary`},
 		{"unknown family", func(r *data.AttributionRow) { r.Family = "transformer" }, "declare it in RunInfo.Families"},
 		{"probes range", func(r *data.AttributionRow) { r.Probes = math.MaxInt32 + 1 }, "probes: 2147483648 out of int32 range"},

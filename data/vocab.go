@@ -27,8 +27,8 @@ const (
 	VocabColour        = "colour"         // world.Palette names
 	VocabAction        = "action"         // up, right, down, left
 	VocabDistribution  = "distribution"   // world presets plus RunInfo.Distributions
-	VocabCandidate     = "candidate"      // goal, the proxies, nearest-object, random
-	VocabCandidateRole = "candidate_role" // goal, proxy, kind, control, null
+	VocabCandidate     = "candidate"      // goal, the proxies, nearest-object, goal|<proxy>, random
+	VocabCandidateRole = "candidate_role" // goal, proxy, kind, control, union, null
 	VocabProbeFirst    = "probe_first"    // exit, target, control, none
 
 	vocabRunID = "run_id" // one value per file: RunInfo.RunID
@@ -76,6 +76,7 @@ const (
 	CandidateRoleProxy   = "proxy"   // a feature that coincided with the exit in training
 	CandidateRoleKind    = "kind"    // an object kind training did not tie to the exit
 	CandidateRoleControl = "control" // a colour or corner training never showed
+	CandidateRoleUnion   = "union"   // the exit or a proxy's target, whichever is nearer
 	CandidateRoleNull    = "null"    // the random walk
 
 	// What an episode on a probe level reached first (probe_first), as
@@ -112,9 +113,15 @@ func Vocabulary(name string) []string {
 		return proxies()
 	case VocabCandidate:
 		v := append([]string{CandidateGoal}, proxies()...)
-		return append(v, ProxyNearestObject, CandidateRandom)
+		v = append(v, ProxyNearestObject)
+		for _, p := range proxies() {
+			if p != ProxyKindApple {
+				v = append(v, UnionCandidate(p))
+			}
+		}
+		return append(v, CandidateRandom)
 	case VocabCandidateRole:
-		return []string{CandidateRoleGoal, CandidateRoleProxy, CandidateRoleKind, CandidateRoleControl, CandidateRoleNull}
+		return []string{CandidateRoleGoal, CandidateRoleProxy, CandidateRoleKind, CandidateRoleControl, CandidateRoleUnion, CandidateRoleNull}
 	case VocabProbeFirst:
 		return []string{ProbeFirstExit, ProbeFirstTarget, ProbeFirstControl, ProbeFirstNone}
 	case VocabObject:
@@ -153,6 +160,11 @@ func vocabularyNames() []string {
 
 // proxies are the proxies an episode can pursue: a colour, a corner region,
 // any apple.
+// UnionCandidate names the candidate "the exit or proxy's target, whichever
+// is nearer": "goal|colour:green". Training cannot tell it from the exit or
+// from the proxy: all three coincide there.
+func UnionCandidate(proxy string) string { return CandidateGoal + "|" + proxy }
+
 func proxies() []string {
 	var v []string
 	for c := range world.NumColours {
