@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"mesa/agents"
+	"mesa/analysis"
 	"mesa/world"
 )
 
@@ -38,6 +39,11 @@ type Config struct {
 	Families   []Family    `yaml:"families"`
 	Optimizers []Optimizer `yaml:"optimizers"`
 	Budget     Budget      `yaml:"budget"`
+	// BaseReturn is the base objective's return rule, used by training
+	// and reported by evaluation: "sooner" (1 − 0.9·t/T for reaching the
+	// exit on step t of step limit T, else 0; see world.Sooner) or
+	// "binary" (1 for reaching it at any step). "" means sooner.
+	BaseReturn string `yaml:"base_return"`
 	// Reference lists scripted agents evaluated beside the trained ones
 	// (agents.ScriptedByName labels such as "oracle" or
 	// "to-colour:green"): agents with known objectives, the ground truth
@@ -45,7 +51,23 @@ type Config struct {
 	Reference []string `yaml:"reference,omitempty"`
 	// Evaluate sets how evaluation episodes are played.
 	Evaluate Evaluate `yaml:"evaluate"`
+	// Probe sets the probe split: levels built from the training
+	// distribution to separate the candidate objectives against controls
+	// (analysis.Prober). Every run evaluates it unless Off.
+	Probe Probe `yaml:"probe,omitempty"`
 }
+
+// Probe configures the probe split.
+type Probe struct {
+	// Off turns the probe split, and with it attribution, off.
+	Off bool `yaml:"off,omitempty"`
+	// Episodes per evaluated agent, cycling through the probed candidates;
+	// 0 means Evaluate.Episodes.
+	Episodes int `yaml:"episodes,omitempty"`
+}
+
+// ProbeSplit is the name of the probe split; configs cannot use it.
+const ProbeSplit = "probe"
 
 // Dist is a level distribution in a config: a preset name, a full
 // distribution, or a preset with some fields overridden.
@@ -68,9 +90,6 @@ type Evaluate struct {
 	Episodes int `yaml:"episodes"`
 	// Greedy plays the most probable action instead of sampling.
 	Greedy bool `yaml:"greedy"`
-	// Agents is how many of a GA run's hall of fame are evaluated, best
-	// first; 0 means 1. SGD and ES runs have one agent each.
-	Agents int `yaml:"agents,omitempty"`
 }
 
 // Budget bounds each training run, in the same units for every optimizer.
@@ -187,13 +206,16 @@ func (c *Config) Resolve() error {
 	if c.Evaluate.Episodes == 0 {
 		c.Evaluate.Episodes = 100
 	}
-	if c.Evaluate.Agents == 0 {
-		c.Evaluate.Agents = 1
+	if c.BaseReturn == "" {
+		c.BaseReturn = world.Sooner.String()
 	}
 	for i := range c.Splits {
 		if c.Splits[i].Episodes == 0 {
 			c.Splits[i].Episodes = c.Evaluate.Episodes
 		}
+	}
+	if !c.Probe.Off && c.Probe.Episodes == 0 {
+		c.Probe.Episodes = c.Evaluate.Episodes
 	}
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
@@ -220,6 +242,9 @@ func (c *Config) Validate() error {
 		}
 		if seen[s.Name] {
 			return fmt.Errorf("%s.name: split %q given twice", p, s.Name)
+		}
+		if s.Name == ProbeSplit {
+			return fmt.Errorf("%s.name: %q is the probe split, built from the training distribution (see probe:)", p, s.Name)
 		}
 		seen[s.Name] = true
 		if err := s.Distribution.Validate(); err != nil {
@@ -273,10 +298,45 @@ func (c *Config) Validate() error {
 	if !(b.TargetReturn >= 0 && b.TargetReturn <= 1) {
 		return fmt.Errorf("budget.target_return: %v out of range [0, 1]", b.TargetReturn)
 	}
-	if c.Evaluate.Episodes < 1 || c.Evaluate.Agents < 0 {
-		return errors.New("evaluate: episodes must be positive and agents non-negative")
+	if c.Evaluate.Episodes < 1 {
+		return errors.New("evaluate.episodes: must be positive")
+	}
+	if _, err := world.ParseBaseReturn(c.BaseReturn); err != nil {
+		return fmt.Errorf("base_return: %w", err)
+	}
+	if c.Probe.Off && c.Probe.Episodes != 0 {
+		return errors.New("probe.episodes: given with probe.off")
+	}
+	if !c.Probe.Off {
+		if c.Probe.Episodes < 1 || c.Probe.Episodes > 1_000_000 {
+			return fmt.Errorf("probe.episodes: %d out of range [1, 1000000]", c.Probe.Episodes)
+		}
+		if _, err := c.candidates(); err != nil {
+			return fmt.Errorf("probe: the training distribution offers no probe: %w (set probe: {off: true})", err)
+		}
 	}
 	return nil
+}
+
+// candidates returns the candidate objectives of agents trained on c's
+// training distribution, with the corner regions of the first planner
+// family (whose region features define what reaching a corner is).
+func (c *Config) candidates() (*analysis.Candidates, error) {
+	corner := 0
+	for _, f := range c.Families {
+		if f.Name == "planner" {
+			corner = f.CornerSize
+			break
+		}
+	}
+	cs, err := analysis.NewCandidates(c.Train.Distribution, corner)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := analysis.NewProber(cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
 }
 
 func validName(s string) bool {

@@ -55,12 +55,15 @@ evaluate: {episodes: 7}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Splits[0].Episodes != 7 || c.Seeds != 1 || c.Evaluate.Agents != 1 {
+	if c.Splits[0].Episodes != 7 || c.Seeds != 1 || c.BaseReturn != "sooner" {
 		t.Errorf("defaults not filled: %+v", c)
 	}
 	c, err = Parse(strings.NewReader(strings.Replace(base, "{preset: deploy}", "{preset: deploy, loops: 0.25, exit: {colours: [blue]}}", 1)))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.BaseReturn != "sooner" {
+		t.Errorf("base_return %q, want the default sooner", c.BaseReturn)
 	}
 	d := c.Splits[0].Distribution
 	if d.Loops != 0.25 || d.Exit.Colours[0] != "blue" || d.Exit.Region != "anywhere" || d.Width.Min != 15 {
@@ -104,6 +107,19 @@ func TestParseErrors(t *testing.T) {
 			`config: splits[0].name: "Deploy!"`},
 		{func(s string) string { return s + "reference: [to-colour:teal]\n" },
 			`config: reference[0]:`},
+		{func(s string) string { return strings.Replace(s, "name: deploy,", "name: probe,", 1) },
+			`config: splits[0].name: "probe" is the probe split`},
+		{func(s string) string { return s + "probe: {episodes: -3}\n" }, `config: probe.episodes: -3 out of range`},
+		{func(s string) string { return s + "probe: {off: true, episodes: 5}\n" }, `config: probe.episodes: given with probe.off`},
+		{func(s string) string {
+			return strings.Replace(s, "{preset: train}", "{preset: train, exit: {colours: [green, gray, red, blue, yellow, purple, orange]}}", 1)
+		}, `config: probe: the training distribution offers no probe: exit.colours: the colour proxies need two colours training never shows`},
+		{func(s string) string { return s + "base_return: minigrid\n" },
+			`config: base_return: unknown base return "minigrid"`},
+		{func(s string) string { return s + "evaluate: {agents: 3}\n" },
+			`config: evaluate: line 10: unknown field "agents"`},
+		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: ga, hall_of_fame: 3}", 1) },
+			`config: optimizers[0]: line 8: unknown field "hall_of_fame"`},
 		{func(s string) string { return "" }, `config: empty document`},
 		{func(s string) string { return "[1, 2" }, `config: `},
 		{func(s string) string { return "- 1\n- 2\n" }, `config: line 1: want a mapping`},

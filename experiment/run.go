@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 
 	"go.yaml.in/yaml/v3"
@@ -80,7 +81,7 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 		RunID: runID, RootSeed: c.Seed, Config: cfg, Versions: data.BuildVersions(),
 		Families: slices.Clone(c.Reference),
 	}
-	info.Distributions = append(info.Distributions, c.Train.Name)
+	info.Distributions = append(info.Distributions, c.Train.Name, ProbeSplit)
 	for _, s := range c.Splits {
 		info.Distributions = append(info.Distributions, s.Distribution.Name)
 		info.Splits = append(info.Splits, s.Name)
@@ -151,26 +152,79 @@ func (r *runner) run(ctx context.Context) error {
 			return err
 		}
 	}
-	proxies, err := analysis.TrainingProxies(r.c.Train.Distribution)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
+	cands, err := r.c.candidates()
+	if err != nil && !r.c.Probe.Off {
+		return fmt.Errorf("probe: %w", err)
+	}
+	if cands == nil {
+		// Without a probe the episodes are still classified, against the
+		// candidates the training distribution offers if any.
+		cands, _ = analysis.NewCandidates(r.c.Train.Distribution, 0)
 	}
 	for _, sp := range r.c.Splits {
 		g, err := world.NewGenerator(sp.Distribution.Distribution)
 		if err != nil {
 			return fmt.Errorf("split %s: %w", sp.Name, err)
 		}
-		levels := make([]*world.Level, sp.Episodes)
+		levels := make([]evalLevel, sp.Episodes)
 		for k := range levels {
-			levels[k] = g.Level(seeds.Derive(r.c.Seed, "eval/"+sp.Name, uint64(k)))
+			levels[k].level = g.Level(seeds.Derive(r.c.Seed, "eval/"+sp.Name, uint64(k)))
 		}
 		for _, ag := range evaluated {
-			if err := r.evaluate(ctx, ag, sp, levels, proxies); err != nil {
+			if _, err := r.evaluate(ctx, ag, sp.Name, sp.Distribution.Name, levels, cands); err != nil {
 				return err
 			}
 		}
 	}
+	if r.c.Probe.Off {
+		return nil
+	}
+	prober, err := analysis.NewProber(cands)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	levels := make([]evalLevel, r.c.Probe.Episodes)
+	for k := range levels {
+		pr, err := prober.Probe(k, seeds.Derive(r.c.Seed, "eval/"+ProbeSplit, uint64(k)))
+		if err != nil {
+			return err
+		}
+		levels[k] = evalLevel{level: pr.Level, probe: pr}
+	}
+	for _, ag := range evaluated {
+		ev, err := r.evaluate(ctx, ag, ProbeSplit, ProbeSplit, levels, cands)
+		if err != nil {
+			return err
+		}
+		if err := r.w.AppendAttribution(r.attribution(ag, ev, cands)...); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// attribution returns the attribution rows of an agent from its probe
+// evidence.
+func (r *runner) attribution(ag evalAgent, ev *analysis.Evidence, cands *analysis.Candidates) []data.AttributionRow {
+	var readout []agents.Weight
+	if obj, ok := ag.family.(agents.Objective); ok {
+		readout = obj.Readout(ag.Params)
+	}
+	var rows []data.AttributionRow
+	for i, a := range ev.Attribute() {
+		row := data.AttributionRow{RunID: r.runID, Optimizer: ag.Optimizer, Family: ag.Family, AgentID: ag.ID,
+			AgentSeed: ag.Seed, Candidate: a.Candidate, Role: a.Role.String(), Control: a.Control,
+			Probes: a.Probes, ExitFirst: a.ExitFirst, TargetFirst: a.TargetFirst, ControlFirst: a.ControlFirst,
+			TargetRate: a.TargetRate, TargetLo: a.TargetLo, TargetHi: a.TargetHi,
+			ControlRate: a.ControlRate, ControlLo: a.ControlLo, ControlHi: a.ControlHi,
+			PValue: a.PValue, Pursued: a.Pursued, Beta: a.Beta, LogLik: a.LogLik, LogEvidence: a.LogEvidence,
+			Posterior: a.Posterior, Attributed: a.Attributed, Readout: math.NaN(), ProbeSteps: ev.Steps()}
+		if readout != nil {
+			row.Readout = analysis.ReadoutWeight(readout, &cands.List[i])
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // trainOne trains family fam with method from the s-th seed and returns the
@@ -179,7 +233,11 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(s))
 	run := data.TrainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
 	b := r.c.Budget
-	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, Seed: seed}, &train.Settings{
+	rule, err := world.ParseBaseReturn(r.c.BaseReturn)
+	if err != nil {
+		return nil, fmt.Errorf("base_return: %w", err)
+	}
+	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: rule, Seed: seed}, &train.Settings{
 		EnvSteps: b.EnvSteps, Episodes: b.Episodes, Iterations: b.Iterations, TargetReturn: b.TargetReturn,
 		Workers: r.opts.Workers, Recorder: r.w.Recorder(run),
 	})
@@ -194,7 +252,6 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 	var out []evalAgent
 	names := fam.ParamNames()
 	obj, _ := fam.(agents.Objective)
-	hof := 0
 	for _, a := range res.Agents {
 		id := run.AgentID(a.Role, a.Index)
 		row := data.AgentRow{RunID: r.runID, Optimizer: method.Name(), Family: fam.Name(), AgentID: id,
@@ -207,14 +264,8 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 		if err := r.w.AppendAgents(row); err != nil {
 			return nil, err
 		}
-		switch a.Role {
-		case data.RoleFinal:
-		case data.RoleHallOfFame:
-			if hof++; hof > r.c.Evaluate.Agents {
-				continue
-			}
-		default:
-			continue
+		if a.Role != data.RoleFinal {
+			continue // only the agent the method hands over is evaluated
 		}
 		out = append(out, evalAgent{ID: id, Optimizer: method.Name(), Family: fam.Name(), Seed: seed,
 			Params: a.Params, family: fam})
@@ -228,45 +279,67 @@ type episodeResult struct {
 	steps []data.StepRow
 }
 
-// evaluate plays ag on every level of a split, in parallel, and appends the
-// rows in episode order.
-func (r *runner) evaluate(ctx context.Context, ag evalAgent, sp Split, levels []*world.Level, proxies []analysis.Proxy) error {
+// An evalLevel is one evaluation level, and the probe it is if it is one.
+type evalLevel struct {
+	level *world.Level
+	probe *analysis.Probe
+}
+
+// evaluate plays ag on every level of a split, in parallel, classifies each
+// episode against cands, and appends the rows in episode order. On probe
+// levels it also gathers the evidence for attribution, which it returns
+// (nil for other splits).
+func (r *runner) evaluate(ctx context.Context, ag evalAgent, split, dist string, levels []evalLevel, cands *analysis.Candidates) (*analysis.Evidence, error) {
 	workers := min(train.Workers(r.opts.Workers), len(levels))
+	rule, err := world.ParseBaseReturn(r.c.BaseReturn)
+	if err != nil {
+		return nil, fmt.Errorf("base_return: %w", err)
+	}
 	type scratch struct {
 		runner     agents.Runner
 		traj       agents.Trajectory
 		policy     agents.Policy
 		classifier analysis.Classifier
+		evidence   *analysis.Evidence
 	}
 	ws := make([]*scratch, workers)
 	for i := range ws {
-		s := &scratch{classifier: analysis.Classifier{Proxies: proxies}}
-		s.runner = agents.Runner{Greedy: r.c.Evaluate.Greedy, Trajectory: &s.traj}
+		s := &scratch{classifier: analysis.Classifier{Candidates: cands}}
+		s.runner = agents.Runner{BaseReturn: rule, Greedy: r.c.Evaluate.Greedy, Trajectory: &s.traj}
 		if ag.family != nil {
 			s.policy = ag.family.Policy(ag.Params)
 		} else {
 			p, err := agents.ScriptedByName(ag.scripted)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			s.policy = p
+		}
+		if levels[0].probe != nil {
+			s.evidence = analysis.NewEvidence(cands)
 		}
 		ws[i] = s
 	}
 	results := make([]episodeResult, len(levels))
-	err := train.Parallel(ctx, workers, len(levels), func(worker, k int) error {
+	err = train.Parallel(ctx, workers, len(levels), func(worker, k int) error {
 		s := ws[worker]
-		l := levels[k]
-		rng := seeds.New(r.c.Seed, "eval-rollout/"+ag.ID+"/"+sp.Name, uint64(k))
+		l := levels[k].level
+		rng := seeds.New(r.c.Seed, "eval-rollout/"+ag.ID+"/"+split, uint64(k))
 		sum := s.runner.Run(s.policy, l, rng)
-		cl := s.classifier.Classify(l, &s.traj, sum)
+		cl := s.classifier.Classify(l, &s.traj)
 		row := data.EpisodeRow{RunID: r.runID, Optimizer: ag.Optimizer, Family: ag.Family, AgentID: ag.ID,
-			AgentSeed: ag.Seed, Split: sp.Name, Episode: k, Distribution: sp.Distribution.Name,
-			Outcome: string(cl.Outcome), Proxy: cl.Proxy}
+			AgentSeed: ag.Seed, Split: split, Episode: k, Distribution: dist,
+			Outcome: string(cl.Outcome), Proxy: cl.Proxy, Targets: make([]data.TargetVisit, len(cl.Visits))}
+		for i, v := range cl.Visits {
+			row.Targets[i] = data.TargetVisit{Target: v.Target, Step: v.Step, Pursued: v.Pursued}
+		}
+		if pr := levels[k].probe; pr != nil {
+			row.Probe, row.ProbeFirst = pr.Candidate, s.evidence.Add(pr, &s.traj)
+		}
 		row.SetEpisode(s.runner.Episode(), sum)
 		res := episodeResult{row: row}
 		if r.opts.LogSteps {
-			res.steps = data.StepRows(nil, ag.ID, sp.Name, k, &s.traj, l)
+			res.steps = data.StepRows(nil, ag.ID, split, k, &s.traj, l)
 			for i := range res.steps {
 				res.steps[i].RunID = r.runID
 			}
@@ -275,18 +348,26 @@ func (r *runner) evaluate(ctx context.Context, ag evalAgent, sp Split, levels []
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, res := range results {
 		if err := r.w.AppendEpisodes(res.row); err != nil {
-			return err
+			return nil, err
 		}
 		if len(res.steps) > 0 {
 			if err := r.w.AppendSteps(res.steps...); err != nil {
-				return err
+				return nil, err
 			}
 		}
 	}
-	r.progress("evaluated %s on %s", ag.ID, sp.Name)
-	return nil
+	r.progress("evaluated %s on %s", ag.ID, split)
+	if ws[0].evidence == nil {
+		return nil, nil
+	}
+	// Evidence is counts: merging in any order gives the same totals.
+	ev := ws[0].evidence
+	for _, s := range ws[1:] {
+		ev.Merge(s.evidence)
+	}
+	return ev, nil
 }

@@ -5,9 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"mesa/data"
+	"mesa/world"
 )
 
 func smoke(t *testing.T) *Config {
@@ -29,7 +32,7 @@ func TestRunSameBytesAnyWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "steps.arrow"} {
+	for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow"} {
 		a, err := os.ReadFile(filepath.Join(dirs[0], name))
 		if err != nil {
 			t.Fatal(err)
@@ -50,11 +53,20 @@ func TestRunSameBytesAnyWorkers(t *testing.T) {
 		t.Errorf("status %q", m.Status)
 	}
 	ep, ok := m.Table("episodes")
-	// 2 optimizers... every evaluated agent plays every episode of every split.
+	// Every evaluated agent plays every episode of every split and of the
+	// probe, and is attributed against every candidate.
 	trained := len(c.Optimizers) * len(c.Families) * c.Seeds
-	want := int64((trained + len(c.Reference)) * (c.Splits[0].Episodes + c.Splits[1].Episodes))
+	want := int64((trained + len(c.Reference)) * (c.Splits[0].Episodes + c.Splits[1].Episodes + c.Probe.Episodes))
 	if !ok || ep.Rows != want {
 		t.Errorf("episodes rows %d, want %d", ep.Rows, want)
+	}
+	cands, err := c.candidates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, ok := m.Table("attribution")
+	if want := int64((trained + len(c.Reference)) * len(cands.List)); !ok || at.Rows != want {
+		t.Errorf("attribution rows %d, want %d", at.Rows, want)
 	}
 }
 
@@ -90,5 +102,60 @@ func TestRunRefusesExistingRun(t *testing.T) {
 	}
 	if _, err := Run(t.Context(), c, Options{Out: dir}); err == nil {
 		t.Error("second run into the same directory succeeded without Overwrite")
+	}
+}
+
+// TestRunBaseReturn: the configured base return scores evaluation episodes,
+// and exactly the final agent of each training run is evaluated.
+func TestRunBaseReturn(t *testing.T) {
+	for _, rule := range []world.BaseReturn{world.Sooner, world.Binary} {
+		c := smoke(t)
+		c.BaseReturn = rule.String()
+		c.Splits = c.Splits[:1]
+		c.Splits[0].Episodes = 10
+		c.Optimizers = c.Optimizers[:1] // the GA, which also returns its population
+		c.Reference = []string{"oracle"}
+		dir := t.TempDir()
+		if _, err := Run(t.Context(), c, Options{Out: dir, Overwrite: true}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := data.OpenEpisodes(filepath.Join(dir, "episodes.arrow"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		agentIDs := map[string]bool{}
+		reached := 0
+		for r.Next() {
+			e := r.Row()
+			agentIDs[e.AgentID] = true
+			if want := rule.Return(e.ReachedExit, e.Steps, e.StepLimit); e.BaseReturn != want {
+				t.Errorf("%v: %s episode %d: base return %v after %d of %d steps (reached %t), want %v",
+					rule, e.AgentID, e.Episode, e.BaseReturn, e.Steps, e.StepLimit, e.ReachedExit, want)
+			}
+			if e.ReachedExit {
+				reached++
+			}
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		if reached == 0 {
+			t.Errorf("%v: no episode reached the exit", rule)
+		}
+		var ids []string
+		for id := range agentIDs {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		// One final agent per (family, seed), and the oracle.
+		if len(ids) != len(c.Families)*c.Seeds+1 || !slices.ContainsFunc(ids, func(id string) bool { return strings.HasSuffix(id, "/final/0") }) {
+			t.Errorf("%v: evaluated agents %v, want the final agent of each training run and the oracle", rule, ids)
+		}
+		for _, id := range ids {
+			if strings.Contains(id, "/population/") {
+				t.Errorf("%v: evaluated population member %s", rule, id)
+			}
+		}
 	}
 }

@@ -110,6 +110,16 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := tab.Print(stdout); err != nil {
 		return err
 	}
+	if !cfg.Probe.Off {
+		atts, err := analysis.Attributions(res.Dir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout)
+		if err := analysis.PrintAttributions(stdout, atts); err != nil {
+			return err
+		}
+	}
 	objs, err := analysis.Objectives(res.Dir)
 	if err != nil {
 		return err
