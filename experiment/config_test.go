@@ -253,7 +253,9 @@ func TestConfigRefusals(t *testing.T) {
 		{func(s string) string { return s + "reference: [oracle, oracle@beta=0]\n" }, `config: reference[1]: "oracle@beta=0" is reference[0] again`},
 		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: sgd, batch: 1000000000}", 1) },
 			"config: needs about"},
-		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: sgd, level_pool: 1000000000}", 1) },
+		{func(s string) string {
+			return strings.Replace(s, "{name: ga}", "{name: sgd, level_pool: 1000000000}", 1)
+		},
 			"config: needs about"},
 		{func(s string) string {
 			return strings.Replace(s, "{name: ga}", "{name: ga, population: 1048576, populations: 1024}", 1)
