@@ -319,9 +319,8 @@ stop() {
 			fi
 		fi
 	fi
-	# slurmd first, so that it cannot start anything more; then the others together.
-	stop_daemons "${DAEMONS[2]}"
-	stop_daemons "${DAEMONS[1]}" "${DAEMONS[0]}"
+	# All together: each takes 1.5-2 s to shut down, and none needs another to do so.
+	stop_daemons "${DAEMONS[@]}"
 }
 
 status() {
