@@ -348,7 +348,7 @@ status() {
 wait_jobs() {
 	(($# > 0)) || die "wait: give one or more job IDs"
 	export SLURM_CONF=$CONF
-	local ids deadline lines last='' id state reason pending failed
+	local ids deadline lines summary last='' id state reason pending failed
 	ids=$(
 		IFS=,
 		echo "$*"
@@ -372,9 +372,10 @@ wait_jobs() {
 			*) failed+=("$id:$state") ;;
 			esac
 		done <<<"$lines"
-		if [[ $lines != "$last" ]]; then
-			log "jobs: $(awk '{print $1 ":" $2}' <<<"$lines" | tr '\n' ' ')"
-			last=$lines
+		summary=$(awk '{n[$2]++} END {for (s in n) {printf "%s%d %s", sep, n[s], s; sep = ", "}}' <<<"$lines")
+		if [[ $summary != "$last" ]]; then
+			log "jobs $ids: $summary"
+			last=$summary
 		fi
 		if ((pending == 0)); then
 			((${#failed[@]} == 0)) || {

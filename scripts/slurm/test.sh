@@ -92,6 +92,8 @@ finish() {
 	else
 		log "FAILED (exit $rc); job output, cluster logs and run directories are in $work"
 	fi
+	# Last, the plain closing line that readers of test output count.
+	echo "slurm: $((rc == 0)) passed, $((rc != 0)) failed"
 	exit "$rc"
 }
 trap finish EXIT
