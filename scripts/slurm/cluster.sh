@@ -79,6 +79,15 @@ install_packages() {
 	fi
 }
 
+# alive PID: the process exists and has not exited (a zombie waiting for init
+# to reap it has exited).
+alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != [ZX] ]]
+}
+
 # pid_of NAME PIDFILE: the PID in PIDFILE if that process is alive and is NAME.
 pid_of() {
 	local name=$1 file=$2 pid comm
@@ -86,7 +95,7 @@ pid_of() {
 	pid=$(<"$file")
 	[[ $pid =~ ^[0-9]+$ ]] || return 1
 	comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
-	[[ $comm == "$name" ]]
+	[[ $comm == "$name" ]] && alive "$pid" || return 1
 	echo "$pid"
 }
 
@@ -172,8 +181,9 @@ start_munged() {
 		--key-file="$MUNGE_DIR/munge.key" \
 		--pid-file="$MUNGE_DIR/munged.pid" \
 		--log-file="$MUNGE_DIR/munged.log" \
-		--seed-file="$MUNGE_DIR/munged.seed" ||
-		die "munged failed to start; see $MUNGE_DIR/munged.log"
+		--seed-file="$MUNGE_DIR/munged.seed" \
+		</dev/null >"$STATE/log/munged.out" 2>&1 ||
+		die "munged failed to start; see $STATE/log/munged.out and $MUNGE_DIR/munged.log"
 	wait_for "munged's PID file $MUNGE_DIR/munged.pid" pid_of munged "$MUNGE_DIR/munged.pid" || return 1
 	wait_for "munged to answer on $MUNGE_SOCKET" munge_works
 }
@@ -223,10 +233,10 @@ up() {
 	trap up_failed EXIT
 	local t0=$SECONDS
 	start_munged
-	slurmctld -c -f "$CONF"
+	slurmctld -c -f "$CONF" </dev/null >"$STATE/log/slurmctld.out" 2>&1
 	wait_for "slurmctld's PID file" pid_of slurmctld "$STATE/slurmctld.pid"
 	wait_for "slurmctld to answer (scontrol ping)" ctld_answers
-	slurmd -f "$CONF"
+	slurmd -f "$CONF" </dev/null >"$STATE/log/slurmd.out" 2>&1
 	wait_for "slurmd's PID file" pid_of slurmd "$STATE/slurmd.pid"
 	if ! wait_for "node $(hostname -s) to be idle (sinfo)" node_idle; then
 		log "node state: $(node_state); reason: $(sinfo -h -R -o %E)"
@@ -248,8 +258,8 @@ up_failed() {
 
 show_logs() {
 	local f
-	for f in "$MUNGE_DIR/munged.log" "$STATE/log/slurmctld.log" "$STATE/log/slurmd.log"; do
-		[[ -r $f ]] || continue
+	for f in "$STATE"/log/*.out "$MUNGE_DIR/munged.log" "$STATE/log/slurmctld.log" "$STATE/log/slurmd.log"; do
+		[[ -s $f ]] || continue
 		echo "--- tail of $f" >&2
 		tail -n 20 "$f" >&2
 	done
@@ -271,13 +281,13 @@ stop_daemons() {
 	for ((i = 0; i < 100; i++)); do
 		alive=0
 		for pid in "${pids[@]}"; do
-			[[ -e /proc/$pid ]] && alive=1
+			alive "$pid" && alive=1
 		done
 		((alive)) || break
 		if ((i == 75)); then
 			for name in "${!pids[@]}"; do
 				pid=${pids[$name]}
-				if [[ -e /proc/$pid ]]; then
+				if alive "$pid"; then
 					log "$name (PID $pid) ignored SIGTERM for 15s; sending SIGKILL"
 					kill -KILL "$pid" 2>/dev/null || true
 				fi
@@ -287,7 +297,7 @@ stop_daemons() {
 	done
 	for name in "${!pids[@]}"; do
 		pid=${pids[$name]}
-		[[ ! -e /proc/$pid ]] || die "$name (PID $pid) is still running after SIGKILL"
+		! alive "$pid" || die "$name (PID $pid) is still running after SIGKILL"
 		log "stopped $name (PID $pid)"
 	done
 }

@@ -47,9 +47,25 @@ phase() {
 }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/mesa-slurm-test.XXXXXX")
-chmod 0755 "$work" # munged (user munge) reaches its socket directory through here
+# One run at a time (the cluster's ports are fixed), in a fixed directory, so
+# that a run killed with SIGKILL, whose trap could not stop the daemons, is
+# cleaned up by the next one: it stops them by their PID files.
+work=${TMPDIR:-/tmp}/mesa-slurm-test
+exec 9>"$work.lock" # held only while checking and writing $work.pid
+flock -w 30 9 || die "could not lock $work.lock within 30s"
+if [[ -r $work.pid ]] && other=$(<"$work.pid") && [[ $other =~ ^[0-9]+$ ]] &&
+	[[ $(cat "/proc/$other/comm" 2>/dev/null) == test.sh ]] &&
+	[[ $(awk '{print $3}' "/proc/$other/stat" 2>/dev/null) != [ZX] ]]; then
+	die "another scripts/slurm/test.sh is running (PID $other, in $work.pid)"
+fi
+echo $$ >"$work.pid"
+exec 9>&-
 export MESA_SLURM_DIR=$work/cluster
+if [[ -d $MESA_SLURM_DIR ]]; then
+	"$here/cluster.sh" stop || die "could not stop the daemons a previous run left in $MESA_SLURM_DIR"
+fi
+rm -rf "$work"
+mkdir -m 0755 "$work" # 0755: munged, as user munge, reaches its socket through it
 mesa=$work/bin/mesa
 slurm_out=$work/slurm-run
 local_out=$work/local-run
@@ -81,6 +97,7 @@ finish() {
 		log "FAILED: cluster.sh stop"
 		rc=1
 	}
+	rm -f "$work.pid"
 	log "times: ${timings[*]:-none}; total $(elapsed "$start" "$EPOCHREALTIME")s"
 	if ((rc == 0)); then
 		log "passed: $TASKS array tasks + merge on Slurm = unsharded run, byte for byte"
@@ -90,7 +107,7 @@ finish() {
 			rm -rf "$work"
 		fi
 	else
-		log "FAILED (exit $rc); job output, cluster logs and run directories are in $work"
+		log "FAILED (exit $rc); job output, cluster logs and run directories are in $work (until the next run)"
 	fi
 	# Last, the plain closing line that readers of test output count.
 	echo "slurm: $((rc == 0)) passed, $((rc != 0)) failed"
