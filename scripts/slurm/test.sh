@@ -146,11 +146,13 @@ eval "$("$here/cluster.sh" env)"
 phase cluster-up
 
 log "the sweep's units:"
-env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT -u JOB_COMPLETION_INDEX -u MESA_SHARD_COUNT \
-	"$mesa" sweep plan --config "$CONFIG" >&2 || die "mesa sweep plan --config $CONFIG"
+noshard=(env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT -u JOB_COMPLETION_INDEX -u MESA_SHARD_COUNT)
+"${noshard[@]}" "$mesa" sweep plan --config "$CONFIG" >&2 ||
+	"${noshard[@]}" "$mesa" sweep --dry-run --config "$CONFIG" --out "$work/dry-run" >&2 ||
+	die "mesa sweep plan --config $CONFIG"
 
 log "submitting $CONFIG as an array of $TASKS tasks and a dependent merge job"
-export CONFIG OUT=$slurm_out MESA=$mesa MESA_ARGS=--quiet
+export CONFIG OUT=$slurm_out MESA=$mesa
 array=$(sbatch --parsable --array="0-$((TASKS - 1))" --chdir="$jobs_dir" "$here/sweep.sbatch") ||
 	die "sbatch sweep.sbatch"
 array=${array%%;*}
@@ -162,14 +164,16 @@ if ! run "$here/cluster.sh" wait "$array" "$merge"; then
 	show_job_output
 	die "the Slurm jobs did not all complete"
 fi
+for f in "$jobs_dir"/*.out; do
+	log "$(basename "$f"): $(tail -n 1 "$f")"
+done
 phase array+merge
 
 "$here/cluster.sh" stop || die "cluster.sh stop"
 phase cluster-stop
 
 log "running the same sweep unsharded into $local_out"
-run env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT -u JOB_COMPLETION_INDEX -u MESA_SHARD_COUNT \
-	"$mesa" sweep --config "$CONFIG" --out "$local_out" --quiet || die "unsharded mesa sweep"
+run "${noshard[@]}" "$mesa" sweep --config "$CONFIG" --out "$local_out" --quiet || die "unsharded mesa sweep"
 phase local-run
 
 for dir in "$slurm_out" "$local_out"; do
