@@ -71,10 +71,11 @@ install_packages() {
 	log "installing slurm-wlm and munge with apt (missing: ${missing[*]})"
 	((EUID == 0)) || die "installing packages needs root"
 	command -v apt-get >/dev/null 2>&1 || die "apt-get not found: install Slurm and munge by hand"
-	local apt=(apt-get install -y -q --no-install-recommends slurm-wlm munge)
+	# Wait for the dpkg lock if another apt is running, rather than failing.
+	local apt=(apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends slurm-wlm munge)
 	if ! DEBIAN_FRONTEND=noninteractive "${apt[@]}"; then
 		log "apt-get install failed; running apt-get update and trying once more"
-		apt-get update -q || die "apt-get update failed"
+		apt-get -o DPkg::Lock::Timeout=300 update -q || die "apt-get update failed"
 		DEBIAN_FRONTEND=noninteractive "${apt[@]}" || die "apt-get install slurm-wlm munge failed"
 	fi
 }
@@ -231,7 +232,7 @@ up() {
 	# From here on, any failure (die included) stops whatever was started and
 	# shows the logs.
 	trap up_failed EXIT
-	local t0=$SECONDS
+	local t0=$EPOCHREALTIME
 	start_munged
 	slurmctld -c -f "$CONF" </dev/null >"$STATE/log/slurmctld.out" 2>&1
 	wait_for "slurmctld's PID file" pid_of slurmctld "$STATE/slurmctld.pid"
@@ -243,7 +244,7 @@ up() {
 		false
 	fi
 	trap - EXIT
-	log "up in $((SECONDS - t0))s: munged $(<"$MUNGE_DIR/munged.pid"), slurmctld $(<"$STATE/slurmctld.pid"), slurmd $(<"$STATE/slurmd.pid"); $(sinfo -h -o '%P %D node(s) %c CPUs %T')"
+	log "up in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')s: munged $(<"$MUNGE_DIR/munged.pid"), slurmctld $(<"$STATE/slurmctld.pid"), slurmd $(<"$STATE/slurmd.pid"); $(sinfo -h -o '%P %D node(s) %c CPUs %T')"
 	log "state, logs and slurm.conf in $STATE; use: export SLURM_CONF=$CONF"
 }
 
