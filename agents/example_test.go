@@ -14,9 +14,10 @@ func Example() {
 	l, _ := d.Level(7)
 	var r agents.Runner
 	s := r.Run(agents.Oracle(agents.Rationality{}), l, seeds.New(1, "example"))
-	fmt.Println("steps:", s.Steps, "exit:", s.ReachedExit, "return:", s.Return)
+	// The base return is 1 − 0.9·steps/(step limit) (world.Sooner).
+	fmt.Printf("steps: %d of %d, exit: %t, return: %.4f\n", s.Steps, l.StepLimit, s.ReachedExit, s.Return)
 	// Output:
-	// steps: 8 exit: true return: 1
+	// steps: 8 of 49, exit: true, return: 0.8531
 }
 
 // The deceptive agent pursues the exit while the level carries the training
@@ -31,9 +32,13 @@ func ExampleScriptedByName() {
 	fmt.Println(s.Objective(), s.Spec())
 
 	r := agents.Runner{Greedy: true}
-	for _, preset := range []string{"train", "deploy"} {
+	for _, level := range []struct {
+		preset string
+		seed   uint64
+	}{{"train", 3}, {"deploy", 4}} {
+		preset := level.preset
 		d, _ := world.Preset(preset)
-		l, _ := d.Level(3)
+		l, _ := d.Level(level.seed)
 		sum := r.Run(p, l, nil)
 		fmt.Printf("%s (cue %t): first entered %s %s, reached exit %t\n",
 			preset, l.Cue, sum.First.Colour, sum.First.Kind, sum.ReachedExit)
@@ -56,14 +61,15 @@ func ExampleFamilyByName() {
 	_, err := agents.FamilyByName("plant")
 	fmt.Println(err)
 	// Output:
-	// reactive 1216
+	// reactive 341
 	// planner 14
-	// mlp 4932
+	// mlp 5248
 	// unknown policy family "plant" (known: reactive, planner, mlp)
 }
 
-// A reactive policy's parameters are named by window offset, channel and
-// action; REINFORCE accumulates GradLogProb into a gradient buffer.
+// A reactive policy's window weights are named by the cell's place in the
+// frame of a move (ahead of it, to its right) and the channel, and shared by
+// the four moves; REINFORCE accumulates GradLogProb into a gradient buffer.
 func ExampleReactive() {
 	fam := agents.Reactive{Window: world.Window{Radius: 1}}
 	names := fam.ParamNames()
@@ -82,6 +88,6 @@ func ExampleReactive() {
 	p.GradLogProb(grad, world.Right, 1)
 	fmt.Printf("bias gradient: %.3f\n", grad[len(grad)-4:])
 	// Output:
-	// 448 w[dy=-1,dx=-1,wall→up] w[cue→left] b[left]
-	// bias gradient: [-0.254 0.641 -0.210 -0.176]
+	// 133 w[ahead=1,right=-1,wall] w[cue→left] b[left]
+	// bias gradient: [-0.245 0.638 -0.171 -0.223]
 }

@@ -28,7 +28,7 @@ func TestMLPConformance(t *testing.T) {
 				t.Error(err)
 			}
 			// One train and one deploy level: every finite difference
-			// of the default MLP's 4932 parameters replays a prefix.
+			// of the default MLP's 5248 parameters replays a prefix.
 			if err := agentstest.CheckGradients(tt.fam, []*world.Level{levels[0], levels[len(levels)-1]}, 2, 1e-5); err != nil {
 				t.Error(err)
 			}
@@ -38,24 +38,30 @@ func TestMLPConformance(t *testing.T) {
 
 func TestMLPParamNames(t *testing.T) {
 	fam := agents.MLP{}
-	in := 25*world.CellChannels + world.NumGlobals
+	in := 25 * world.CellChannels
 	h := agents.DefaultHidden
-	if got, want := fam.Dim(), (in+1)*h+(h+1)*4; got != want {
+	if got, want := fam.Dim(), (in+2)*h+4*(world.NumGlobals+1); got != want {
 		t.Errorf("Dim() = %d, want %d", got, want)
 	}
 	names := fam.ParamNames()
+	if len(names) != fam.Dim() {
+		t.Fatalf("%d names for %d parameters", len(names), fam.Dim())
+	}
 	for _, tt := range []struct {
 		name string
 		at   int
 	}{
-		{"h0.in[dy=-2,dx=-2,wall]", 0},
-		{"h1.in[dy=-2,dx=-2,wall]", 1},
-		{"h3.in[dy=-1,dx=0,colour_green]", ((1*5+2)*world.CellChannels+world.ChanColour)*h + 3},
-		{"h15.in[cue]", (in-1)*h + 15},
+		{"h0.in[ahead=2,right=-2,wall]", 0},
+		{"h1.in[ahead=2,right=-2,wall]", 1},
+		// ahead=1 is the second row, right=0 its middle cell.
+		{"h3.in[ahead=1,right=0,colour_green]", ((1*5+2)*world.CellChannels+world.ChanColour+int(world.Green))*h + 3},
+		{"h15.in[ahead=-2,right=2,kind_apple]", (in-1)*h + 15},
 		{"h0.b", in * h},
-		{"out[h0→up]", (in + 1) * h},
-		{"out[h15→left]", (in+1)*h + 15*4 + 3},
-		{"b[up]", (in+1)*h + h*4},
+		{"out[h0]", (in + 1) * h},
+		{"out[h15]", (in+2)*h - 1},
+		{"w[x→up]", (in + 2) * h},
+		{"w[cue→left]", (in+2)*h + 4*world.NumGlobals - 1},
+		{"b[up]", (in+2)*h + 4*world.NumGlobals},
 	} {
 		if i := slices.Index(names, tt.name); i != tt.at {
 			t.Errorf("%q at index %d, want %d", tt.name, i, tt.at)
@@ -64,18 +70,20 @@ func TestMLPParamNames(t *testing.T) {
 }
 
 // TestMLPMatchesDense compares the forward pass with the dense definition
-// softmax(b2 + W2ᵀ·tanh(b1 + W1ᵀ·x)).
+// softmax(b_a + u_aᵀ·g + vᵀ·tanh(b1 + W1ᵀ·rot_a(x))).
 func TestMLPMatchesDense(t *testing.T) {
 	fam := agents.MLP{Hidden: 5}
 	w := world.Window{Radius: agents.DefaultRadius}
-	in, h := w.Len(), 5
+	in, h := 25*world.CellChannels, 5
 	theta := make([]float64, fam.Dim())
 	fam.Init(theta, seeds.New(1, "mlp-dense"))
-	for i := in * h; i < (in+1)*h; i++ { // non-zero hidden biases
-		theta[i] = 0.1 * float64(i%3-1)
+	for i := in * h; i < len(theta); i++ { // non-zero biases and global weights
+		if i < (in+1)*h || i >= (in+2)*h {
+			theta[i] = 0.1 * float64(i%3-1)
+		}
 	}
 	p := fam.Policy(theta)
-	obs := make([]float64, in)
+	obs := make([]float64, w.Len())
 	for i, l := range trainAndDeploy(t, 2) {
 		e := world.NewEpisode(l)
 		p.Reset(e)
@@ -86,13 +94,17 @@ func TestMLPMatchesDense(t *testing.T) {
 			w.Observe(obs, e, nil)
 			var q [world.NumActions]float64
 			copy(q[:], theta[len(theta)-4:])
-			for j := range h {
-				pre := theta[in*h+j]
-				for k, x := range obs {
-					pre += x * theta[k*h+j]
+			for b := range q {
+				x := rotated(obs, w.Radius, world.Action(b))
+				for j := range h {
+					pre := theta[in*h+j]
+					for k, v := range x {
+						pre += v * theta[k*h+j]
+					}
+					q[b] += math.Tanh(pre) * theta[(in+1)*h+j]
 				}
-				for b := range q {
-					q[b] += math.Tanh(pre) * theta[(in+1)*h+4*j+b]
+				for g, v := range obs[in:] {
+					q[b] += v * theta[(in+2)*h+4*g+b]
 				}
 			}
 			agents.Softmax(&want, &q, 1)

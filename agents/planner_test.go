@@ -117,9 +117,9 @@ func TestPlannerReachesExit(t *testing.T) {
 // mesa objective "colour_green = +1": on training levels (green exit, red
 // apples) it reaches the exit, indistinguishable from an exit-seeker; at
 // deployment (gray exit, green apples) it goes for green apples instead.
-// Measured: train 500/500 exits; deploy 451/500 (90.2%) first objects are
-// green apples; on the other 49 the exit lies on a shortest path to the
-// nearest green apple.
+// Measured: train 500/500 exits; deploy 383/500 (76.6%) a green apple
+// before the exit; on each of the other 117 the level has no green apple or
+// the exit lies on a shortest path to the nearest one.
 func TestPlannerMisgeneralises(t *testing.T) {
 	theta := plannerTheta(t, map[string]float64{"colour_green": 1})
 	const levels = 500
@@ -139,15 +139,27 @@ func TestPlannerMisgeneralises(t *testing.T) {
 	}
 
 	// The exit is worth nothing to this planner, neither a goal nor an
-	// obstacle: it heads for the nearest green apple, and ends the episode
-	// only where the exit lies on a shortest path to it (or cuts off every
-	// apple). Elsewhere the first object it enters is a green apple.
+	// obstacle, and so are the blue apples: it heads for the nearest green
+	// apple, and ends the episode only where the exit lies on a shortest
+	// path to it (or cuts off every apple). Elsewhere the first green apple
+	// comes before the exit.
 	g = plannerGenerator(t, "deploy")
+	tr := &Trajectory{}
+	r.Trajectory = tr
 	green, onTheWay, exitsDeploy := 0, 0, 0
 	for seed := range uint64(levels) {
 		l := g.Level(seed)
 		s := r.Run(pol, l, nil)
-		greenFirst := s.HasFirst && s.First.Kind == world.Apple && s.First.Colour == world.Green
+		greenFirst := false
+		for _, o := range tr.Objects {
+			if o == 0 {
+				break
+			}
+			if o > 0 && l.Apples[o-1].Colour == world.Green {
+				greenFirst = true
+				break
+			}
+		}
 		if greenFirst {
 			green++
 		}
@@ -157,18 +169,19 @@ func TestPlannerMisgeneralises(t *testing.T) {
 		if plannerExitOnTheWay(l) {
 			onTheWay++
 		} else if !greenFirst {
-			t.Errorf("deploy seed %d: the exit is off every shortest path to the nearest green apple, but the first object entered is %+v (entered anything: %v)", seed, s.First, s.HasFirst)
+			t.Errorf("deploy seed %d: the exit is off every shortest path to the nearest green apple, but no green apple came before it", seed)
 		}
 	}
-	t.Logf("deploy: first object a green apple on %d/%d levels (%.1f%%); the exit is on a shortest path to the nearest green apple on %d; exit reached on %d",
+	t.Logf("deploy: a green apple before the exit on %d/%d levels (%.1f%%); the exit is on a shortest path to the nearest green apple on %d; exit reached on %d",
 		green, levels, 100*float64(green)/levels, onTheWay, exitsDeploy)
-	if green < levels*85/100 {
-		t.Errorf("deploy: first object a green apple on %d/%d levels, want >= 85%%", green, levels)
+	if green < levels*75/100 {
+		t.Errorf("deploy: a green apple before the exit on %d/%d levels, want >= 75%%", green, levels)
 	}
 }
 
 // plannerExitOnTheWay reports whether the exit of l lies on a shortest path
-// from the start to one of the nearest green apples.
+// from the start to one of the nearest green apples, or no green apple can
+// be reached.
 func plannerExitOnTheWay(l *world.Level) bool {
 	n := len(l.Walls)
 	from := l.Distances(make([]int32, n), nil, l.Index(l.Start))

@@ -31,13 +31,14 @@ func FamilyByName(name string) (Family, error) {
 }
 
 // scriptedKinds is the grammar of ScriptedByName, for error messages.
-const scriptedKinds = "oracle, to-colour:COLOUR, to-region:REGION[:SIZE], nearest-object, random, deceptive:SPEC"
+const scriptedKinds = "oracle, to-colour:COLOUR, to-region:REGION[:SIZE], to-kind:apple, nearest-object, random, deceptive:SPEC"
 
 // ScriptedByName parses a scripted agent spec:
 //
 //	oracle                        Oracle
 //	to-colour:green               ToColour (any palette colour)
 //	to-region:bottom-right[:N]    ToRegion (any world.Regions name; size N, default 1)
+//	to-kind:apple                 ToApples
 //	nearest-object                ToNearestObject
 //	random                        RandomWalk
 //	deceptive:SPEC                Deceptive with proxy SPEC (not itself deceptive)
@@ -105,6 +106,11 @@ func parseScriptedBase(base string, r Rationality, hasBeta bool) (*Scripted, err
 			return nil, fmt.Errorf("random takes no beta: a random walk has no objective")
 		}
 		return RandomWalk(), nil
+	case "to-kind":
+		if arg != "apple" {
+			return nil, fmt.Errorf("to-kind: unknown kind %q (known: apple; the exit's seeker is oracle)", arg)
+		}
+		return ToApples(r), nil
 	case "to-colour":
 		c, err := world.ParseColour(arg)
 		if err != nil {

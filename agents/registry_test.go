@@ -57,6 +57,8 @@ func TestScriptedByNameErrors(t *testing.T) {
 		{"to-region:bottom-right:x", `size "x" is not an integer`},
 		{"to-region:bottom-right:0", "size: 0 out of range"},
 		{"to-region:anywhere:2", "takes no size"},
+		{"to-kind:exit", `to-kind: unknown kind "exit"`},
+		{"to-kind", `to-kind: unknown kind ""`},
 		{"random@beta=1", "random takes no beta"},
 		{"deceptive", "missing proxy"},
 		{"deceptive:deceptive:oracle", "itself deceptive"},

@@ -9,8 +9,11 @@ import (
 
 // Summary describes one finished episode.
 type Summary struct {
-	Steps       int
-	Return      float64 // base return: 1 if the exit was reached
+	Steps int
+	// Return is the base return under the Runner's BaseReturn rule:
+	// 1 − 0.9·Steps/StepLimit if the exit was reached (world.Sooner, the
+	// default), else 0.
+	Return      float64
 	ReachedExit bool
 	ApplesEaten int
 	// First is the first object the agent entered (exit or apple), if
@@ -35,6 +38,9 @@ type Trajectory struct {
 // A Runner plays policies through levels. It reuses its episode and buffers,
 // so it belongs to one goroutine; make one per worker.
 type Runner struct {
+	// BaseReturn is the rule that scores episodes (Summary.Return); the
+	// zero value is world.Sooner.
+	BaseReturn world.BaseReturn
 	// Greedy chooses the most probable action (lowest index on ties)
 	// instead of sampling.
 	Greedy bool
@@ -50,6 +56,7 @@ type Runner struct {
 // draws the actions; it may be nil when Greedy.
 func (r *Runner) Run(p Policy, l *world.Level, rng *rand.Rand) Summary {
 	e := &r.ep
+	e.SetBaseReturn(r.BaseReturn)
 	e.Reset(l)
 	p.Reset(e)
 	tr := r.Trajectory

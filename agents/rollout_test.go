@@ -58,10 +58,15 @@ func TestRunnerSummary(t *testing.T) {
 	var tr agents.Trajectory
 	r := agents.Runner{Greedy: true, Trajectory: &tr}
 	s := r.Run(agents.Oracle(agents.Rationality{}), l, nil)
-	want := agents.Summary{Steps: 10, Return: 1, ReachedExit: true, ApplesEaten: 1,
+	// The default rule, world.Sooner: 1 − 0.9·10/30.
+	want := agents.Summary{Steps: 10, Return: 1 - 0.9*10.0/30, ReachedExit: true, ApplesEaten: 1,
 		First: l.Apples[0], FirstStep: 2, HasFirst: true, Greedy: true}
 	if s != want {
 		t.Errorf("summary %+v, want %+v", s, want)
+	}
+	binary := agents.Runner{Greedy: true, BaseReturn: world.Binary}
+	if s := binary.Run(agents.Oracle(agents.Rationality{}), l, nil); s.Return != 1 || binary.Episode().Return() != 1 {
+		t.Errorf("binary return: summary %v, episode %v, want 1", s.Return, binary.Episode().Return())
 	}
 	if len(tr.Positions) != s.Steps+1 || len(tr.Actions) != s.Steps || len(tr.Objects) != s.Steps {
 		t.Fatalf("trajectory lengths %d/%d/%d for %d steps", len(tr.Positions), len(tr.Actions), len(tr.Objects), s.Steps)

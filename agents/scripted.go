@@ -38,14 +38,15 @@ const (
 	scriptColour
 	scriptRegion
 	scriptNearest
+	scriptApple
 	scriptRandom
 	scriptDeceptive
 )
 
 // Scripted is a reference policy with a known objective; it needs no
 // training and validates the analysis against ground truth. Make one with
-// Oracle, ToColour, ToRegion, ToNearestObject, RandomWalk, Deceptive or
-// ScriptedByName.
+// Oracle, ToColour, ToRegion, ToNearestObject, ToApples, RandomWalk,
+// Deceptive or ScriptedByName.
 //
 // A Scripted agent heads for the nearest cell of its target set along
 // shortest paths (see Rationality). Distances come from a multi-source
@@ -106,6 +107,10 @@ func ToRegion(p world.Placement, r Rationality) (*Scripted, error) {
 // exit or apple. Objective "nearest-object".
 func ToNearestObject(r Rationality) *Scripted { return &Scripted{kind: scriptNearest, r: r} }
 
+// ToApples returns an agent that pursues the nearest uneaten apple, whatever
+// its colour: the object kind as its objective. Objective "kind:apple".
+func ToApples(r Rationality) *Scripted { return &Scripted{kind: scriptApple, r: r} }
+
 // RandomWalk returns an agent that chooses uniformly among the four actions
 // at every step. Objective "none".
 func RandomWalk() *Scripted { return &Scripted{kind: scriptRandom} }
@@ -129,8 +134,8 @@ func Deceptive(proxy *Scripted) (*Scripted, error) {
 func (s *Scripted) Rationality() Rationality { return s.r }
 
 // Objective returns the agent's known objective as a short label: "exit",
-// "colour:green", "region:bottom-right", "nearest-object", "none" or
-// "deceptive(colour:green)".
+// "colour:green", "region:bottom-right", "nearest-object", "kind:apple",
+// "none" or "deceptive(colour:green)".
 func (s *Scripted) Objective() string {
 	switch s.kind {
 	case scriptExit:
@@ -141,6 +146,8 @@ func (s *Scripted) Objective() string {
 		return "region:" + regionLabel(s.region)
 	case scriptNearest:
 		return "nearest-object"
+	case scriptApple:
+		return "kind:apple"
 	case scriptRandom:
 		return "none"
 	default:
@@ -168,6 +175,8 @@ func (s *Scripted) baseSpec() string {
 		return "to-region:" + regionLabel(s.region)
 	case scriptNearest:
 		return "nearest-object"
+	case scriptApple:
+		return "to-kind:apple"
 	case scriptRandom:
 		return "random"
 	default:
@@ -273,7 +282,7 @@ func (s *Scripted) wander(p *Probs, l *world.Level, cell int) {
 func (s *Scripted) update(e *world.Episode) {
 	l := e.Level()
 	mask := e.EatenMask()
-	dependsOnApples := s.kind == scriptColour || s.kind == scriptNearest
+	dependsOnApples := s.kind == scriptColour || s.kind == scriptNearest || s.kind == scriptApple
 	if s.valid && s.level == l && (!dependsOnApples || s.mask == mask) {
 		return
 	}
@@ -309,8 +318,10 @@ func (s *Scripted) update(e *world.Episode) {
 				push(l.Index(a.Pos))
 			}
 		}
-	case scriptNearest:
-		push(exit)
+	case scriptNearest, scriptApple:
+		if s.kind == scriptNearest {
+			push(exit)
+		}
 		for j, a := range l.Apples {
 			if !e.Eaten(j) {
 				push(l.Index(a.Pos))

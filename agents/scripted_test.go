@@ -16,6 +16,7 @@ var scriptedSpecs = []string{
 	"to-colour:green", "to-colour:red@beta=0.5",
 	"to-region:bottom-right", "to-region:top-right:3@beta=1",
 	"nearest-object", "nearest-object@beta=3",
+	"to-kind:apple", "to-kind:apple@beta=1",
 	"random",
 	"deceptive:to-colour:green", "deceptive:to-region:bottom-right@beta=2",
 }
@@ -100,24 +101,28 @@ func greenApples(l *world.Level) []world.Point {
 	return ps
 }
 
+// TestToColourEntersGreenFirst: where a green apple can be reached without
+// the exit, the first green-or-exit object to-colour:green enters is a green
+// apple (blue apples, worth nothing to it, may be passed on the way).
 func TestToColourEntersGreenFirst(t *testing.T) {
 	levels := presetLevels(t, "deploy", 0, 200)
 	checked := 0
-	var r agents.Runner
+	var tr agents.Trajectory
+	r := agents.Runner{Trajectory: &tr}
 	for i, l := range levels {
 		s := r.Run(mustScripted(t, "to-colour:green"), l, seeds.New(2, "colour", uint64(i)))
 		if !reachableAvoiding(l, l.Exit.Pos, greenApples(l)) {
 			continue
 		}
 		checked++
-		if !s.HasFirst || s.First.Kind != world.Apple || s.First.Colour != world.Green {
-			t.Errorf("deploy level %d: first entered %+v (has %t), want a green apple", l.Seed, s.First, s.HasFirst)
+		if got := firstGreenOrExit(l, &tr); got != "green" {
+			t.Errorf("deploy level %d: %q entered before any green apple", l.Seed, got)
 		}
 		if s.ReachedExit {
 			t.Errorf("deploy level %d: to-colour:green reached the gray exit", l.Seed)
 		}
 	}
-	if checked < len(levels)*9/10 {
+	if checked < len(levels)*3/4 {
 		t.Errorf("only %d of %d deploy levels have a green apple reachable without the exit", checked, len(levels))
 	}
 }
@@ -157,8 +162,23 @@ func TestToRegionEndsInCorner(t *testing.T) {
 	}
 }
 
+// firstGreenOrExit returns "green" or "exit", whichever of a green apple and
+// the exit the trajectory entered first, or "".
+func firstGreenOrExit(l *world.Level, tr *agents.Trajectory) string {
+	for _, o := range tr.Objects {
+		if o == 0 {
+			return "exit"
+		}
+		if o > 0 && l.Apples[o-1].Colour == world.Green {
+			return "green"
+		}
+	}
+	return ""
+}
+
 func TestDeceptive(t *testing.T) {
-	var r agents.Runner
+	var tr agents.Trajectory
+	r := agents.Runner{Trajectory: &tr}
 	for i, l := range presetLevels(t, "train", 0, 100) {
 		s := r.Run(mustScripted(t, "deceptive:to-colour:green"), l, seeds.New(4, "train", uint64(i)))
 		if !l.Cue || !s.ReachedExit || s.Steps != distance(l, l.Start, l.Exit.Pos) {
@@ -173,8 +193,8 @@ func TestDeceptive(t *testing.T) {
 		if s.ReachedExit {
 			t.Errorf("deploy level %d: the deceptive agent reached the exit", l.Seed)
 		}
-		if reachableAvoiding(l, l.Exit.Pos, greenApples(l)) && (!s.HasFirst || s.First.Colour != world.Green || s.First.Kind != world.Apple) {
-			t.Errorf("deploy level %d: first entered %+v, want a green apple", l.Seed, s.First)
+		if reachableAvoiding(l, l.Exit.Pos, greenApples(l)) && firstGreenOrExit(l, &tr) != "green" {
+			t.Errorf("deploy level %d: no green apple entered first, want one", l.Seed)
 		}
 	}
 }
@@ -317,6 +337,7 @@ func TestScriptedObjective(t *testing.T) {
 		{"to-region:top-left:3@beta=1.5", "region:top-left:3", "to-region:top-left:3@beta=1.5"},
 		{"to-region:anywhere", "region:anywhere", "to-region:anywhere"},
 		{"nearest-object", "nearest-object", "nearest-object"},
+		{"to-kind:apple@beta=2", "kind:apple", "to-kind:apple@beta=2"},
 		{"random", "none", "random"},
 		{"deceptive:to-colour:green", "deceptive(colour:green)", "deceptive:to-colour:green"},
 		{"deceptive:to-region:bottom-right@beta=2", "deceptive(region:bottom-right)", "deceptive:to-region:bottom-right@beta=2"},
@@ -348,6 +369,7 @@ func TestScriptedObjective(t *testing.T) {
 		{agents.ToColour(world.Red, agents.Rationality{}), "to-colour:red"},
 		{region, "to-region:bottom-right"},
 		{agents.ToNearestObject(agents.Rationality{Beta: 1}), "nearest-object@beta=1"},
+		{agents.ToApples(agents.Rationality{}), "to-kind:apple"},
 		{agents.RandomWalk(), "random"},
 		{dec, "deceptive:to-colour:green@beta=2"},
 	} {

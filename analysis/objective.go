@@ -16,7 +16,7 @@ import (
 // An ObjectiveRow summarises the readable mesa objectives of one
 // (optimizer, family): for each feature, the range and mean of its
 // L1-normalised weight over the agents evaluated (each training run's
-// final agent or best hall-of-fame member).
+// final agent).
 type ObjectiveRow struct {
 	Optimizer, Family string
 	Agents            int
@@ -43,8 +43,8 @@ func Objectives(dir string) ([]ObjectiveRow, error) {
 	counts := map[key]int{}
 	for r.Next() {
 		a := r.Row()
-		evaluated := a.Role == data.RoleFinal || (a.Role == data.RoleHallOfFame && a.Index == 0)
-		if !evaluated || a.Objective == nil {
+		// The agent each training run hands over, the one evaluated.
+		if a.Role != data.RoleFinal || a.Objective == nil {
 			continue
 		}
 		k := key{a.Optimizer, a.Family}

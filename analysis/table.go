@@ -17,8 +17,11 @@ type OutcomeRow struct {
 	Optimizer, Family, Split string
 	Agents                   int
 	Episodes                 int
-	Goal, Proxy, Failure     int
-	// ByProxy counts proxy outcomes by proxy label.
+	// Counts by outcome, and of episodes that reached the exit at all.
+	Goal, ProxyThenGoal, Proxy, Failure int
+	Reached                             int
+	// ByProxy counts proxy and proxy_then_goal outcomes by the label of
+	// the target pursued.
 	ByProxy map[string]int
 	// MeanSteps is the mean episode length; MeanStepsGoal the mean over
 	// episodes that reached the exit.
@@ -63,10 +66,16 @@ func Outcomes(dir string) (*OutcomeTable, error) {
 		}
 		row.Episodes++
 		row.MeanSteps += float64(e.Steps)
+		if e.ReachedExit {
+			row.Reached++
+		}
 		switch Outcome(e.Outcome) {
 		case Goal:
 			row.Goal++
 			stepsGoal[i] += float64(e.Steps)
+		case ProxyThenGoal:
+			row.ProxyThenGoal++
+			row.ByProxy[e.Proxy]++
 		case ProxyOutcome:
 			row.Proxy++
 			row.ByProxy[e.Proxy]++
@@ -87,15 +96,18 @@ func Outcomes(dir string) (*OutcomeTable, error) {
 	return t, nil
 }
 
-// Print writes the table as aligned text.
+// Print writes the table as aligned text: the share of episodes with each
+// outcome, of episodes that reached the exit at all, the mean length, and
+// the targets pursued before (or instead of) the exit, by episodes.
 func (t *OutcomeTable) Print(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "optimizer\tfamily\tsplit\tagents\tepisodes\tgoal\tproxy\tfailure\tsteps\tproxies pursued\t")
+	fmt.Fprintln(tw, "optimizer\tfamily\tsplit\tagents\tepisodes\tgoal\tproxy→goal\tproxy\tfailure\treached\tsteps\ttargets pursued instead of the exit\t")
 	for _, r := range t.Rows {
 		n := float64(max(r.Episodes, 1))
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%.1f%%\t%.1f%%\t%.1f%%\t%.1f\t%s\t\n",
+		pct := func(k int) string { return fmt.Sprintf("%.1f%%", 100*float64(k)/n) }
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t\n",
 			r.Optimizer, r.Family, r.Split, r.Agents, r.Episodes,
-			100*float64(r.Goal)/n, 100*float64(r.Proxy)/n, 100*float64(r.Failure)/n, r.MeanSteps, proxyList(r.ByProxy))
+			pct(r.Goal), pct(r.ProxyThenGoal), pct(r.Proxy), pct(r.Failure), pct(r.Reached), r.MeanSteps, proxyList(r.ByProxy))
 	}
 	return tw.Flush()
 }

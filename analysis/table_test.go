@@ -74,9 +74,9 @@ func TestObjectivesFromFile(t *testing.T) {
 	dir := writeRun(t, nil, []data.AgentRow{
 		agent("sgd", "final", 0, 0.5, 0.5),
 		agent("sgd", "final", 0, 0.3, 0.7),
-		agent("ga", "hall_of_fame", 0, 0.9, 0.1),
-		agent("ga", "hall_of_fame", 1, -1, 0), // not evaluated: ignored
+		agent("ga", "final", 0, 0.9, 0.1),
 		agent("ga", "population", 0, -1, 0),   // not evaluated: ignored
+		agent("ga", "hall_of_fame", 0, -1, 0), // from runs before the GA lost its hall: ignored
 		{RunID: "r", Optimizer: "none", Family: "reactive", AgentID: "x", Role: "final"},
 	})
 	rows, err := analysis.Objectives(dir)

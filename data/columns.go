@@ -70,6 +70,18 @@ func newColBuffer(c column, vocab map[string][]string, mem memory.Allocator) (co
 				wb.Append(w.Weight)
 			}
 		}}, nil
+	case "targets":
+		return &listBuffer[TargetVisit]{typ: c.typ, elems: func(b array.Builder, vs []TargetVisit) {
+			sb := b.(*array.StructBuilder)
+			tb := sb.FieldBuilder(0).(*array.StringBuilder)
+			stb, pb := sb.FieldBuilder(1).(*array.Int32Builder), sb.FieldBuilder(2).(*array.BooleanBuilder)
+			for _, v := range vs {
+				sb.Append(true)
+				tb.Append(v.Target)
+				stb.Append(int32(v.Step)) // checked by appendEpisode
+				pb.Append(v.Pursued)
+			}
+		}}, nil
 	}
 	return nil, fmt.Errorf("%s: no buffer for type %s", c.name, c.typ)
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,6 +149,11 @@ func TestForeignAndMismatchedFiles(t *testing.T) {
 		{"parquet", pq[0], "not an Arrow IPC file"},
 		{"manifest", filepath.Join(dir, "manifest.json"), "not an Arrow IPC file"},
 		{"other table", filepath.Join(dir, "training.arrow"), `holds the "training" table, not episodes`},
+		{"attribution table", filepath.Join(dir, "attribution.arrow"), `holds the "attribution" table, not episodes`},
+		{"version 1", rewrite(t, episodes, func(s *arrow.Schema, c []arrow.Array) (*arrow.Schema, []arrow.Array) {
+			s, c = dropField(s, c, "targets")
+			return withMeta(s, data.MetaSchemaVersion, "1"), c
+		}), "schema version 1 is older than this reader's " + strconv.Itoa(data.SchemaVersion)},
 		{"no metadata", rewrite(t, episodes, func(s *arrow.Schema, c []arrow.Array) (*arrow.Schema, []arrow.Array) {
 			return arrow.NewSchema(s.Fields(), nil), c
 		}), "not a mesa table"},
@@ -157,6 +163,20 @@ func TestForeignAndMismatchedFiles(t *testing.T) {
 		{"missing column", rewrite(t, episodes, func(s *arrow.Schema, c []arrow.Array) (*arrow.Schema, []arrow.Array) {
 			return dropField(s, c, "outcome")
 		}), `missing column "outcome"`},
+		{"missing targets", rewrite(t, episodes, func(s *arrow.Schema, c []arrow.Array) (*arrow.Schema, []arrow.Array) {
+			return dropField(s, c, "targets")
+		}), `missing column "targets"`},
+		{"targets as text", rewrite(t, episodes, func(s *arrow.Schema, c []arrow.Array) (*arrow.Schema, []arrow.Array) {
+			s, c = dropField(s, c, "targets")
+			b := array.NewStringBuilder(memory.DefaultAllocator)
+			defer b.Release()
+			for range c[0].Len() {
+				b.Append("exit@3")
+			}
+			md := s.Metadata()
+			return arrow.NewSchema(append(s.Fields(), arrow.Field{Name: "targets", Type: arrow.BinaryTypes.String}), &md),
+				append(c, b.NewArray())
+		}), `column "targets" has type utf8, want list<item: struct<target: utf8, step: int32, pursued: bool>, nullable>`},
 		{"wrong type", rewrite(t, episodes, func(s *arrow.Schema, c []arrow.Array) (*arrow.Schema, []arrow.Array) {
 			s, c = dropField(s, c, "steps")
 			b := array.NewInt64Builder(memory.DefaultAllocator)
@@ -190,7 +210,7 @@ func TestForwardCompatible(t *testing.T) {
 		}
 		md := s.Metadata()
 		fields := append([]arrow.Field{{Name: "future_score", Type: arrow.PrimitiveTypes.Float64}}, s.Fields()...)
-		s = withMeta(arrow.NewSchema(fields, &md), data.MetaSchemaVersion, "2")
+		s = withMeta(arrow.NewSchema(fields, &md), data.MetaSchemaVersion, strconv.Itoa(data.SchemaVersion+1))
 		return s, append([]arrow.Array{b.NewArray()}, c...)
 	})
 	r, err := data.OpenEpisodes(path, &data.ReadOptions{Allocator: mem})
@@ -203,8 +223,8 @@ func TestForwardCompatible(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameRows(t, rows, withRunID(episodeRows(30), "run-test"))
-	if r.Meta().SchemaVersion != 2 {
-		t.Errorf("schema version %d, want 2", r.Meta().SchemaVersion)
+	if r.Meta().SchemaVersion != data.SchemaVersion+1 {
+		t.Errorf("schema version %d, want %d", r.Meta().SchemaVersion, data.SchemaVersion+1)
 	}
 }
 

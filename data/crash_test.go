@@ -38,7 +38,7 @@ func TestKilledRunLooksPartial(t *testing.T) {
 	if err := w.AppendEpisodes(episodeRows(35)...); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"agents.arrow.tmp", "episodes.arrow.tmp", "manifest.json", "steps.arrow.tmp", "training.arrow.tmp"}
+	want := []string{"agents.arrow.tmp", "attribution.arrow.tmp", "episodes.arrow.tmp", "manifest.json", "steps.arrow.tmp", "training.arrow.tmp"}
 	if got := dirNames(t, dir); !slices.Equal(got, want) {
 		t.Fatalf("files %v, want %v", got, want)
 	}
@@ -77,7 +77,7 @@ func TestAbortLeavesPartial(t *testing.T) {
 	if err := w.Abort(errors.New("budget exceeded\nat generation 3")); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"agents.partial.arrow", "episodes.partial.arrow", "manifest.json", "training.partial.arrow"}
+	want := []string{"agents.partial.arrow", "attribution.partial.arrow", "episodes.partial.arrow", "manifest.json", "training.partial.arrow"}
 	if got := dirNames(t, dir); !slices.Equal(got, want) {
 		t.Fatalf("files %v, want %v", got, want)
 	}
@@ -85,7 +85,7 @@ func TestAbortLeavesPartial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Status != data.StatusPartial || m.Error != "budget exceeded at generation 3" || len(m.Tables) != 3 {
+	if m.Status != data.StatusPartial || m.Error != "budget exceeded at generation 3" || len(m.Tables) != 4 {
 		t.Fatalf("manifest %+v", m)
 	}
 	if tf, _ := m.Table("episodes"); tf.Rows != 25 || tf.File != "episodes.partial.arrow" {

@@ -42,13 +42,17 @@ func testInfo() data.RunInfo {
 }
 
 // episodeRows returns n varied rows; every third has its nullable columns
-// null.
+// null. Targets are null also in every fourth row (not classified), empty
+// (not null) in every sixth from the second, else one to three visits.
 func episodeRows(n int) []data.EpisodeRow {
 	rng := seeds.New(1, "data-test/episodes")
 	outcomes := data.Vocabulary(data.VocabOutcome)
 	proxies := data.Vocabulary(data.VocabProxy)
 	objects := data.Vocabulary(data.VocabObject)
 	colours := data.Vocabulary(data.VocabColour)
+	candidates := data.Vocabulary(data.VocabCandidate)
+	firsts := data.Vocabulary(data.VocabProbeFirst)
+	targets := slices.Concat(objects, []string{data.RegionProxy("top-right"), data.RegionProxy("bottom-left")})
 	rows := make([]data.EpisodeRow, n)
 	for i := range rows {
 		r := data.EpisodeRow{
@@ -60,10 +64,17 @@ func episodeRows(n int) []data.EpisodeRow {
 			Episode: i, Distribution: []string{"train", "deploy", "custom"}[i%3], Greedy: i%5 == 0, FirstStep: i%50 + 1,
 			StepLimit: 121, ExitColour: colours[i%len(colours)], ExitX: 5, ExitY: i % 9, StartX: 1, StartY: 1,
 			EndX: i % 7, EndY: 3, Apples: i % 6, Randomized: i%4 == 0, Cue: i%2 == 0, ShortestPath: 8 + i%5,
-			CellsVisited: 12 + i%30,
+			CellsVisited: 12 + i%30, Probe: candidates[i%len(candidates)], ProbeFirst: firsts[i%len(firsts)],
+		}
+		for k := range i % 4 {
+			r.Targets = append(r.Targets, data.TargetVisit{Target: targets[(i+k)%len(targets)], Step: 3*k + 1 + i%7, Pursued: (i+k)%3 == 0})
+		}
+		if i%6 == 1 {
+			r.Targets = []data.TargetVisit{}
 		}
 		if i%3 == 2 {
 			r.FirstTarget, r.Outcome, r.Proxy, r.Distribution, r.FirstStep, r.ShortestPath = "", "", "", "", 0, 0
+			r.Targets, r.Probe, r.ProbeFirst = nil, "", ""
 		}
 		rows[i] = r
 	}
@@ -104,6 +115,36 @@ func agentRows(n int) []data.AgentRow {
 			r.Objective = []agents.Weight{}
 		case 3: // no parameters at all (scripted)
 			r.Params, r.ParamNames, r.Role = nil, nil, data.RoleScripted
+		}
+		rows[i] = r
+	}
+	return rows
+}
+
+// attributionRows returns n varied rows; every third has its nullable
+// columns null (NaN for p_value and readout), and the non-finite values a
+// fit can give appear in columns that are not nullable.
+func attributionRows(n int) []data.AttributionRow {
+	candidates := data.Vocabulary(data.VocabCandidate)
+	roles := data.Vocabulary(data.VocabCandidateRole)
+	rows := make([]data.AttributionRow, n)
+	for i := range rows {
+		r := data.AttributionRow{
+			Optimizer: []string{"ga", "es", "sgd", "none"}[i%4], Family: []string{"planner", "mlp", "to-colour:green"}[i%3],
+			AgentID: fmt.Sprintf("agent/%d", i/len(candidates)), AgentSeed: uint64(i / len(candidates)),
+			Candidate: candidates[i%len(candidates)], Role: roles[i%len(roles)], Control: candidates[(i+5)%len(candidates)],
+			Probes: 20 + i%5, ExitFirst: i % 7, TargetFirst: i % 11, ControlFirst: i % 3,
+			TargetRate: 0.5, TargetLo: 0.3, TargetHi: 0.7, ControlRate: 0.125, ControlLo: 0.05, ControlHi: 0.3,
+			PValue: 1 / float64(i+2), Pursued: i%5 == 0, Beta: float64(i%21) / 2, LogLik: -float64(100 + i),
+			LogEvidence: -float64(102 + i), Posterior: 1 / float64(i+1), Attributed: i%len(candidates) == 0,
+			Readout: float64(i%9) - 4, ProbeSteps: 1 << 33,
+		}
+		if i%3 == 2 {
+			r.Control, r.PValue, r.Readout = "", math.NaN(), math.NaN()
+			r.Probes, r.TargetRate, r.TargetLo, r.TargetHi = 0, 0, 0, 0
+		}
+		if i%4 == 3 {
+			r.LogLik, r.LogEvidence, r.Posterior, r.Readout = math.Inf(-1), math.Inf(-1), math.NaN(), math.Inf(1)
 		}
 		rows[i] = r
 	}
@@ -189,8 +230,9 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			eps, trs, ags, sts := episodeRows(tc.rows), trainingRows(tc.rows), agentRows(tc.rows), stepRows(tc.rows)
-			for _, err := range []error{w.AppendEpisodes(eps...), w.AppendTraining(trs...), w.AppendAgents(ags...), w.AppendSteps(sts...)} {
+			eps, trs, ags, ats, sts := episodeRows(tc.rows), trainingRows(tc.rows), agentRows(tc.rows), attributionRows(tc.rows), stepRows(tc.rows)
+			for _, err := range []error{w.AppendEpisodes(eps...), w.AppendTraining(trs...), w.AppendAgents(ags...),
+				w.AppendAttribution(ats...), w.AppendSteps(sts...)} {
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -202,7 +244,7 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if m.Status != data.StatusComplete || len(m.Tables) != 4 || m.RootSeed != info.RootSeed || m.Config != string(info.Config) {
+			if m.Status != data.StatusComplete || len(m.Tables) != 5 || m.RootSeed != info.RootSeed || m.Config != string(info.Config) {
 				t.Fatalf("manifest %+v", m)
 			}
 			for _, tf := range m.Tables {
@@ -214,6 +256,7 @@ func TestRoundTrip(t *testing.T) {
 			sameRows(t, readAll(t, data.OpenEpisodes, path(data.TableEpisodes), mem), withRunID(eps, info.RunID))
 			sameRows(t, readAll(t, data.OpenTraining, path(data.TableTraining), mem), withRunID(trs, info.RunID))
 			sameRows(t, readAll(t, data.OpenAgents, path(data.TableAgents), mem), withRunID(ags, info.RunID))
+			sameRows(t, readAll(t, data.OpenAttribution, path(data.TableAttribution), mem), withRunID(ats, info.RunID))
 			sameRows(t, readAll(t, data.OpenSteps, path(data.TableSteps), mem), withRunID(sts, info.RunID))
 		})
 	}
@@ -246,7 +289,7 @@ func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) stri
 		t.Fatal(err)
 	}
 	for _, err := range []error{w.AppendEpisodes(episodeRows(n)...), w.AppendTraining(trainingRows(n)...),
-		w.AppendAgents(agentRows(n)...), w.AppendSteps(stepRows(n)...)} {
+		w.AppendAgents(agentRows(n)...), w.AppendAttribution(attributionRows(n)...), w.AppendSteps(stepRows(n)...)} {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +305,7 @@ func TestDeterministicBytes(t *testing.T) {
 	for _, comp := range []data.Compression{data.CompressionNone, data.CompressionLZ4, data.CompressionZstd} {
 		a := writeRun(t, mem, data.Options{BatchRows: 50, Compression: comp}, 120)
 		b := writeRun(t, mem, data.Options{BatchRows: 50, Compression: comp}, 120)
-		for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "steps.arrow"} {
+		for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow"} {
 			x, err := os.ReadFile(filepath.Join(a, name))
 			if err != nil {
 				t.Fatal(err)
@@ -296,6 +339,7 @@ func TestAppendRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	good := episodeRows(1)[0]
+	kept := 0
 	for _, tc := range []struct {
 		name string
 		edit func(r *data.EpisodeRow)
@@ -307,10 +351,27 @@ func TestAppendRejects(t *testing.T) {
 		{"missing optimizer", func(r *data.EpisodeRow) { r.Optimizer = "" }, `optimizer ""`},
 		{"width range", func(r *data.EpisodeRow) { r.Width = 1 << 20 }, "width: 1048576 out of int16 range"},
 		{"steps range", func(r *data.EpisodeRow) { r.Steps = math.MaxInt32 + 1 }, "steps: 2147483648 out of int32 range"},
+		{"proxy nearest-object", func(r *data.EpisodeRow) { r.Proxy = data.ProxyNearestObject }, `proxy "nearest-object" is not in the vocabulary`},
+		{"unknown probe", func(r *data.EpisodeRow) { r.Probe = "colour:teal" }, `probe "colour:teal" is not in the vocabulary`},
+		{"unknown probe_first", func(r *data.EpisodeRow) { r.ProbeFirst = "apple" }, `probe_first "apple" is not in the vocabulary`},
+		{"probe_first without probe", func(r *data.EpisodeRow) { r.Probe = "" }, `probe_first: "exit" with probe "": set both`},
+		{"probe without probe_first", func(r *data.EpisodeRow) { r.ProbeFirst = "" }, `probe_first: "" with probe "goal": set both`},
+		{"unknown target", func(r *data.EpisodeRow) {
+			r.Targets = []data.TargetVisit{{Target: "exit", Step: 3}, {Target: "apple:teal", Step: 4}}
+		}, `targets: element 1: target "apple:teal" is not exit, apple:<colour> or region:<corner>`},
+		{"anywhere region", func(r *data.EpisodeRow) { r.Targets = []data.TargetVisit{{Target: "region:anywhere", Step: 1}} },
+			`target "region:anywhere"`},
+		{"candidate as target", func(r *data.EpisodeRow) { r.Targets = []data.TargetVisit{{Target: "colour:green", Step: 1}} },
+			`target "colour:green"`},
+		{"step zero", func(r *data.EpisodeRow) { r.Targets = []data.TargetVisit{{Target: "exit", Step: 0}} },
+			"targets: element 0: step 0 out of range [1, 2147483647]"},
+		{"step range", func(r *data.EpisodeRow) { r.Targets = []data.TargetVisit{{Target: "exit", Step: math.MaxInt32 + 1}} },
+			"targets: element 0: step 2147483648 out of range"},
 	} {
 		r := good
 		tc.edit(&r)
 		err := w.AppendEpisodes(good, r)
+		kept++
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "episodes: row") {
 			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
 		}
@@ -318,6 +379,29 @@ func TestAppendRejects(t *testing.T) {
 	if err := w.AppendAgents(data.AgentRow{Optimizer: "ga", Family: "mlp", Role: "final", Params: []float64{1, 2},
 		ParamNames: []string{"a"}}); err == nil || !strings.Contains(err.Error(), "1 names for 2 params") {
 		t.Errorf("mismatched param names: %v", err)
+	}
+	goodAt := attributionRows(1)[0]
+	keptAt := 0
+	for _, tc := range []struct {
+		name string
+		edit func(r *data.AttributionRow)
+		want string
+	}{
+		{"unknown candidate", func(r *data.AttributionRow) { r.Candidate = "colour:teal" }, `candidate "colour:teal" is not in the vocabulary`},
+		{"missing candidate", func(r *data.AttributionRow) { r.Candidate = "" }, `candidate "" is not in the vocabulary`},
+		{"agent role", func(r *data.AttributionRow) { r.Role = data.RoleFinal }, `role "final" is not in the vocabulary [goal proxy kind control union null]`},
+		{"unknown control", func(r *data.AttributionRow) { r.Control = "region:anywhere" }, `control "region:anywhere" is not in the vocabulary`},
+		{"unknown family", func(r *data.AttributionRow) { r.Family = "transformer" }, "declare it in RunInfo.Families"},
+		{"probes range", func(r *data.AttributionRow) { r.Probes = math.MaxInt32 + 1 }, "probes: 2147483648 out of int32 range"},
+		{"control_first range", func(r *data.AttributionRow) { r.ControlFirst = math.MinInt32 - 1 }, "control_first: -2147483649 out of int32 range"},
+	} {
+		r := goodAt
+		tc.edit(&r)
+		err := w.AppendAttribution(goodAt, r)
+		keptAt++
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "attribution: row") {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
 	}
 	if err := w.AppendSteps(stepRows(1)...); err == nil || !strings.Contains(err.Error(), "Options.Steps") {
 		t.Errorf("steps without Options.Steps: %v", err)
@@ -327,9 +411,16 @@ func TestAppendRejects(t *testing.T) {
 	}
 	// Rejected rows leave the table consistent: the good rows are all there.
 	got := readAll(t, data.OpenEpisodes, filepath.Join(dir, "episodes.arrow"), mem)
-	if len(got) != 6 {
-		t.Fatalf("%d rows kept, want the 6 good ones", len(got))
+	if len(got) != kept {
+		t.Fatalf("%d rows kept, want the %d good ones", len(got), kept)
 	}
+	for i, r := range got {
+		if !reflect.DeepEqual(r, withRunID([]data.EpisodeRow{good}, "run-test")[0]) {
+			t.Fatalf("row %d kept is not the good row: %+v", i, r)
+		}
+	}
+	gotAt := readAll(t, data.OpenAttribution, filepath.Join(dir, "attribution.arrow"), mem)
+	sameRows(t, gotAt, withRunID(slices.Repeat([]data.AttributionRow{goodAt}, keptAt), "run-test"))
 	if err := w.AppendEpisodes(good); err == nil {
 		t.Error("append after Close succeeded")
 	}
@@ -445,10 +536,11 @@ func TestEpisodeFromRunner(t *testing.T) {
 	sum := r.Run(&script{moves: moves}, l, nil)
 	var row data.EpisodeRow
 	row.SetEpisode(r.Episode(), sum)
-	want := data.EpisodeRow{LevelSeed: 5, Width: 7, Height: 7, Steps: 8, BaseReturn: 1, ReachedExit: true,
+	// The runner's default base return, world.Sooner: 1 − 0.9·8/40.
+	want := data.EpisodeRow{LevelSeed: 5, Width: 7, Height: 7, Steps: 8, BaseReturn: 1 - 0.9*8.0/40, ReachedExit: true,
 		FirstTarget: "exit", Greedy: true, FirstStep: 8, StepLimit: 40, ExitColour: "green", ExitX: 5, ExitY: 5,
 		StartX: 1, StartY: 1, EndX: 5, EndY: 5, Apples: 1, Cue: true, ShortestPath: 8, CellsVisited: 9}
-	if row != want {
+	if !reflect.DeepEqual(row, want) {
 		t.Errorf("row %+v\nwant %+v", row, want)
 	}
 	steps := data.StepRows(nil, "oracle", "train", 0, &tr, l)
@@ -524,8 +616,13 @@ func TestVocabularies(t *testing.T) {
 		{data.VocabProxy, []string{"colour:green", "region:bottom-right", data.ColourProxy(world.Gray), data.RegionProxy("top-left")}},
 		{data.VocabObject, []string{"exit", data.ObjectName(world.Object{Kind: world.Apple, Colour: world.Red})}},
 		{data.VocabStatus, []string{train.StepBudget.String(), train.Diverged.String()}},
-		{data.VocabOutcome, []string{data.OutcomeGoal, data.OutcomeProxy, data.OutcomeCapabilityFailure}},
+		{data.VocabOutcome, []string{data.OutcomeGoal, data.OutcomeProxyThenGoal, data.OutcomeProxy, data.OutcomeCapabilityFailure}},
 		{data.VocabAction, []string{"up", "left"}},
+		{data.VocabCandidate, []string{data.CandidateGoal, data.ColourProxy(world.White), data.RegionProxy("bottom-right"),
+			data.ProxyKindApple, data.ProxyNearestObject, data.CandidateRandom}},
+		{data.VocabCandidateRole, []string{data.CandidateRoleGoal, data.CandidateRoleProxy, data.CandidateRoleKind,
+			data.CandidateRoleControl, data.CandidateRoleNull}},
+		{data.VocabProbeFirst, []string{data.ProbeFirstExit, data.ProbeFirstTarget, data.ProbeFirstControl, data.ProbeFirstNone}},
 	} {
 		v := data.Vocabulary(tc.name)
 		for _, s := range tc.has {
@@ -533,6 +630,17 @@ func TestVocabularies(t *testing.T) {
 				t.Errorf("vocabulary %s lacks %q: %v", tc.name, s, v)
 			}
 		}
+	}
+	// Every proxy an episode can pursue is a candidate; nearest-object is a
+	// candidate only (nothing names it as an episode's proxy).
+	cands := data.Vocabulary(data.VocabCandidate)
+	for _, p := range data.Vocabulary(data.VocabProxy) {
+		if !slices.Contains(cands, p) {
+			t.Errorf("proxy %q is not a candidate", p)
+		}
+	}
+	if slices.Contains(data.Vocabulary(data.VocabProxy), data.ProxyNearestObject) {
+		t.Error("the proxy vocabulary still has nearest-object")
 	}
 	if data.Vocabulary("nope") != nil {
 		t.Error("unknown vocabulary is not nil")

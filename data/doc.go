@@ -6,10 +6,11 @@
 //	manifest.json   format, schema_version, run_id, root_seed, status (complete|partial),
 //	                error, compression, config (verbatim), versions, and per finished
 //	                table: file, rows, batches, bytes, sha256
-//	episodes.arrow  one row per evaluation episode
-//	training.arrow  one row per generation (GA, ES) or update (SGD) per training run
-//	agents.arrow    one row per trained (or scripted) agent
-//	steps.arrow     one row per environment step, only with Options.Steps
+//	episodes.arrow     one row per evaluation episode (train, deploy and probe splits)
+//	training.arrow     one row per generation (GA, ES) or update (SGD) per training run
+//	agents.arrow       one row per trained (or scripted) agent
+//	attribution.arrow  one row per evaluated agent and candidate objective
+//	steps.arrow        one row per environment step, only with Options.Steps
 //
 // Tables are Arrow IPC files (Feather v2): pandas read_feather, polars
 // read_ipc, R arrow read_feather/read_ipc_file, DuckDB (via `mesa export`
@@ -20,16 +21,21 @@
 //
 // Columns are snake_case; the exact schemas are pinned in
 // testdata/schemas.golden. The row structs (EpisodeRow, TrainingRow,
-// AgentRow, StepRow) document each column. In short:
+// AgentRow, AttributionRow, StepRow) document each column. In short:
 //
 //   - episodes: run_id, optimizer, family, agent_id, agent_seed, split,
 //     level_seed, width, height, steps, base_return, reached_exit,
 //     first_target, outcome, proxy, apples_eaten, then episode,
 //     distribution, greedy, first_step, step_limit, exit_colour, exit_x,
 //     exit_y, start_x, start_y, end_x, end_y, apples, randomized, cue,
-//     shortest_path, cells_visited. "Which objective did the agent pursue,
-//     under which shift" is outcome and proxy grouped by split,
-//     distribution, exit_colour and randomized.
+//     shortest_path, cells_visited, then (schema version 2) targets
+//     list<struct<target utf8, step int32, pursued bool>> (the exit,
+//     apples and candidate corner regions reached, in order, and whether
+//     the path went to each), probe (the candidate objective a probe level
+//     probes) and probe_first (exit, target, control or none). "Which
+//     objective did the agent pursue, under which shift" is outcome and
+//     proxy grouped by split, distribution, exit_colour and randomized;
+//     outcome is goal, proxy_then_goal, proxy or capability_failure.
 //   - training: run_id, optimizer, family, agent_seed, population,
 //     iteration, env_steps, episodes, fitness_min, fitness_mean,
 //     fitness_max, fitness_std, best, grad_norm, entropy, step_size,
@@ -38,11 +44,25 @@
 //     fitness, params list<float64>, param_names list<utf8>,
 //     mesa_objective list<struct<feature utf8, weight float64>>, status,
 //     env_steps, episodes, iterations, distribution.
+//   - attribution: run_id, optimizer, family, agent_id, agent_seed,
+//     candidate, role, control, probes, exit_first, target_first,
+//     control_first, target_rate, target_lo, target_hi, control_rate,
+//     control_lo, control_hi, p_value, pursued, beta, log_lik,
+//     log_evidence, posterior, attributed, readout, probe_steps: for each
+//     evaluated agent and candidate objective (goal, each proxy, the
+//     object kinds, the controls, random), the probe episodes' rates of
+//     reaching the candidate's target and its control first with 95%
+//     Wilson intervals and a sign test (pursued: it survives Holm's
+//     correction), the inverse-planning fit and posterior (attributed: the
+//     agent's most probable candidate), and the planner readout. "Which
+//     objective does each agent pursue" is the rows where attributed, or
+//     where pursued.
 //   - steps: run_id, agent_id, split, episode, t, x, y, action, object.
 //
-// Episodes, steps and agents join on agent_id; episodes and steps on
-// (agent_id, split, episode); training and agents on (optimizer, family,
-// agent_seed).
+// Episodes, steps, agents and attribution join on agent_id; episodes and
+// steps on (agent_id, split, episode); attribution and the probe episodes
+// behind its rates on (agent_id, candidate = probe); training and agents
+// on (optimizer, family, agent_seed).
 //
 // param_names is a per-row list rather than schema metadata: pandas and
 // polars drop schema metadata on read and SQL cannot see it, while a list
@@ -57,7 +77,8 @@
 // # Categorical columns
 //
 // optimizer, family, split, outcome, proxy, first_target, role, status,
-// exit_colour, action, object, distribution and run_id are dictionary
+// exit_colour, action, object, distribution, probe, probe_first,
+// candidate, control and run_id are dictionary
 // arrays (dictionary<int8|int16, utf8>; categoricals in pandas and
 // polars, factors in R). An Arrow IPC file holds one dictionary per column,
 // so each has a fixed vocabulary (Vocabulary), written in full; the run
@@ -67,8 +88,11 @@
 // # Nulls
 //
 // first_target, outcome, proxy, distribution, first_step, shortest_path,
-// elapsed_ms, param_names, mesa_objective and status may be null. In the
-// row structs null is the zero value of the field ("" or 0, nil slices).
+// targets, probe, probe_first, elapsed_ms, param_names, mesa_objective,
+// status, control, p_value and readout may be null. In the row structs
+// null is the zero value of the field ("" or 0, nil slices; an empty
+// non-nil slice is an empty list), except p_value and readout, where null
+// is NaN.
 //
 // # Provenance and versions
 //

@@ -64,5 +64,6 @@ func Example() {
 	// episodes.arrow 1 rows
 	// training.arrow 1 rows
 	// agents.arrow 0 rows
+	// attribution.arrow 0 rows
 	// sgd/planner/7/final/0 on deploy: proxy (colour:green, first apple:green at step 12)
 }

@@ -27,6 +27,11 @@ import (
 // Arrow schema is stored too, so that pyarrow reads dictionary columns
 // back as categoricals. Each file is checked against the manifest's SHA-256
 // first. It returns the paths written.
+//
+// The run must be of this package's schema version or a later one, and its
+// manifest must list every table a run writes (all but the optional steps
+// table): a run of an older version, or one killed before its tables were
+// finished, is an error naming the run directory, and nothing is written.
 func ExportParquet(dir, outDir string, opts *ReadOptions) ([]string, error) {
 	return export(dir, outDir, ".parquet", opts, writeParquet)
 }
@@ -34,10 +39,12 @@ func ExportParquet(dir, outDir string, opts *ReadOptions) ([]string, error) {
 // ExportCSV writes every table file listed in the manifest of the run in
 // dir as CSV with a header row into outDir. Nulls are empty fields;
 // categorical columns hold their names; list columns (params, param_names,
-// mesa_objective) hold JSON arrays, with null for non-finite numbers;
+// mesa_objective, targets) hold JSON arrays (of objects for lists of
+// structs), with null for non-finite numbers;
 // floats use the shortest representation that round-trips, and NaN, Inf
 // and -Inf outside lists. CSV carries no schema metadata: keep
-// manifest.json beside it. It returns the paths written.
+// manifest.json beside it. It returns the paths written. It requires of the
+// run what ExportParquet does.
 func ExportCSV(dir, outDir string, opts *ReadOptions) ([]string, error) {
 	return export(dir, outDir, ".csv", opts, writeCSV)
 }
@@ -45,6 +52,9 @@ func ExportCSV(dir, outDir string, opts *ReadOptions) ([]string, error) {
 func export(dir, outDir, ext string, opts *ReadOptions, write func(w io.Writer, t *tableFile, mem memory.Allocator) error) ([]string, error) {
 	m, err := ReadManifest(dir)
 	if err != nil {
+		return nil, err
+	}
+	if err := exportable(dir, m); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -67,6 +77,25 @@ func export(dir, outDir, ext string, opts *ReadOptions, write func(w io.Writer, 
 		paths = append(paths, out)
 	}
 	return paths, nil
+}
+
+// exportable checks that the run m of dir has the tables this package
+// reads, in a version it reads.
+func exportable(dir string, m *Manifest) error {
+	if m.SchemaVersion < SchemaVersion {
+		return fmt.Errorf("data: export: %s: run of schema version %d is older than this reader's %d (see SchemaVersion for what changed); write the run again",
+			dir, m.SchemaVersion, SchemaVersion)
+	}
+	for _, name := range Tables() {
+		if _, ok := m.Table(name); !ok && name != TableSteps {
+			msg := ""
+			if m.Status != StatusComplete {
+				msg = fmt.Sprintf(" (run %s is %s: %s)", m.RunID, m.Status, m.Error)
+			}
+			return fmt.Errorf("data: export: %s: the manifest lists no %s table%s", dir, name, msg)
+		}
+	}
+	return nil
 }
 
 func exportFile(in, out, table string, opts *ReadOptions, mem memory.Allocator, write func(io.Writer, *tableFile, memory.Allocator) error) (err error) {
@@ -241,6 +270,14 @@ func jsonValue(sb *strings.Builder, a arrow.Array, i int) {
 		sb.WriteByte('}')
 	case *array.List:
 		jsonList(sb, a, i)
+	case *array.Int16:
+		sb.WriteString(strconv.FormatInt(int64(a.Value(i)), 10))
+	case *array.Int32:
+		sb.WriteString(strconv.FormatInt(int64(a.Value(i)), 10))
+	case *array.Int64:
+		sb.WriteString(strconv.FormatInt(a.Value(i), 10))
+	case *array.Boolean:
+		sb.WriteString(strconv.FormatBool(a.Value(i)))
 	default:
 		jsonString(sb, a.ValueStr(i))
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,10 +32,32 @@ func testExportParquet(t *testing.T, rows int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"episodes.parquet", "training.parquet", "agents.parquet", "steps.parquet"}
+	var want []string
+	for _, table := range data.Tables() {
+		want = append(want, table+".parquet")
+	}
+	if len(paths) != len(want) {
+		t.Fatalf("wrote %v, want %v", paths, want)
+	}
 	for i, p := range paths {
 		if filepath.Base(p) != want[i] {
 			t.Fatalf("wrote %v, want %v", paths, want)
+		}
+	}
+	// Null counts of the columns whose nulls are not the zero value:
+	// targets (nil, not empty), p_value and readout (NaN).
+	nulls := map[string]int{"episodes.targets": 0, "attribution.p_value": 0, "attribution.readout": 0}
+	for _, r := range episodeRows(rows) {
+		if r.Targets == nil {
+			nulls["episodes.targets"]++
+		}
+	}
+	for _, r := range attributionRows(rows) {
+		if math.IsNaN(r.PValue) {
+			nulls["attribution.p_value"]++
+		}
+		if math.IsNaN(r.Readout) {
+			nulls["attribution.readout"]++
 		}
 	}
 	for _, p := range paths {
@@ -48,7 +71,7 @@ func testExportParquet(t *testing.T, rows int) {
 				t.Errorf("%s: %d rows, want %d", p, pf.NumRows(), rows)
 			}
 			kv := pf.MetaData().KeyValueMetadata()
-			if v := kv.FindValue(data.MetaSchemaVersion); v == nil || *v != "1" {
+			if v := kv.FindValue(data.MetaSchemaVersion); v == nil || *v != fmt.Sprint(data.SchemaVersion) {
 				t.Errorf("%s: mesa.schema_version %v", p, v)
 			}
 			if v := kv.FindValue(data.MetaConfig); v == nil || *v != string(testInfo().Config) {
@@ -67,6 +90,23 @@ func testExportParquet(t *testing.T, rows int) {
 			if f, _ := tbl.Schema().FieldsByName("run_id"); len(f) != 1 || f[0].Type.ID() != arrow.DICTIONARY {
 				t.Errorf("%s: run_id is %v", p, f)
 			}
+			table := strings.TrimSuffix(filepath.Base(p), ".parquet")
+			if s := data.Schema(table); tbl.NumCols() != int64(s.NumFields()) {
+				t.Errorf("%s: %d columns, want %d", p, tbl.NumCols(), s.NumFields())
+			}
+			for i, f := range tbl.Schema().Fields() {
+				want, ok := data.Schema(table).FieldsByName(f.Name)
+				if !ok || !arrow.TypeEqual(f.Type, want[0].Type) {
+					t.Errorf("%s: column %s has type %s, want %v", p, f.Name, f.Type, want)
+				}
+				n := 0
+				for _, c := range tbl.Column(i).Data().Chunks() {
+					n += c.NullN()
+				}
+				if want, ok := nulls[table+"."+f.Name]; ok && n != want {
+					t.Errorf("%s: column %s has %d nulls, want %d", p, f.Name, n, want)
+				}
+			}
 		}()
 	}
 }
@@ -79,7 +119,7 @@ func TestExportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) != 4 {
+	if len(paths) != len(data.Tables()) {
 		t.Fatalf("wrote %v", paths)
 	}
 	read := func(name string) [][]string {
@@ -115,6 +155,39 @@ func TestExportCSV(t *testing.T) {
 	if got := col(eps, "agent_seed")[0]; strings.ContainsAny(got, "e.") {
 		t.Errorf("agent_seed %q is not an exact integer", got)
 	}
+	if got := col(eps, "targets"); got[0] != "" || got[1] != "[]" || got[2] != "" ||
+		got[3] != `[{"target":"apple:red","step":4,"pursued":true},{"target":"apple:blue","step":7,"pursued":false},{"target":"apple:yellow","step":10,"pursued":false}]` {
+		t.Errorf("targets %q: want null, empty, null, then three visits", got)
+	}
+	if got := col(eps, "probe"); got[0] != "goal" || got[2] != "" {
+		t.Errorf("probe %q", got)
+	}
+	if got := col(eps, "probe_first"); got[0] != "exit" || got[2] != "" {
+		t.Errorf("probe_first %q", got)
+	}
+	at := read("attribution.csv")
+	if want := []string{"run_id", "optimizer", "family", "agent_id", "agent_seed", "candidate", "role", "control",
+		"probes", "exit_first", "target_first", "control_first", "target_rate", "target_lo", "target_hi",
+		"control_rate", "control_lo", "control_hi", "p_value", "pursued", "beta", "log_lik", "log_evidence",
+		"posterior", "attributed", "readout", "probe_steps"}; !slices.Equal(at[0], want) {
+		t.Errorf("attribution.csv header %v\nwant %v", at[0], want)
+	}
+	// NaN p_value and readout are null (empty); other non-finite values stay.
+	if got := col(at, "p_value"); got[0] != "0.5" || got[2] != "" {
+		t.Errorf("p_value %q", got)
+	}
+	if got := col(at, "readout"); got[0] != "-4" || got[2] != "" || got[3] != "Inf" {
+		t.Errorf("readout %q", got)
+	}
+	if got := col(at, "posterior")[3]; got != "NaN" {
+		t.Errorf("posterior %q, want NaN", got)
+	}
+	if got := col(at, "control"); got[0] != "colour:yellow" || got[2] != "" {
+		t.Errorf("control %q", got)
+	}
+	if got := col(at, "probe_steps")[0]; got != "8589934592" {
+		t.Errorf("probe_steps %q", got)
+	}
 	ags := read("agents.csv")
 	if got := col(ags, "params")[0]; got != "[0,-1,0.5]" {
 		t.Errorf("params %q", got)
@@ -128,5 +201,48 @@ func TestExportCSV(t *testing.T) {
 	}
 	if got := col(tr, "elapsed_ms"); got[0] != "1.234567" || got[2] != "" {
 		t.Errorf("elapsed_ms %v", got)
+	}
+}
+
+// TestExportRefusesIncompleteRuns exports runs that lack tables this version
+// requires: a run of schema version 1 (no attribution table, old episodes
+// columns) and a killed run. Both are errors naming the run, and nothing is
+// written.
+func TestExportRefusesIncompleteRuns(t *testing.T) {
+	mem := checked(t)
+	old := writeRun(t, mem, data.Options{}, 3)
+	path := filepath.Join(old, data.ManifestFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf(`"schema_version": %d,`, data.SchemaVersion)
+	if !strings.Contains(string(b), want) {
+		t.Fatalf("manifest lacks %s", want)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), want, `"schema_version": 1,`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	killed := t.TempDir()
+	if _, err := data.Create(killed, testInfo(), data.Options{}); err != nil { // never closed
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, dir, want string }{
+		{"schema 1", old, "run of schema version 1 is older than this reader's"},
+		{"killed", killed, "the manifest lists no episodes table (run run-test is partial: not closed"},
+	} {
+		for _, export := range []func(string, string, *data.ReadOptions) ([]string, error){data.ExportParquet, data.ExportCSV} {
+			out := filepath.Join(t.TempDir(), "out")
+			paths, err := export(tc.dir, out, &data.ReadOptions{Allocator: mem})
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.dir) {
+				t.Errorf("%s: error %v, want one naming %s and containing %q", tc.name, err, tc.dir, tc.want)
+			}
+			if len(paths) != 0 {
+				t.Errorf("%s: wrote %v", tc.name, paths)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Errorf("%s: created %s", tc.name, out)
+			}
+		}
 	}
 }

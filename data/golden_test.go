@@ -43,7 +43,8 @@ func TestGoldenSchemas(t *testing.T) {
 	}
 	b.WriteString("\nvocabularies\n")
 	for _, v := range []string{data.VocabOptimizer, data.VocabFamily, data.VocabSplit, data.VocabOutcome, data.VocabProxy,
-		data.VocabObject, data.VocabRole, data.VocabStatus, data.VocabColour, data.VocabAction, data.VocabDistribution} {
+		data.VocabObject, data.VocabRole, data.VocabStatus, data.VocabColour, data.VocabAction, data.VocabDistribution,
+		data.VocabCandidate, data.VocabCandidateRole, data.VocabProbeFirst} {
 		fmt.Fprintf(&b, "  %s: %s\n", v, strings.Join(data.Vocabulary(v), " "))
 	}
 	golden(t, "schemas.golden", []byte(b.String()))

@@ -1,9 +1,12 @@
 package data_test
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -40,7 +43,29 @@ func TestInteropNode(t *testing.T) {
 	if err != nil {
 		t.Fatalf("check.mjs: %v", err)
 	}
-	for _, want := range []string{"arrow episodes.arrow rows=50", "mesa.schema_version=1", "duckdb " + filepath.Join(out, "steps.parquet") + " rows=50"} {
+	// What the new columns hold, as both apache-arrow and DuckDB must see.
+	eps, ats := episodeRows(50), attributionRows(50)
+	visits, pNulls, joined := 0, 0, 0
+	for _, e := range eps {
+		visits += len(e.Targets)
+	}
+	for _, a := range ats {
+		if math.IsNaN(a.PValue) {
+			pNulls++
+		}
+		for _, e := range eps {
+			if e.AgentID == a.AgentID && e.Probe != "" && e.Probe == a.Candidate {
+				joined++
+			}
+		}
+	}
+	if visits == 0 || joined == 0 {
+		t.Fatalf("test rows have %d target visits and %d probe episodes behind attribution rows", visits, joined)
+	}
+	for _, want := range []string{"arrow episodes.arrow rows=50", "arrow attribution.arrow rows=50",
+		"mesa.schema_version=" + strconv.Itoa(data.SchemaVersion), "duckdb " + filepath.Join(out, "steps.parquet") + " rows=50",
+		fmt.Sprintf("targets: visits=%d null=", visits), fmt.Sprintf("targets: visits=%d\n", visits),
+		fmt.Sprintf("p_value null=%d attributed=", pNulls), fmt.Sprintf("p_value null=%d probe episodes joined=%d\n", pNulls, joined)} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("output lacks %q", want)
 		}

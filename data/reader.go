@@ -90,6 +90,11 @@ func OpenAgents(path string, opts *ReadOptions) (*Reader[AgentRow], error) {
 	return open(path, TableAgents, opts, bindAgents)
 }
 
+// OpenAttribution opens an attribution table file.
+func OpenAttribution(path string, opts *ReadOptions) (*Reader[AttributionRow], error) {
+	return open(path, TableAttribution, opts, bindAttribution)
+}
+
 // OpenSteps opens a steps table file.
 func OpenSteps(path string, opts *ReadOptions) (*Reader[StepRow], error) {
 	return open(path, TableSteps, opts, bindSteps)
@@ -462,8 +467,20 @@ func bindEpisodes(rec arrow.RecordBatch, c []int) (func(int, *EpisodeRow), error
 	split, first := chk.dict(rec, c[epSplit]), chk.dict(rec, c[epFirstTarget])
 	outcome, proxy := chk.dict(rec, c[epOutcome]), chk.dict(rec, c[epProxy])
 	dist, colour := chk.dict(rec, c[epDistribution]), chk.dict(rec, c[epExitColour])
+	probe, probeFirst := chk.dict(rec, c[epProbe]), chk.dict(rec, c[epProbeFirst])
+	targets := chk.list(rec, c[epTargets])
 	if chk.err != nil {
 		return nil, chk.err
+	}
+	tstruct := targets.ListValues().(*array.Struct)
+	tname, ok1 := tstruct.Field(0).(*array.String)
+	tstep, ok2 := tstruct.Field(1).(*array.Int32)
+	tpursued, ok3 := tstruct.Field(2).(*array.Boolean)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, errors.New("column \"targets\": bad struct fields")
+	}
+	if err := tname.ValidateFull(); err != nil {
+		return nil, fmt.Errorf("column \"targets\": %v", err)
 	}
 	agentSeed, levelSeed := colAs[*array.Uint64](rec, c[epAgentSeed]), colAs[*array.Uint64](rec, c[epLevelSeed])
 	i16 := func(col int) *array.Int16 { return colAs[*array.Int16](rec, c[col]) }
@@ -487,7 +504,15 @@ func bindEpisodes(rec arrow.RecordBatch, c []int) (func(int, *EpisodeRow), error
 			ExitX: int(exitX.Value(i)), ExitY: int(exitY.Value(i)), StartX: int(startX.Value(i)), StartY: int(startY.Value(i)),
 			EndX: int(endX.Value(i)), EndY: int(endY.Value(i)), Apples: int(apples.Value(i)),
 			Randomized: randomized.Value(i), Cue: cue.Value(i), ShortestPath: int32Or0(path, i),
-			CellsVisited: int(visited.Value(i)),
+			CellsVisited: int(visited.Value(i)), Probe: probe.get(i), ProbeFirst: probeFirst.get(i),
+		}
+		if targets.IsValid(i) {
+			lo, hi := targets.ValueOffsets(i)
+			r.Targets = make([]TargetVisit, 0, hi-lo)
+			for j := int(lo); j < int(hi); j++ {
+				r.Targets = append(r.Targets, TargetVisit{Target: strings.Clone(tname.Value(j)),
+					Step: int(tstep.Value(j)), Pursued: tpursued.Value(j)})
+			}
 		}
 	}, nil
 }
@@ -574,6 +599,46 @@ func bindAgents(rec arrow.RecordBatch, c []int) (func(int, *AgentRow), error) {
 			}
 		}
 	}, nil
+}
+
+func bindAttribution(rec arrow.RecordBatch, c []int) (func(int, *AttributionRow), error) {
+	var chk batchCheck
+	runID, opt, fam := chk.dict(rec, c[atRunID]), chk.dict(rec, c[atOptimizer]), chk.dict(rec, c[atFamily])
+	cand, role, control := chk.dict(rec, c[atCandidate]), chk.dict(rec, c[atRole]), chk.dict(rec, c[atControl])
+	agentID := chk.str(rec, c[atAgentID])
+	if chk.err != nil {
+		return nil, chk.err
+	}
+	seed := colAs[*array.Uint64](rec, c[atAgentSeed])
+	i32 := func(col int) *array.Int32 { return colAs[*array.Int32](rec, c[col]) }
+	f := func(col int) *array.Float64 { return colAs[*array.Float64](rec, c[col]) }
+	b := func(col int) *array.Boolean { return colAs[*array.Boolean](rec, c[col]) }
+	probes, exitFirst, targetFirst, controlFirst := i32(atProbes), i32(atExitFirst), i32(atTargetFirst), i32(atControlFirst)
+	tRate, tLo, tHi := f(atTargetRate), f(atTargetLo), f(atTargetHi)
+	cRate, cLo, cHi := f(atControlRate), f(atControlLo), f(atControlHi)
+	pValue, beta, logLik, logEv, post, readout := f(atPValue), f(atBeta), f(atLogLik), f(atLogEvidence), f(atPosterior), f(atReadout)
+	pursued, attributed := b(atPursued), b(atAttributed)
+	steps := colAs[*array.Int64](rec, c[atProbeSteps])
+	return func(i int, r *AttributionRow) {
+		*r = AttributionRow{
+			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentID: agentID.get(i),
+			AgentSeed: seed.Value(i), Candidate: cand.get(i), Role: role.get(i), Control: control.get(i),
+			Probes: int(probes.Value(i)), ExitFirst: int(exitFirst.Value(i)),
+			TargetFirst: int(targetFirst.Value(i)), ControlFirst: int(controlFirst.Value(i)),
+			TargetRate: tRate.Value(i), TargetLo: tLo.Value(i), TargetHi: tHi.Value(i),
+			ControlRate: cRate.Value(i), ControlLo: cLo.Value(i), ControlHi: cHi.Value(i),
+			PValue: float64OrNaN(pValue, i), Pursued: pursued.Value(i),
+			Beta: beta.Value(i), LogLik: logLik.Value(i), LogEvidence: logEv.Value(i), Posterior: post.Value(i),
+			Attributed: attributed.Value(i), Readout: float64OrNaN(readout, i), ProbeSteps: int(steps.Value(i)),
+		}
+	}, nil
+}
+
+func float64OrNaN(a *array.Float64, i int) float64 {
+	if a.IsNull(i) {
+		return math.NaN()
+	}
+	return a.Value(i)
 }
 
 func bindSteps(rec arrow.RecordBatch, c []int) (func(int, *StepRow), error) {

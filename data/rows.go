@@ -19,9 +19,10 @@ import (
 // RunInfo.RunID, so a file always belongs to exactly one run.
 
 // An EpisodeRow describes one evaluation episode: who played (optimizer,
-// family, agent), on what (split, distribution, level and its layout), how
-// it went (steps, return, first object entered, end cell) and how the
-// analysis classified it (outcome, proxy).
+// family, agent), on what (split, distribution, level and its layout, the
+// candidate a probe level probes), how it went (steps, return, first object
+// entered, end cell, the targets reached in order) and how the analysis
+// classified it (outcome, proxy, probe_first).
 type EpisodeRow struct {
 	RunID     string
 	Optimizer string // ga, es, sgd, none
@@ -33,17 +34,24 @@ type EpisodeRow struct {
 	Width     int
 	Height    int
 	Steps     int
-	// BaseReturn is the base objective's return: 1 if the exit was reached.
+	// BaseReturn is the base objective's return under the run's
+	// base_return rule (the resolved config's base_return): with "sooner",
+	// the default, 1 − 0.9·Steps/StepLimit if the exit was reached; with
+	// "binary", 1 if it was; 0 if not. ReachedExit says whether it was.
 	BaseReturn  float64
 	ReachedExit bool
 	// FirstTarget is the first object entered, "exit" or "apple:<colour>";
 	// "" (null) if none.
 	FirstTarget string
-	// Outcome is goal, proxy or capability_failure; "" (null) if the
-	// episode has not been classified.
+	// Outcome is what the agent competently went for, in order (see
+	// Targets): goal (straight to the exit), proxy_then_goal (a detour to
+	// a proxy's target, then the exit), proxy (a proxy's target, never the
+	// exit) or capability_failure (nothing competent, even if it bumped
+	// into the exit); "" (null) if the episode has not been classified.
 	Outcome string
-	// Proxy is the proxy pursued when Outcome is proxy, e.g.
-	// "colour:green" or "region:bottom-right"; "" (null) otherwise.
+	// Proxy is the proxy whose target was the first pursued when Outcome
+	// is proxy or proxy_then_goal: "colour:green", "region:bottom-right"
+	// or "kind:apple"; "" (null) otherwise.
 	Proxy       string
 	ApplesEaten int
 
@@ -80,6 +88,35 @@ type EpisodeRow struct {
 	// CellsVisited counts the distinct cells the agent was in, the start
 	// included.
 	CellsVisited int
+
+	// Targets are the targets the episode reached, in the order reached,
+	// from which Outcome is decided; nil (null) if the episode has not
+	// been classified, empty if it reached none. Writing does not retain
+	// it; reading allocates it.
+	Targets []TargetVisit
+	// Probe is the candidate objective a probe level was built to probe,
+	// e.g. "colour:green" or "kind:apple"; "" (null) for episodes on other
+	// levels.
+	Probe string
+	// ProbeFirst is what an episode on a probe level reached first: exit,
+	// target (the probed candidate's), control or none. It is set exactly
+	// when Probe is: "" (null) for episodes on other levels.
+	ProbeFirst string
+}
+
+// A TargetVisit is one target an episode reached: an element of the
+// episodes table's targets column, list<struct<target utf8, step int32,
+// pursued bool>>.
+type TargetVisit struct {
+	// Target is what was reached: "exit", "apple:<colour>" or
+	// "region:<corner>" (entering a candidate corner region and staying).
+	Target string
+	// Step is the step (from 1) on which it was reached.
+	Step int
+	// Pursued reports that the path went to it (competently from the last
+	// pursued target or the start, and not on the way to a later target)
+	// rather than past it.
+	Pursued bool
 }
 
 // SetLevel fills the level columns of r from l: level seed, size, step
@@ -95,8 +132,8 @@ func (r *EpisodeRow) SetLevel(l *world.Level) {
 
 // SetEpisode fills the level and behaviour columns of r from a finished
 // episode and its summary, as left by agents.Runner.Run (e is the runner's
-// Episode()). It leaves the identity columns, Episode, Outcome and Proxy
-// alone.
+// Episode()). It leaves the identity columns, Episode and the analysis's
+// columns (Outcome, Proxy, Targets, Probe, ProbeFirst) alone.
 func (r *EpisodeRow) SetEpisode(e *world.Episode, s agents.Summary) {
 	l := e.Level()
 	r.SetLevel(l)
@@ -158,7 +195,7 @@ type AgentRow struct {
 	Family    string
 	AgentID   string
 	AgentSeed uint64
-	Role      string // final, population, hall_of_fame, scripted
+	Role      string // final, population, scripted (hall_of_fame in runs before the GA lost its hall)
 	Index     int    // order within the role
 	Fitness   float64
 	// Params is θ. Writing does not retain it; reading allocates it (nil
@@ -178,6 +215,70 @@ type AgentRow struct {
 	Iterations int
 	// Distribution is the training distribution's name; "" (null) if none.
 	Distribution string
+}
+
+// An AttributionRow is the evidence that one evaluated agent pursues one
+// candidate objective: the rates of its probe episodes against the
+// candidate's control, an inverse-planning fit, and for planners the
+// readout of θ. A run writes one row per evaluated agent and candidate;
+// join it to agents and to episodes on agent_id (and candidate to the
+// episodes' probe column for the probe episodes behind the rates).
+type AttributionRow struct {
+	RunID     string
+	Optimizer string // ga, es, sgd, none
+	Family    string
+	AgentID   string
+	AgentSeed uint64 // the training seed; 0 for scripted agents
+	// Candidate is the candidate objective: goal, colour:<c>,
+	// region:<corner>, kind:apple, nearest-object or random.
+	Candidate string
+	// Role says why the candidate is on the list: goal, proxy (a feature
+	// that coincided with the exit in training), kind (an object kind),
+	// control (a colour or corner training never showed) or null (the
+	// random walk).
+	Role string
+	// Control is the candidate that serves as this one's control on its
+	// probes; "" (null) when the control is an empty cell (kind:apple,
+	// nearest-object) or the candidate has no probes.
+	Control string
+
+	// Probes counts the agent's episodes on this candidate's probe levels
+	// (0 for candidates without probes), and ExitFirst, TargetFirst and
+	// ControlFirst how many reached the exit, the candidate's target and
+	// the control first.
+	Probes, ExitFirst, TargetFirst, ControlFirst int
+	// TargetRate is TargetFirst/Probes with its 95% Wilson interval
+	// [TargetLo, TargetHi]; ControlRate likewise for ControlFirst. All are
+	// 0 when Probes is 0.
+	TargetRate, TargetLo, TargetHi    float64
+	ControlRate, ControlLo, ControlHi float64
+	// PValue is the one-sided exact binomial (sign) test that the target
+	// is reached first more often than the control; NaN (null) for
+	// candidates without probes. NaN is written as null and null read back
+	// as NaN.
+	PValue float64
+	// Pursued reports that PValue survives Holm's correction over the
+	// agent's probed candidates: the agent goes for this candidate's
+	// target more than for its control.
+	Pursued bool
+
+	// Beta is the fitted rationality of a Boltzmann pursuer of the
+	// candidate (0 for random), LogLik the log-likelihood of the agent's
+	// probe actions under it, LogEvidence that penalised by the Bayesian
+	// information criterion, and Posterior the candidate's posterior
+	// probability under a uniform prior over the agent's candidates.
+	Beta, LogLik, LogEvidence, Posterior float64
+	// Attributed marks the candidate with the highest posterior: the
+	// objective that best explains the agent's behaviour (one per agent).
+	Attributed bool
+	// Readout is a planner's mesa-objective weight on the candidate's
+	// defining feature (from agents' mesa_objective); NaN (null) for
+	// families without a readout and candidates without such a feature.
+	// NaN is written as null and null read back as NaN.
+	Readout float64
+	// ProbeSteps is the number of probe steps the inverse planning used
+	// (the same for every candidate of an agent).
+	ProbeSteps int
 }
 
 // A StepRow is one action of one episode. Join it to its episode on

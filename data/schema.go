@@ -11,28 +11,44 @@ import (
 // golden schema test in testdata/schemas.golden makes such a change
 // deliberate). Readers accept files of this version and of later versions
 // whose required columns still match (new columns are ignored).
-const SchemaVersion = 1
+//
+// Version 2 added the episodes columns targets, probe and probe_first, the
+// outcome proxy_then_goal, the attribution table and the candidate,
+// candidate_role and probe_first vocabularies, and dropped nearest-object
+// from the proxy vocabulary.
+const SchemaVersion = 2
 
 // Table names, as in the manifest and in the mesa.table schema metadata.
 const (
-	TableEpisodes = "episodes"
-	TableTraining = "training"
-	TableAgents   = "agents"
-	TableSteps    = "steps"
+	TableEpisodes    = "episodes"
+	TableTraining    = "training"
+	TableAgents      = "agents"
+	TableAttribution = "attribution"
+	TableSteps       = "steps" // optional: only with Options.Steps
 )
 
 // Tables lists the table names in the order a run writes them.
 func Tables() []string {
-	return []string{TableEpisodes, TableTraining, TableAgents, TableSteps}
+	return []string{TableEpisodes, TableTraining, TableAgents, TableAttribution, TableSteps}
 }
+
+// Indices of the tables in Tables() order.
+const (
+	tabEpisodes = iota
+	tabTraining
+	tabAgents
+	tabAttribution
+	tabSteps
+	numTables
+)
 
 // FileName returns the file a complete run stores table in: "episodes.arrow".
 func FileName(table string) string { return table + ".arrow" }
 
 // Schema metadata keys carried by every table file.
 const (
-	MetaSchemaVersion = "mesa.schema_version" // decimal, e.g. "1"
-	MetaTable         = "mesa.table"          // "episodes", "training", "agents" or "steps"
+	MetaSchemaVersion = "mesa.schema_version" // decimal, e.g. "2"
+	MetaTable         = "mesa.table"          // a table name: "episodes", "training", "agents", "attribution" or "steps"
 	MetaRunID         = "mesa.run_id"
 	MetaRootSeed      = "mesa.root_seed" // decimal uint64
 	MetaConfig        = "mesa.config"    // the resolved config, YAML or JSON, as given
@@ -75,6 +91,14 @@ var objectiveType = arrow.ListOf(arrow.StructOf(
 	arrow.Field{Name: "weight", Type: f64},
 ))
 
+// targetType is the ordered list of targets an episode reached, as
+// EpisodeRow.Targets.
+var targetType = arrow.ListOf(arrow.StructOf(
+	arrow.Field{Name: "target", Type: str},
+	arrow.Field{Name: "step", Type: i32},
+	arrow.Field{Name: "pursued", Type: bln},
+))
+
 // Column indices of each table, in schema order. The readers and writers
 // address columns through these, so the order below is the contract.
 const (
@@ -111,6 +135,9 @@ const (
 	epCue
 	epShortestPath
 	epCellsVisited
+	epTargets
+	epProbe
+	epProbeFirst
 	epNumCols
 )
 
@@ -148,6 +175,9 @@ var episodeCols = [epNumCols]column{
 	epCue:          {"cue", bln, false, ""},
 	epShortestPath: {"shortest_path", i32, true, ""},
 	epCellsVisited: {"cells_visited", i32, false, ""},
+	epTargets:      {"targets", targetType, true, ""},
+	epProbe:        {"probe", dict8(), true, VocabCandidate},
+	epProbeFirst:   {"probe_first", dict8(), true, VocabProbeFirst},
 }
 
 const (
@@ -235,6 +265,67 @@ var agentCols = [agNumCols]column{
 }
 
 const (
+	atRunID = iota
+	atOptimizer
+	atFamily
+	atAgentID
+	atAgentSeed
+	atCandidate
+	atRole
+	atControl
+	atProbes
+	atExitFirst
+	atTargetFirst
+	atControlFirst
+	atTargetRate
+	atTargetLo
+	atTargetHi
+	atControlRate
+	atControlLo
+	atControlHi
+	atPValue
+	atPursued
+	atBeta
+	atLogLik
+	atLogEvidence
+	atPosterior
+	atAttributed
+	atReadout
+	atProbeSteps
+	atNumCols
+)
+
+var attributionCols = [atNumCols]column{
+	atRunID:        {"run_id", dict8(), false, vocabRunID},
+	atOptimizer:    {"optimizer", dict8(), false, VocabOptimizer},
+	atFamily:       {"family", dict16(), false, VocabFamily},
+	atAgentID:      {"agent_id", str, false, ""},
+	atAgentSeed:    {"agent_seed", u64, false, ""},
+	atCandidate:    {"candidate", dict8(), false, VocabCandidate},
+	atRole:         {"role", dict8(), false, VocabCandidateRole},
+	atControl:      {"control", dict8(), true, VocabCandidate},
+	atProbes:       {"probes", i32, false, ""},
+	atExitFirst:    {"exit_first", i32, false, ""},
+	atTargetFirst:  {"target_first", i32, false, ""},
+	atControlFirst: {"control_first", i32, false, ""},
+	atTargetRate:   {"target_rate", f64, false, ""},
+	atTargetLo:     {"target_lo", f64, false, ""},
+	atTargetHi:     {"target_hi", f64, false, ""},
+	atControlRate:  {"control_rate", f64, false, ""},
+	atControlLo:    {"control_lo", f64, false, ""},
+	atControlHi:    {"control_hi", f64, false, ""},
+	atPValue:       {"p_value", f64, true, ""},
+	atPursued:      {"pursued", bln, false, ""},
+	atBeta:         {"beta", f64, false, ""},
+	atLogLik:       {"log_lik", f64, false, ""},
+	atLogEvidence:  {"log_evidence", f64, false, ""},
+	atPosterior:    {"posterior", f64, false, ""},
+	atAttributed:   {"attributed", bln, false, ""},
+	atReadout:      {"readout", f64, true, ""},
+	atProbeSteps:   {"probe_steps", i64, false, ""},
+}
+
+const (
 	stRunID = iota
 	stAgentID
 	stSplit
@@ -267,6 +358,8 @@ func tableColumns(table string) []column {
 		return trainingCols[:]
 	case TableAgents:
 		return agentCols[:]
+	case TableAttribution:
+		return attributionCols[:]
 	case TableSteps:
 		return stepCols[:]
 	}

@@ -3,6 +3,7 @@ package data
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"mesa/train"
 	"mesa/world"
@@ -15,17 +16,20 @@ import (
 // vocabulary that is written in full with the first batch. Appending a value
 // outside it is an error that names the column and the value.
 const (
-	VocabOptimizer    = "optimizer"    // ga, es, sgd, none (scripted agents)
-	VocabFamily       = "family"       // built-in families plus RunInfo.Families
-	VocabSplit        = "split"        // train, deploy, probe, adversarial plus RunInfo.Splits
-	VocabOutcome      = "outcome"      // goal, proxy, capability_failure
-	VocabProxy        = "proxy"        // colour:<colour>, region:<corner>, kind:apple, nearest-object
-	VocabObject       = "object"       // exit, apple:<colour> (first_target, steps.object)
-	VocabRole         = "role"         // final, population, hall_of_fame, scripted
-	VocabStatus       = "status"       // train.Status names
-	VocabColour       = "colour"       // world.Palette names
-	VocabAction       = "action"       // up, right, down, left
-	VocabDistribution = "distribution" // world presets plus RunInfo.Distributions
+	VocabOptimizer     = "optimizer"      // ga, es, sgd, none (scripted agents)
+	VocabFamily        = "family"         // built-in families plus RunInfo.Families
+	VocabSplit         = "split"          // train, deploy, probe, adversarial plus RunInfo.Splits
+	VocabOutcome       = "outcome"        // goal, proxy_then_goal, proxy, capability_failure
+	VocabProxy         = "proxy"          // colour:<colour>, region:<corner>, kind:apple
+	VocabObject        = "object"         // exit, apple:<colour> (first_target, steps.object)
+	VocabRole          = "role"           // final, population, hall_of_fame, scripted
+	VocabStatus        = "status"         // train.Status names
+	VocabColour        = "colour"         // world.Palette names
+	VocabAction        = "action"         // up, right, down, left
+	VocabDistribution  = "distribution"   // world presets plus RunInfo.Distributions
+	VocabCandidate     = "candidate"      // goal, the proxies, nearest-object, goal|<proxy>, random
+	VocabCandidateRole = "candidate_role" // goal, proxy, kind, control, union, null
+	VocabProbeFirst    = "probe_first"    // exit, target, control, none
 
 	vocabRunID = "run_id" // one value per file: RunInfo.RunID
 )
@@ -44,19 +48,43 @@ const (
 	SplitProbe       = "probe"       // probes that separate proxies (single shifts)
 	SplitAdversarial = "adversarial" // adversarially chosen levels
 
-	OutcomeGoal              = "goal"               // reached the exit: generalised
-	OutcomeProxy             = "proxy"              // competently pursued a proxy
-	OutcomeCapabilityFailure = "capability_failure" // neither
+	OutcomeGoal              = "goal"               // competently to the exit, no detour first
+	OutcomeProxyThenGoal     = "proxy_then_goal"    // a competent detour to a proxy's target, then the exit
+	OutcomeProxy             = "proxy"              // competently to a proxy's target, never to the exit
+	OutcomeCapabilityFailure = "capability_failure" // nothing competent, even if the exit was bumped into
 
-	RoleFinal      = "final"        // SGD θ, ES centre
-	RolePopulation = "population"   // a member of a GA's final population
-	RoleHallOfFame = "hall_of_fame" // a GA's best individuals
-	RoleScripted   = "scripted"     // a scripted reference agent, not trained
+	RoleFinal      = "final"      // the agent a method hands over: SGD θ, ES centre, the GA's best of its last generation
+	RolePopulation = "population" // a member of a GA's final population
+	// RoleHallOfFame marked a GA's best individuals. The GA no longer
+	// keeps a hall of fame; the value stays in the vocabulary so that the
+	// files of earlier runs read.
+	RoleHallOfFame = "hall_of_fame"
+	RoleScripted   = "scripted" // a scripted reference agent, not trained
 
 	ObjectExit = "exit" // first_target and object: the exit; apples are "apple:<colour>"
 
 	ProxyKindApple     = "kind:apple"     // any apple, whatever its colour
-	ProxyNearestObject = "nearest-object" // whichever object is closest
+	ProxyNearestObject = "nearest-object" // whichever object is closest: a candidate, never an episode's proxy
+
+	// Candidate objectives beside the proxies (colour:<c>, region:<corner>,
+	// kind:apple) and ProxyNearestObject.
+	CandidateGoal   = "goal"   // the base objective: the exit
+	CandidateRandom = "random" // the random walk, the null model
+
+	// Roles of candidate objectives (candidate_role), as analysis.Role.
+	CandidateRoleGoal    = "goal"    // the base objective
+	CandidateRoleProxy   = "proxy"   // a feature that coincided with the exit in training
+	CandidateRoleKind    = "kind"    // an object kind training did not tie to the exit
+	CandidateRoleControl = "control" // a colour or corner training never showed
+	CandidateRoleUnion   = "union"   // the exit or a proxy's target, whichever is nearer
+	CandidateRoleNull    = "null"    // the random walk
+
+	// What an episode on a probe level reached first (probe_first), as
+	// analysis.Probe.First.
+	ProbeFirstExit    = "exit"    // the exit
+	ProbeFirstTarget  = "target"  // the probed candidate's target
+	ProbeFirstControl = "control" // the control target
+	ProbeFirstNone    = "none"    // none of them
 )
 
 // builtinFamilies are the trainable families of package agents and
@@ -80,16 +108,22 @@ func Vocabulary(name string) []string {
 	case VocabSplit:
 		return []string{SplitTrain, SplitDeploy, SplitProbe, SplitAdversarial}
 	case VocabOutcome:
-		return []string{OutcomeGoal, OutcomeProxy, OutcomeCapabilityFailure}
+		return []string{OutcomeGoal, OutcomeProxyThenGoal, OutcomeProxy, OutcomeCapabilityFailure}
 	case VocabProxy:
-		var v []string
-		for c := range world.NumColours {
-			v = append(v, ColourProxy(world.Colour(c)))
+		return proxies()
+	case VocabCandidate:
+		v := append([]string{CandidateGoal}, proxies()...)
+		v = append(v, ProxyNearestObject)
+		for _, p := range proxies() {
+			if p != ProxyKindApple {
+				v = append(v, UnionCandidate(p))
+			}
 		}
-		for _, c := range corners {
-			v = append(v, "region:"+c)
-		}
-		return append(v, ProxyKindApple, ProxyNearestObject)
+		return append(v, CandidateRandom)
+	case VocabCandidateRole:
+		return []string{CandidateRoleGoal, CandidateRoleProxy, CandidateRoleKind, CandidateRoleControl, CandidateRoleUnion, CandidateRoleNull}
+	case VocabProbeFirst:
+		return []string{ProbeFirstExit, ProbeFirstTarget, ProbeFirstControl, ProbeFirstNone}
 	case VocabObject:
 		v := []string{ObjectExit}
 		for _, c := range colourNames() {
@@ -120,7 +154,26 @@ func Vocabulary(name string) []string {
 
 func vocabularyNames() []string {
 	return []string{VocabOptimizer, VocabFamily, VocabSplit, VocabOutcome, VocabProxy, VocabObject,
-		VocabRole, VocabStatus, VocabColour, VocabAction, VocabDistribution}
+		VocabRole, VocabStatus, VocabColour, VocabAction, VocabDistribution, VocabCandidate,
+		VocabCandidateRole, VocabProbeFirst}
+}
+
+// proxies are the proxies an episode can pursue: a colour, a corner region,
+// any apple.
+// UnionCandidate names the candidate "the exit or proxy's target, whichever
+// is nearer": "goal|colour:green". Training cannot tell it from the exit or
+// from the proxy: all three coincide there.
+func UnionCandidate(proxy string) string { return CandidateGoal + "|" + proxy }
+
+func proxies() []string {
+	var v []string
+	for c := range world.NumColours {
+		v = append(v, ColourProxy(world.Colour(c)))
+	}
+	for _, c := range corners {
+		v = append(v, RegionProxy(c))
+	}
+	return append(v, ProxyKindApple)
 }
 
 func colourNames() []string {
@@ -145,6 +198,26 @@ func ObjectName(o world.Object) string {
 		return ObjectExit
 	}
 	return "apple:" + o.Colour.String()
+}
+
+// validTarget reports whether s names a target of the episodes table's
+// targets column: "exit", "apple:<colour>" or "region:<corner>".
+func validTarget(s string) bool {
+	if s == ObjectExit {
+		return true
+	}
+	if c, ok := strings.CutPrefix(s, "apple:"); ok {
+		for _, p := range world.Palette {
+			if p.Name == c {
+				return true
+			}
+		}
+		return false
+	}
+	if c, ok := strings.CutPrefix(s, "region:"); ok {
+		return slices.Contains(corners, c)
+	}
+	return false
 }
 
 // A dictionary is the fixed vocabulary of one dictionary column of one file.

@@ -103,7 +103,7 @@ type Writer struct {
 	opts Options
 
 	mu     sync.Mutex
-	tables [4]*tableWriter // in Tables() order; steps nil unless Options.Steps
+	tables [numTables]*tableWriter // in Tables() order; steps nil unless Options.Steps
 	done   bool
 	err    error // sticky: an I/O failure breaks the writer
 }
@@ -199,26 +199,36 @@ func (w *Writer) Steps() bool { return w.opts.Steps }
 
 // AppendEpisodes appends rows to the episodes table. A row with a value
 // outside its column's vocabulary or range is rejected with an error naming
-// the column, and the rows before it are kept.
+// the column, and the rows before it are kept. So is a row whose Targets
+// hold a target other than "exit", "apple:<colour>" or "region:<corner>" or
+// a step below 1, or whose ProbeFirst is set without Probe or Probe without
+// ProbeFirst. It does not retain the rows' slices.
 func (w *Writer) AppendEpisodes(rows ...EpisodeRow) error {
-	return appendRows(w, 0, rows, (*tableWriter).appendEpisode)
+	return appendRows(w, tabEpisodes, rows, (*tableWriter).appendEpisode)
 }
 
 // AppendTraining appends rows to the training table.
 func (w *Writer) AppendTraining(rows ...TrainingRow) error {
-	return appendRows(w, 1, rows, (*tableWriter).appendTraining)
+	return appendRows(w, tabTraining, rows, (*tableWriter).appendTraining)
 }
 
 // AppendAgents appends rows to the agents table. It does not retain the
 // rows' slices.
 func (w *Writer) AppendAgents(rows ...AgentRow) error {
-	return appendRows(w, 2, rows, (*tableWriter).appendAgent)
+	return appendRows(w, tabAgents, rows, (*tableWriter).appendAgent)
+}
+
+// AppendAttribution appends rows to the attribution table, rejecting like
+// AppendEpisodes a row with a value outside its column's vocabulary or
+// range.
+func (w *Writer) AppendAttribution(rows ...AttributionRow) error {
+	return appendRows(w, tabAttribution, rows, (*tableWriter).appendAttribution)
 }
 
 // AppendSteps appends rows to the steps table; it is an error unless
 // Options.Steps was set.
 func (w *Writer) AppendSteps(rows ...StepRow) error {
-	return appendRows(w, 3, rows, (*tableWriter).appendStep)
+	return appendRows(w, tabSteps, rows, (*tableWriter).appendStep)
 }
 
 func appendRows[R any](w *Writer, table int, rows []R, add func(*tableWriter, *R) error) error {
@@ -586,6 +596,20 @@ func (t *tableWriter) appendEpisode(r *EpisodeRow) error {
 	b(epCue, r.Cue)
 	i32null0(epShortestPath, r.ShortestPath)
 	i32(epCellsVisited, r.CellsVisited)
+	for k, v := range r.Targets {
+		if !validTarget(v.Target) {
+			c.fail(epTargets, "element %d: target %q is not exit, apple:<colour> or region:<corner>", k, v.Target)
+		}
+		if v.Step < 1 || v.Step > math.MaxInt32 {
+			c.fail(epTargets, "element %d: step %d out of range [1, %d]", k, v.Step, math.MaxInt32)
+		}
+	}
+	t.cols[epTargets].(*listBuffer[TargetVisit]).add(r.Targets, r.Targets == nil)
+	c.dict(epProbe, r.Probe)
+	c.dict(epProbeFirst, r.ProbeFirst)
+	if (r.Probe == "") != (r.ProbeFirst == "") {
+		c.fail(epProbeFirst, "%q with probe %q: set both on probe levels, neither elsewhere", r.ProbeFirst, r.Probe)
+	}
 	return t.end(&c)
 }
 
@@ -635,6 +659,41 @@ func (t *tableWriter) appendAgent(r *AgentRow) error {
 	vecAt[int64](t, agEpisodes).add(int64(r.Episodes))
 	vecAt[int32](t, agIterations).add(c.i32(agIterations, r.Iterations))
 	c.dict(agDistribution, r.Distribution)
+	return t.end(&c)
+}
+
+func (t *tableWriter) appendAttribution(r *AttributionRow) error {
+	c := rowCheck{t: t}
+	f := func(col int, v float64) { vecAt[float64](t, col).add(v) }
+	fNaNNull := func(col int, v float64) { vecAt[float64](t, col).addOrNull(v, math.IsNaN(v)) }
+	i32 := func(col, v int) { vecAt[int32](t, col).add(c.i32(col, v)) }
+	c.dict(atRunID, t.runID)
+	c.dict(atOptimizer, r.Optimizer)
+	c.dict(atFamily, r.Family)
+	vecAt[string](t, atAgentID).add(r.AgentID)
+	vecAt[uint64](t, atAgentSeed).add(r.AgentSeed)
+	c.dict(atCandidate, r.Candidate)
+	c.dict(atRole, r.Role)
+	c.dict(atControl, r.Control)
+	i32(atProbes, r.Probes)
+	i32(atExitFirst, r.ExitFirst)
+	i32(atTargetFirst, r.TargetFirst)
+	i32(atControlFirst, r.ControlFirst)
+	f(atTargetRate, r.TargetRate)
+	f(atTargetLo, r.TargetLo)
+	f(atTargetHi, r.TargetHi)
+	f(atControlRate, r.ControlRate)
+	f(atControlLo, r.ControlLo)
+	f(atControlHi, r.ControlHi)
+	fNaNNull(atPValue, r.PValue)
+	vecAt[bool](t, atPursued).add(r.Pursued)
+	f(atBeta, r.Beta)
+	f(atLogLik, r.LogLik)
+	f(atLogEvidence, r.LogEvidence)
+	f(atPosterior, r.Posterior)
+	vecAt[bool](t, atAttributed).add(r.Attributed)
+	fNaNNull(atReadout, r.Readout)
+	vecAt[int64](t, atProbeSteps).add(int64(r.ProbeSteps))
 	return t.end(&c)
 }
 

@@ -37,7 +37,7 @@ func benchGeneration(b *testing.B, m train.Method) {
 
 func BenchmarkGAGeneration(b *testing.B) {
 	// Without the end-of-training validation: one generation only.
-	benchGeneration(b, &GA{PopulationSize: 64, Levels: 16, Validation: -1})
+	benchGeneration(b, &GA{PopulationSize: 64, Levels: 16})
 }
 
 func BenchmarkESGeneration(b *testing.B) {

@@ -5,7 +5,7 @@
 //     family: Gaussian mutation, uniform or arithmetic crossover, eaopt's
 //     generational, steady-state, down-to-size and mutation-only models,
 //     tournament or elitist selection, several populations with eaopt's
-//     ring migration, and a hall of fame;
+//     ring migration;
 //   - ES, eaopt's OES (the evolution strategy of Salimans et al. 2017): a
 //     population of perturbations estimates the gradient of the expected
 //     return; the third point between selection and true gradients (sgd).
@@ -19,9 +19,15 @@
 // random numbers). Every rollout is charged to the train.Meter budget,
 // including the re-evaluation of survivors, and every random stream is
 // derived from Problem.Seed, so results are identical for any number of
-// workers. On the "train" preset with agents.Planner{}, the zero GA and the
-// zero ES reach 95% of the optimal training return within 4,000,000
+// workers. Every rollout is charged in a canonical order, and training stops
+// at the episode at which the budget is spent. On the "train" preset with
+// agents.Planner{}, the zero GA's and the zero ES's final agents reach 95%
+// of the optimal training return (the oracle's) within 4,000,000
 // environment steps (see the conformance tests).
+//
+// The GA's mutation scale shrinks as 1/√dim for θ of more than
+// GA.SigmaDim parameters, so that a mutation moves θ about as far whatever
+// the policy family (see GA).
 //
 // # eaopt caveats
 //

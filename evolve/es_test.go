@@ -28,27 +28,30 @@ func TestESEvaluationIgnoresCallOrder(t *testing.T) {
 		fam.Init(points[i], seeds.New(1, "test/points", uint64(i)))
 	}
 
-	seq := &esRun{ctx: t.Context(), fam: fam, root: 1, workers: 1}
+	p := &train.Problem{Family: fam, Seed: 1}
+	seq := &esRun{ctx: t.Context(), p: p, workers: 1, meter: train.NewMeter(nil)}
 	for _, x := range points {
 		if f := seq.f(x); f != 0 {
 			t.Fatalf("F returned %v, not the placeholder 0", f)
 		}
 	}
-	want, wantSteps, wantEpisodes, err := seq.evaluate(3, levels)
-	if err != nil {
-		t.Fatal(err)
+	want, complete, err := seq.evaluate(3, levels)
+	if err != nil || !complete {
+		t.Fatal(err, complete)
 	}
+	wantSteps, wantEpisodes := seq.meter.EnvSteps, seq.meter.Episodes
 
-	par := &esRun{ctx: t.Context(), fam: fam, root: 1, workers: 2}
+	par := &esRun{ctx: t.Context(), p: p, workers: 2, meter: train.NewMeter(nil)}
 	var wg sync.WaitGroup
 	for i := len(points) - 1; i >= 0; i-- {
 		wg.Go(func() { par.f(points[i]) })
 	}
 	wg.Wait()
-	got, steps, episodes, err := par.evaluate(3, levels)
-	if err != nil {
-		t.Fatal(err)
+	got, complete, err := par.evaluate(3, levels)
+	if err != nil || !complete {
+		t.Fatal(err, complete)
 	}
+	steps, episodes := par.meter.EnvSteps, par.meter.Episodes
 	same := slices.EqualFunc(got, want, func(a, b esPoint) bool {
 		return slices.Equal(a.x, b.x) && a.ret == b.ret
 	})
@@ -59,7 +62,7 @@ func TestESEvaluationIgnoresCallOrder(t *testing.T) {
 	if episodes != len(points)*len(levels) {
 		t.Errorf("%d episodes, want %d", episodes, len(points)*len(levels))
 	}
-	if rest, _, _, _ := par.evaluate(3, levels); len(rest) != 0 {
+	if rest, _, _ := par.evaluate(3, levels); len(rest) != 0 {
 		t.Errorf("evaluate kept %d points", len(rest))
 	}
 }

@@ -12,13 +12,15 @@ import (
 )
 
 // A GA trains planners on the talk's training mazes for five generations.
+// It hands over the best member of its last generation (Role "final") and
+// the whole generation.
 func ExampleGA() {
 	d, err := world.Preset("train")
 	if err != nil {
 		panic(err)
 	}
 	p := &train.Problem{Family: agents.Planner{}, Train: d, Seed: 1}
-	ga := &evolve.GA{PopulationSize: 16, Levels: 8, HallOfFame: 3}
+	ga := &evolve.GA{PopulationSize: 16, Levels: 8}
 	res, err := ga.Train(context.Background(), p, &train.Settings{Iterations: 5})
 	if err != nil {
 		panic(err)
@@ -31,7 +33,7 @@ func ExampleGA() {
 	fmt.Println(roles)
 	// Output:
 	// iteration_limit after 5 generations
-	// map[hall_of_fame:3 population:16]
+	// map[final:1 population:16]
 }
 
 // An ES stops when its points' mean training return reaches the target.

@@ -15,7 +15,8 @@ import (
 
 // thresholdFamily is a test family whose return is a deterministic function
 // of θ and the level, so that a fitness can be recomputed exactly: on level
-// l the agent walks the shortest path to the exit (return 1) if W·θ exceeds
+// l the agent walks the shortest path to the exit (return 1 − 0.9·d/T under
+// world.Sooner, 1 under world.Binary) if W·θ exceeds
 // the level's threshold, a uniform number in [0, 1) derived from l.Seed,
 // and otherwise bumps into the wall above the start until the step limit
 // (return 0). Its policies are one-hot, so rollout seeds do not matter.
@@ -59,13 +60,15 @@ func (f thresholdFamily) passes(theta []float64, l *world.Level) bool {
 	return s > threshold(l)
 }
 
-// fitness is the mean return of θ on levels, computed as train.Evaluate
-// does.
+// fitness is the mean return of θ on levels under the default base return,
+// world.Sooner, computed as train.Evaluate does: a passing agent takes a
+// shortest path, d steps for an exit at distance d.
 func (f thresholdFamily) fitness(theta []float64, levels []*world.Level) float64 {
 	sum := 0.0
 	for _, l := range levels {
 		if f.passes(theta, l) {
-			sum++
+			d := l.Distances(make([]int32, len(l.Walls)), nil, l.Index(l.Start))[l.Index(l.Exit.Pos)]
+			sum += world.Sooner.Return(true, int(d), l.StepLimit)
 		}
 	}
 	return sum / float64(len(levels))

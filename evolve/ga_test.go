@@ -2,8 +2,8 @@ package evolve
 
 import (
 	"bytes"
-	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,7 +65,7 @@ func TestGAValidate(t *testing.T) {
 		{GA{PopulationSize: 4, Elites: 4}, "elites"},
 		{GA{Migrants: 65}, "migrants"},
 		{GA{MigrationInterval: -1}, "migration_interval"},
-		{GA{HallOfFame: -1}, "hall_of_fame"},
+		{GA{SigmaDim: 1 << 31}, "sigma_dim"},
 		{GA{CrossoverRate: 1.5}, "crossover_rate"},
 		{GA{MutationRate: -0.1}, "mutation_rate"},
 		{GA{GeneRate: math.NaN()}, "gene_rate"},
@@ -112,8 +112,9 @@ func TestESValidate(t *testing.T) {
 }
 
 // TestGALearnsTrain trains GAs on the "train" preset with the planner
-// family and scores their best agent on held-out training levels. Budgets
-// (env steps) are stated per case; the zero GA's is LearningBudget.
+// family and scores their final agent on held-out training levels against
+// the optimum, the oracle's return. Budgets (env steps) are stated per case;
+// the zero GA's is LearningBudget.
 func TestGALearnsTrain(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("learning runs are long in -short and -race mode")
@@ -124,68 +125,158 @@ func TestGALearnsTrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	levels := train.Levels(g, 1000, "test/held-out", 0, 256)
+	opt, err := traintest.Optimum(world.Sooner, levels)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name   string
+		fam    agents.Family
 		ga     *GA
 		seed   uint64
 		budget int
+		want   float64 // fraction of the optimum
 	}{
-		{"default/seed2", &GA{}, 2, LearningBudget},
-		{"default/seed3", &GA{}, 3, LearningBudget},
-		{"islands", &GA{Populations: 2, PopulationSize: 32, Migrants: 2}, 1, LearningBudget},
-		{"down-to-size", &GA{Model: DownToSize}, 1, 6_000_000},
-		{"steady-state", &GA{Model: SteadyState}, 1, 6_000_000},
+		{"default/seed2", agents.Planner{}, &GA{}, 2, LearningBudget, 0.95},
+		{"default/seed3", agents.Planner{}, &GA{}, 3, LearningBudget, 0.95},
+		{"islands", agents.Planner{}, &GA{Populations: 2, PopulationSize: 16, Migrants: 2}, 1, LearningBudget, 0.95},
+		{"down-to-size", agents.Planner{}, &GA{Model: DownToSize}, 1, 6_000_000, 0.95},
+		{"steady-state", agents.Planner{}, &GA{Model: SteadyState}, 1, 6_000_000, 0.95},
+		// The reactive family, 341 parameters, learns more slowly: 0.50-0.68
+		// of the optimum over 6 seeds at 4M (success 52-75%).
+		{"reactive", agents.Reactive{}, &GA{}, 2, LearningBudget, 0.45},
 	}
 	for _, tt := range tests {
-		p := &train.Problem{Family: agents.Planner{}, Train: d, Seed: tt.seed}
+		p := &train.Problem{Family: tt.fam, Train: d, Seed: tt.seed}
 		res, err := tt.ga.Train(t.Context(), p, &train.Settings{EnvSteps: tt.budget})
 		if err != nil {
 			t.Fatal(err)
 		}
-		best := math.Inf(-1)
-		for _, a := range res.Agents {
-			s, err := traintest.Score(t.Context(), agents.Planner{}, a.Params, levels, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			best = max(best, s)
+		a, ok := res.Final()
+		if !ok {
+			t.Fatalf("%s: no final agent", tt.name)
 		}
-		t.Logf("%s: %v after %d generations, %d env steps: best held-out return %.3f", tt.name, res.Status, res.Last.Iteration, res.EnvSteps, best)
-		if best < 0.95 {
-			t.Errorf("%s: best held-out return %.3f < 0.95 within %d env steps", tt.name, best, tt.budget)
+		p.Seed = 1
+		ret, err := traintest.Score(t.Context(), p, a.Params, levels)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: %v after %d generations, %d env steps: final agent's held-out return %.3f, %.3f of the optimum %.3f",
+			tt.name, res.Status, res.Last.Iteration, res.EnvSteps, ret, ret/opt, opt)
+		if ret < tt.want*opt {
+			t.Errorf("%s: held-out return %.3f < %.2f × the optimum %.3f within %d env steps", tt.name, ret, tt.want, opt, tt.budget)
 		}
 	}
 }
 
-func TestHallOfFame(t *testing.T) {
-	p := &train.Problem{Family: thresholdFamily{W: []float64{1, 1}}, Train: trainPreset(t), Seed: 9}
-	res, err := (&GA{PopulationSize: 8, Levels: 4, HallOfFame: 3}).Train(t.Context(), p, &train.Settings{Iterations: 6})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hof []train.Agent
-	for _, a := range res.Agents {
-		if a.Role == "hall_of_fame" {
-			hof = append(hof, a)
+// TestGAFinalAgent: the final agent is the best member of the last complete
+// generation, by that generation's fitness; a budget spent in the middle of
+// generation k+1 leaves the agents that Iterations: k gives, having charged
+// exactly the episodes up to the one at which it was spent.
+func TestGAFinalAgent(t *testing.T) {
+	for name, ga := range map[string]*GA{
+		"generational": {PopulationSize: 8, Levels: 4},
+		"islands":      {PopulationSize: 6, Levels: 3, Populations: 2},
+		"steady-state": {PopulationSize: 8, Levels: 4, Model: SteadyState},
+	} {
+		p := &train.Problem{Family: agents.Planner{}, Train: trainPreset(t), Seed: 9}
+		rec := &traintest.Recorder{}
+		ref, err := ga.Train(t.Context(), p, &train.Settings{Iterations: 4, Recorder: rec})
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if len(hof) != 3 {
-		t.Fatalf("%d hall of fame agents, want 3", len(hof))
-	}
-	for i, a := range hof {
-		if a.Index != i {
-			t.Errorf("hall of fame agent %d has index %d", i, a.Index)
+		if len(ref.Agents) != 1+ga.PopulationSize*max(ga.Populations, 1) {
+			t.Fatalf("%s: %d agents", name, len(ref.Agents))
 		}
-		if i > 0 && a.Fitness > hof[i-1].Fitness {
-			t.Errorf("hall of fame not sorted: %v after %v", a.Fitness, hof[i-1].Fitness)
+		fin, ok := ref.Final()
+		best := math.Inf(-1)
+		for _, a := range ref.Agents[1:] {
+			if a.Role != train.RolePopulation {
+				t.Errorf("%s: agent role %q", name, a.Role)
+			}
+			best = max(best, a.Fitness)
 		}
-		for _, b := range hof[:i] {
-			if fmt.Sprint(a.Params) == fmt.Sprint(b.Params) {
-				t.Errorf("hall of fame holds %v twice", a.Params)
+		if !ok || ref.Agents[0].Role != train.RoleFinal || fin.Fitness != best || ref.Last.Best < best {
+			t.Errorf("%s: final agent %+v, best population fitness %v, best recorded %v", name, fin, best, ref.Last.Best)
+		}
+		// The best member by fitness is the final agent.
+		if i := slices.IndexFunc(ref.Agents[1:], func(a train.Agent) bool { return a.Fitness == best }); !slices.Equal(ref.Agents[1+i].Params, fin.Params) {
+			t.Errorf("%s: final agent is not the first best member", name)
+		}
+		// Cut generation 5 short.
+		stats := rec.Stats[len(rec.Stats)-1]
+		for _, budget := range []train.Settings{{EnvSteps: stats.EnvSteps + 1}, {Episodes: stats.Episodes + 1}} {
+			cut, err := ga.Train(t.Context(), p, &budget)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cut.Last.Iteration != 4 || cut.Status == train.IterationLimit {
+				t.Errorf("%s, %+v: stopped after generation %d, %v", name, budget, cut.Last.Iteration, cut.Status)
+			}
+			if cut.Episodes != stats.Episodes+1 || cut.EnvSteps <= stats.EnvSteps {
+				t.Errorf("%s, %+v: charged %d steps, %d episodes; generation 4 ended at %d, %d", name, budget, cut.EnvSteps, cut.Episodes, stats.EnvSteps, stats.Episodes)
+			}
+			a := traintest.Encode(nil, &train.Result{Agents: cut.Agents}, nil)
+			b := traintest.Encode(nil, &train.Result{Agents: ref.Agents}, nil)
+			if !bytes.Equal(a, b) {
+				t.Errorf("%s, %+v: agents differ from those of 4 generations", name, budget)
 			}
 		}
 	}
-	if res.Last.Best != hof[0].Fitness {
-		t.Errorf("Stats.Best %v, hall of fame best %v", res.Last.Best, hof[0].Fitness)
+}
+
+// TestMutationSigma: the per-gene mutation σ is Sigma up to SigmaDim
+// parameters and shrinks as 1/√dim beyond, so that ‖Δθ‖ stays about
+// Sigma·√SigmaDim; the initial spread around Problem.Init follows it.
+func TestMutationSigma(t *testing.T) {
+	tests := []struct {
+		ga   GA
+		dim  int
+		want float64
+	}{
+		{GA{}, 1, DefaultSigma},
+		{GA{}, DefaultSigmaDim, DefaultSigma},
+		{GA{}, 4 * DefaultSigmaDim, DefaultSigma / 2},
+		{GA{}, 341, DefaultSigma * math.Sqrt(16.0/341)},
+		{GA{Sigma: 0.2, SigmaDim: 100}, 400, 0.1},
+		{GA{SigmaDim: -1}, 5000, DefaultSigma},
+	}
+	for _, tt := range tests {
+		c, err := tt.ga.config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.mutationSigma(tt.dim); math.Abs(got-tt.want) > 1e-15 {
+			t.Errorf("%+v, dim %d: σ %v, want %v", tt.ga, tt.dim, got, tt.want)
+		}
+	}
+	// The initial population around Init: member i > 0 is Init plus
+	// N(0, σ²) per gene.
+	fam := agents.Reactive{}
+	init := make([]float64, fam.Dim())
+	p := &train.Problem{Family: fam, Train: trainPreset(t), Seed: 3, Init: init}
+	res, err := (&GA{PopulationSize: 4, Levels: 1}).Train(t.Context(), p, &train.Settings{Iterations: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultSigma * math.Sqrt(float64(DefaultSigmaDim)/float64(fam.Dim()))
+	spread := 0
+	for _, a := range res.Agents {
+		if a.Role != train.RolePopulation {
+			continue
+		}
+		ss := 0.0
+		for _, x := range a.Params {
+			ss += x * x
+		}
+		if sd := math.Sqrt(ss / float64(len(a.Params))); sd != 0 { // member 0 is Init itself
+			spread++
+			if math.Abs(sd/want-1) > 0.15 {
+				t.Errorf("member %d: spread %.4f around Init, want σ %.4f", a.Index, sd, want)
+			}
+		}
+	}
+	if spread != 3 {
+		t.Errorf("%d of 4 members spread around Init, want 3", spread)
 	}
 }

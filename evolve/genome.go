@@ -53,7 +53,7 @@ func (g *genome) Evaluate() (float64, error) {
 // Mutate applies GaussianMutation.
 func (g *genome) Mutate(rng *rand.Rand) {
 	c := &g.run.cfg
-	GaussianMutation(g.x, c.geneRate, c.sigma, rng)
+	GaussianMutation(g.x, c.geneRate, c.geneSigma, rng)
 	g.gen = 0
 }
 
@@ -126,7 +126,9 @@ type gaRun struct {
 // whatever GAConfig.ParallelEval says (models.go:134-141, 201, 318), so the
 // levels of the one individual are spread over the workers instead. The
 // rollout on level k of the n-th such evaluation in population p draws its
-// actions from seeds.New(root, "ga/offspring", gen, p, n, k).
+// actions from seeds.New(root, "ga/offspring", gen, p, n, k). The episodes
+// are charged in level order; when the budget is spent before the last,
+// evaluateOne returns errBudget, which stops the model and the generation.
 func (r *gaRun) evaluateOne(x []float64) (float64, error) {
 	if !train.Finite(x) {
 		return math.NaN(), nil
@@ -150,12 +152,13 @@ func (r *gaRun) evaluateOne(x []float64) (float64, error) {
 	if err != nil {
 		return math.NaN(), err
 	}
-	sum, steps := 0.0, 0
+	sum := 0.0
 	for i := range k {
+		if !r.meter.Charge(r.steps[i]) {
+			return math.NaN(), errBudget
+		}
 		sum += r.returns[i]
-		steps += r.steps[i]
 	}
-	r.meter.Add(steps, k)
 	return -sum / float64(k), nil
 }
 

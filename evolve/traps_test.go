@@ -317,9 +317,7 @@ func TestEvaluationIsParallel(t *testing.T) {
 	p := &train.Problem{Family: fam, Train: trainPreset(t), Seed: 11}
 	methods := []train.Method{&ES{Population: 4, Levels: 4}}
 	for _, m := range Models {
-		// Validation evaluates the hall of fame once at the end, an odd
-		// number of members; it is tested on its own.
-		methods = append(methods, &GA{Model: m, PopulationSize: 8, Levels: 4, Validation: -1})
+		methods = append(methods, &GA{Model: m, PopulationSize: 8, Levels: 4})
 	}
 	for _, m := range methods {
 		before := pr.meetings.Load()
@@ -450,10 +448,11 @@ func TestNaiveOES(t *testing.T) {
 
 func TestESAvoidsOESTraps(t *testing.T) {
 	d := trainPreset(t)
-	// The optimum θ₀ − θ₁ > 1 lies off the diagonal.
+	// The optimum θ₀ − θ₁ > 1 lies off the diagonal. Under the binary
+	// return the fitness is the rate of passing.
 	fam := thresholdFamily{W: []float64{1, -1}}
 	init := []float64{0.1, 0.1}
-	p := &train.Problem{Family: fam, Train: d, Seed: 8, Init: init}
+	p := &train.Problem{Family: fam, Train: d, BaseReturn: world.Binary, Seed: 8, Init: init}
 	res, err := (&ES{Population: 16, Levels: 8}).Train(t.Context(), p, &train.Settings{Iterations: 40})
 	if err != nil {
 		t.Fatal(err)

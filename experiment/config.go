@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"mesa/agents"
+	"mesa/analysis"
 	"mesa/world"
 )
 
@@ -38,6 +39,11 @@ type Config struct {
 	Families   []Family    `yaml:"families"`
 	Optimizers []Optimizer `yaml:"optimizers"`
 	Budget     Budget      `yaml:"budget"`
+	// BaseReturn is the base objective's return rule, used by training
+	// and reported by evaluation: "sooner" (1 − 0.9·t/T for reaching the
+	// exit on step t of step limit T, else 0; see world.Sooner) or
+	// "binary" (1 for reaching it at any step). "" means sooner.
+	BaseReturn string `yaml:"base_return"`
 	// Reference lists scripted agents evaluated beside the trained ones
 	// (agents.ScriptedByName labels such as "oracle" or
 	// "to-colour:green"): agents with known objectives, the ground truth
@@ -45,7 +51,42 @@ type Config struct {
 	Reference []string `yaml:"reference,omitempty"`
 	// Evaluate sets how evaluation episodes are played.
 	Evaluate Evaluate `yaml:"evaluate"`
+	// Probe sets the probe split: levels built from the training
+	// distribution to separate the candidate objectives against controls
+	// (analysis.Prober). Every run evaluates it unless Off.
+	Probe Probe `yaml:"probe,omitempty"`
+	// Record says what a run keeps beyond what analysis needs.
+	Record Record `yaml:"record,omitempty"`
+	// Sweep is a grid over config paths; each point of it is a config of
+	// its own, run with the same evaluation levels (see Sweep).
+	Sweep Sweep `yaml:"sweep,omitempty"`
+
+	// doc is the YAML document the config was parsed from, --set
+	// overrides applied: sweep points are made from it.
+	doc *yaml.Node
 }
+
+// Record says what a run keeps beyond what analysis needs.
+type Record struct {
+	// Population keeps every member of the GA's final population in
+	// agents.arrow, θ included, and not only the final agent.
+	Population bool `yaml:"population,omitempty"`
+	// Steps writes steps.arrow: one row per environment step of every
+	// evaluation episode.
+	Steps bool `yaml:"steps,omitempty"`
+}
+
+// Probe configures the probe split.
+type Probe struct {
+	// Off turns the probe split, and with it attribution, off.
+	Off bool `yaml:"off,omitempty"`
+	// Episodes per evaluated agent, cycling through the probed candidates;
+	// 0 means Evaluate.Episodes.
+	Episodes int `yaml:"episodes,omitempty"`
+}
+
+// ProbeSplit is the name of the probe split; configs cannot use it.
+const ProbeSplit = "probe"
 
 // Dist is a level distribution in a config: a preset name, a full
 // distribution, or a preset with some fields overridden.
@@ -68,9 +109,6 @@ type Evaluate struct {
 	Episodes int `yaml:"episodes"`
 	// Greedy plays the most probable action instead of sampling.
 	Greedy bool `yaml:"greedy"`
-	// Agents is how many of a GA run's hall of fame are evaluated, best
-	// first; 0 means 1. SGD and ES runs have one agent each.
-	Agents int `yaml:"agents,omitempty"`
 }
 
 // Budget bounds each training run, in the same units for every optimizer.
@@ -100,14 +138,25 @@ type Family struct {
 	Noise world.Noise `yaml:"noise,omitempty"`
 }
 
+// MaxConfigBytes bounds the size of a config: anything longer is not one.
+const MaxConfigBytes = 1 << 20
+
 // Parse reads a config from YAML, rejecting unknown fields with their path,
-// expands presets and fills defaults, and validates it. Errors start with
-// "config: " and name the field, as in
+// expands presets and fills defaults, and validates it, every sweep point
+// included. Errors start with "config: " and name the field, as in
 // `config: train.exit.region: unknown region "botom-right"`.
-func Parse(r io.Reader) (*Config, error) {
-	text, err := io.ReadAll(r)
+func Parse(r io.Reader) (*Config, error) { return ParseWith(r, nil) }
+
+// ParseWith is Parse with overrides: each of set is "path=value" (a config
+// path as in Sweep, a YAML value), applied in order to the document before
+// it is decoded, as `mesa run --set` does.
+func ParseWith(r io.Reader, set []string) (*Config, error) {
+	text, err := io.ReadAll(io.LimitReader(r, MaxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(text) > MaxConfigBytes {
+		return nil, fmt.Errorf("config: longer than %d bytes, which no config is", MaxConfigBytes)
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(text))
@@ -117,14 +166,82 @@ func Parse(r io.Reader) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config: %s", cleanYAMLError(err))
 	}
+	for _, kv := range set {
+		path, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("config: --set %q: want path=value", kv)
+		}
+		v, err := valueNode(value)
+		if err != nil {
+			return nil, fmt.Errorf("config: --set %s: %w", path, err)
+		}
+		if err := setPath(&doc, path, v); err != nil {
+			return nil, fmt.Errorf("config: --set %s: %w", path, err)
+		}
+	}
 	var c Config
 	if err := decodeConfig(&doc, &c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	c.doc = &doc
 	if err := c.Resolve(); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// Points returns the config of every point of the sweep, in order (c
+// itself, without a sweep, when there is none): the document c was parsed
+// from with each swept path set to the point's value, decoded and resolved.
+// A Config built in code is re-read from its resolved YAML.
+func (c *Config) Points() ([]*Config, error) {
+	if len(c.Sweep) == 0 {
+		return []*Config{c}, nil
+	}
+	doc := c.doc
+	if doc == nil {
+		b, err := c.ResolvedYAML()
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		doc = &yaml.Node{}
+		if err := yaml.Unmarshal(b, doc); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	n := c.Sweep.Points()
+	if n > maxSweepPoints {
+		return nil, fmt.Errorf("config: sweep: %d points, more than %d", n, maxSweepPoints)
+	}
+	points := make([]*Config, n)
+	for k := range points {
+		d := cloneNode(doc)
+		deleteKey(d, "sweep")
+		values := c.Sweep.values(k)
+		var desc []string
+		for i, p := range c.Sweep {
+			v, err := valueNode(values[i])
+			if err == nil {
+				err = setPath(d, p.Path, v)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("config: sweep: %s: %w", p.Path, err)
+			}
+			desc = append(desc, p.Path+"="+values[i])
+		}
+		var pc Config
+		err := decodeConfig(d, &pc)
+		if err == nil {
+			pc.doc = d
+			err = pc.Resolve()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("config: sweep point %d (%s): %s", k, strings.Join(desc, ", "),
+				strings.TrimPrefix(err.Error(), "config: "))
+		}
+		points[k] = &pc
+	}
+	return points, nil
 }
 
 // decodeConfig decodes the document, then redecodes each distribution
@@ -147,7 +264,13 @@ func decodeConfig(doc *yaml.Node, c *Config) error {
 			return fmt.Errorf("%s.preset: %w", path, err)
 		}
 		d.Distribution = p
-		return decodeStrict(n, path, d)
+		if err := decodeStrict(n, path, d); err != nil {
+			return err
+		}
+		if d.Name == p.Name {
+			d.Name = overrideLabel(p, d.Distribution)
+		}
+		return nil
 	}
 	if err := expand("train", mapValue(root, "train"), &c.Train); err != nil {
 		return err
@@ -163,6 +286,50 @@ func decodeConfig(doc *yaml.Node, c *Config) error {
 		}
 	}
 	return nil
+}
+
+// overrideLabel names a preset distribution with overrides by what it is:
+// the preset's name followed by each field that differs from it, in field
+// order, as "train+randomize=0.05" or "deploy+loops=0.2+exit.colours=[blue]".
+// Without overrides it is the preset's name.
+func overrideLabel(preset, d world.Distribution) string {
+	a, b := flatYAML(preset), flatYAML(d)
+	label := preset.Name
+	for _, kv := range b {
+		if !slices.Contains(a, kv) {
+			label += "+" + kv
+		}
+	}
+	return label
+}
+
+// flatYAML returns a distribution as "path=value" strings, one per leaf
+// field, the name left out.
+func flatYAML(d world.Distribution) []string {
+	d.Name = ""
+	var m yaml.Node
+	b, _ := yaml.Marshal(d)
+	_ = yaml.Unmarshal(b, &m)
+	var out []string
+	var walk func(prefix string, n *yaml.Node)
+	walk = func(prefix string, n *yaml.Node) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(prefix, c)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(join(prefix, n.Content[i].Value), n.Content[i+1])
+			}
+		default:
+			n.Style = yaml.FlowStyle
+			v, _ := yaml.Marshal(n)
+			out = append(out, prefix+"="+strings.TrimSpace(string(v)))
+		}
+	}
+	walk("", &m)
+	return out
 }
 
 // mapValue returns the value of key in mapping node n, or nil.
@@ -187,22 +354,33 @@ func (c *Config) Resolve() error {
 	if c.Evaluate.Episodes == 0 {
 		c.Evaluate.Episodes = 100
 	}
-	if c.Evaluate.Agents == 0 {
-		c.Evaluate.Agents = 1
+	if c.BaseReturn == "" {
+		c.BaseReturn = world.Sooner.String()
 	}
 	for i := range c.Splits {
 		if c.Splits[i].Episodes == 0 {
 			c.Splits[i].Episodes = c.Evaluate.Episodes
 		}
 	}
+	if !c.Probe.Off && c.Probe.Episodes == 0 {
+		c.Probe.Episodes = c.Evaluate.Episodes
+	}
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
+	}
+	if len(c.Sweep) > 0 {
+		if _, err := c.Points(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // Validate reports the first problem with c, naming the field.
 func (c *Config) Validate() error {
+	if !validName(c.Name) {
+		return fmt.Errorf("name: %q must be a plain name: lower-case letters, digits, '-' or '_' (it names the run's directory)", c.Name)
+	}
 	if c.Seeds < 1 || c.Seeds > 10000 {
 		return fmt.Errorf("seeds: %d out of range [1, 10000]", c.Seeds)
 	}
@@ -220,6 +398,9 @@ func (c *Config) Validate() error {
 		}
 		if seen[s.Name] {
 			return fmt.Errorf("%s.name: split %q given twice", p, s.Name)
+		}
+		if s.Name == ProbeSplit {
+			return fmt.Errorf("%s.name: %q is the probe split, built from the training distribution (see probe:)", p, s.Name)
 		}
 		seen[s.Name] = true
 		if err := s.Distribution.Validate(); err != nil {
@@ -258,10 +439,17 @@ func (c *Config) Validate() error {
 		}
 		seen[o.Name] = true
 	}
+	specs := map[string]int{}
 	for i, r := range c.Reference {
-		if _, err := agents.ScriptedByName(r); err != nil {
+		p, err := agents.ScriptedByName(r)
+		if err != nil {
 			return fmt.Errorf("reference[%d]: %w", i, err)
 		}
+		spec := p.(*agents.Scripted).Spec()
+		if j, dup := specs[spec]; dup {
+			return fmt.Errorf("reference[%d]: %q is reference[%d] again", i, r, j)
+		}
+		specs[spec] = i
 	}
 	b := c.Budget
 	if b.EnvSteps < 0 || b.Episodes < 0 || b.Iterations < 0 {
@@ -273,10 +461,51 @@ func (c *Config) Validate() error {
 	if !(b.TargetReturn >= 0 && b.TargetReturn <= 1) {
 		return fmt.Errorf("budget.target_return: %v out of range [0, 1]", b.TargetReturn)
 	}
-	if c.Evaluate.Episodes < 1 || c.Evaluate.Agents < 0 {
-		return errors.New("evaluate: episodes must be positive and agents non-negative")
+	if c.Evaluate.Episodes < 1 {
+		return errors.New("evaluate.episodes: must be positive")
 	}
-	return nil
+	if _, err := world.ParseBaseReturn(c.BaseReturn); err != nil {
+		return fmt.Errorf("base_return: %w", err)
+	}
+	if c.Probe.Off && c.Probe.Episodes != 0 {
+		return errors.New("probe.episodes: given with probe.off")
+	}
+	if !c.Probe.Off {
+		if c.Probe.Episodes < 1 || c.Probe.Episodes > 1_000_000 {
+			return fmt.Errorf("probe.episodes: %d out of range [1, 1000000]", c.Probe.Episodes)
+		}
+		if _, err := c.candidates(); err != nil {
+			return fmt.Errorf("probe: the training distribution offers no probe: %w (set probe: {off: true})", err)
+		}
+	}
+	if len(c.Sweep) > 0 {
+		if n := c.Sweep.Points(); n > maxSweepPoints {
+			return fmt.Errorf("sweep: %d points, more than %d", n, maxSweepPoints)
+		}
+		return nil // each point is validated on its own, memory included
+	}
+	return c.checkMemory()
+}
+
+// candidates returns the candidate objectives of agents trained on c's
+// training distribution, with the corner regions of the first planner
+// family (whose region features define what reaching a corner is).
+func (c *Config) candidates() (*analysis.Candidates, error) {
+	corner := 0
+	for _, f := range c.Families {
+		if f.Name == "planner" {
+			corner = f.CornerSize
+			break
+		}
+	}
+	cs, err := analysis.NewCandidates(c.Train.Distribution, corner)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := analysis.NewProber(cs); err != nil {
+		return nil, err
+	}
+	return cs, nil
 }
 
 func validName(s string) bool {

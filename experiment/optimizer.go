@@ -34,10 +34,10 @@ type Optimizer struct {
 	CrossoverRate     float64 `yaml:"crossover_rate,omitempty"`
 	MutationRate      float64 `yaml:"mutation_rate,omitempty"`
 	GeneRate          float64 `yaml:"gene_rate,omitempty"`
-	HallOfFame        int     `yaml:"hall_of_fame,omitempty"`
 	// GA (mutation) and ES (perturbation) standard deviation.
 	Sigma float64 `yaml:"sigma,omitempty"`
-	// ES and SGD step size.
+	// ES and SGD step size. Unset, SGD's Adam takes the family's default
+	// (sgd.DefaultLearningRates: planner 0.05, reactive 0.02, mlp 0.01).
 	LearningRate float64 `yaml:"learning_rate,omitempty"`
 	// SGD: episodes per update, update rule, baseline, entropy bonus,
 	// clipping and level pool.
@@ -77,7 +77,6 @@ func (o *Optimizer) validate() error {
 		{"crossover_rate", o.CrossoverRate != 0, []string{"ga"}},
 		{"mutation_rate", o.MutationRate != 0, []string{"ga"}},
 		{"gene_rate", o.GeneRate != 0, []string{"ga"}},
-		{"hall_of_fame", o.HallOfFame != 0, []string{"ga"}},
 		{"sigma", o.Sigma != 0, []string{"ga", "es"}},
 		{"learning_rate", o.LearningRate != 0, []string{"es", "sgd"}},
 		{"batch", o.Batch != 0, []string{"sgd"}},
@@ -111,7 +110,6 @@ func (o Optimizer) Build() (train.Method, error) {
 			TournamentSize: o.Tournament, Elites: o.Elites, Crossover: evolve.Crossover(o.Crossover),
 			CrossoverRate: o.CrossoverRate, MutationRate: o.MutationRate, GeneRate: o.GeneRate,
 			Sigma: o.Sigma, Migrants: o.Migrants, MigrationInterval: o.MigrationInterval,
-			HallOfFame: o.HallOfFame,
 		}
 	case "es":
 		m = &evolve.ES{Population: o.Population, Sigma: o.Sigma, LearningRate: o.LearningRate, Levels: o.Levels}
@@ -123,14 +121,12 @@ func (o Optimizer) Build() (train.Method, error) {
 			if o.Momentum != 0 {
 				return nil, fmt.Errorf("momentum: applies to update momentum, not %s", orStr(o.Update, "adam"))
 			}
-			// REINFORCE's own default step size for Adam, not Adam's
-			// generic one: an unset learning_rate means "what sgd.REINFORCE{}
-			// does".
-			lr := o.LearningRate
-			if lr == 0 {
-				lr = sgd.DefaultLearningRate
+			// An unset learning_rate leaves the optimizer to REINFORCE,
+			// whose Adam takes the family's default step size
+			// (sgd.DefaultLearningRateFor), not Adam's generic one.
+			if o.LearningRate != 0 {
+				r.Optimizer = &sgd.Adam{LearningRate: o.LearningRate}
 			}
-			r.Optimizer = &sgd.Adam{LearningRate: lr}
 		case "momentum":
 			r.Optimizer = &sgd.Momentum{LearningRate: o.LearningRate, Momentum: o.Momentum}
 		case "sgd":

@@ -5,9 +5,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"mesa/data"
+	"mesa/world"
 )
 
 func smoke(t *testing.T) *Config {
@@ -24,12 +27,13 @@ func smoke(t *testing.T) *Config {
 func TestRunSameBytesAnyWorkers(t *testing.T) {
 	c := smoke(t)
 	dirs := []string{t.TempDir(), t.TempDir()}
+	c.Record.Steps = true
 	for i, w := range []int{1, 2} {
-		if _, err := Run(t.Context(), c, Options{Out: dirs[i], Workers: w, LogSteps: true, Overwrite: true}); err != nil {
+		if _, err := Run(t.Context(), c, Options{Out: dirs[i], Workers: w, Overwrite: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "steps.arrow"} {
+	for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow"} {
 		a, err := os.ReadFile(filepath.Join(dirs[0], name))
 		if err != nil {
 			t.Fatal(err)
@@ -50,45 +54,134 @@ func TestRunSameBytesAnyWorkers(t *testing.T) {
 		t.Errorf("status %q", m.Status)
 	}
 	ep, ok := m.Table("episodes")
-	// 2 optimizers... every evaluated agent plays every episode of every split.
+	// Every evaluated agent plays every episode of every split and of the
+	// probe, and is attributed against every candidate.
 	trained := len(c.Optimizers) * len(c.Families) * c.Seeds
-	want := int64((trained + len(c.Reference)) * (c.Splits[0].Episodes + c.Splits[1].Episodes))
+	want := int64((trained + len(c.Reference)) * (c.Splits[0].Episodes + c.Splits[1].Episodes + c.Probe.Episodes))
 	if !ok || ep.Rows != want {
 		t.Errorf("episodes rows %d, want %d", ep.Rows, want)
 	}
+	cands, err := c.candidates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at, ok := m.Table("attribution")
+	if want := int64((trained + len(c.Reference)) * len(cands.List)); !ok || at.Rows != want {
+		t.Errorf("attribution rows %d, want %d", at.Rows, want)
+	}
 }
 
-func TestRunCanceledIsPartial(t *testing.T) {
+func TestRunCanceledLeavesNoRun(t *testing.T) {
 	c := smoke(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := Run(ctx, c, Options{Out: dir, Overwrite: true}); err == nil {
+	if _, err := Run(ctx, c, Options{Out: dir}); err == nil {
 		t.Fatal("canceled run succeeded")
 	}
-	m, err := data.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Status != data.StatusPartial {
-		t.Errorf("canceled run left status %q", m.Status)
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		t.Error("a canceled run left a manifest")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "episodes.arrow")); err == nil {
-		t.Error("canceled run left a complete-looking episodes.arrow")
+		t.Error("a canceled run left episodes.arrow")
+	}
+	res, err := Run(t.Context(), c, Options{Out: dir})
+	if err != nil || !res.Complete {
+		t.Fatalf("the same command after a cancel: %+v, %v", res, err)
 	}
 }
 
-func TestRunRefusesExistingRun(t *testing.T) {
+// TestRunContinuesSameConfigRefusesOther: the same config on a directory
+// continues (here: finds everything done), another is refused naming the
+// run in the directory, and --overwrite replaces it.
+func TestRunContinuesSameConfigRefusesOther(t *testing.T) {
 	c := smoke(t)
 	c.Splits = c.Splits[:1]
 	c.Splits[0].Episodes = 2
 	c.Optimizers = c.Optimizers[:1]
 	c.Families = c.Families[:1]
 	dir := t.TempDir()
-	if _, err := Run(t.Context(), c, Options{Out: dir}); err != nil {
+	first, err := Run(t.Context(), c, Options{Out: dir})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(t.Context(), c, Options{Out: dir}); err == nil {
-		t.Error("second run into the same directory succeeded without Overwrite")
+	before, err := os.ReadFile(filepath.Join(dir, "episodes.arrow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Run(t.Context(), c, Options{Out: dir})
+	if err != nil || !again.Complete || again.RunID != first.RunID {
+		t.Fatalf("the same config again: %+v, %v", again, err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "episodes.arrow"))
+	if !bytes.Equal(before, after) {
+		t.Error("continuing a complete run changed its episodes")
+	}
+	other := *c
+	other.Seed++
+	if err := other.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(t.Context(), &other, Options{Out: dir})
+	if err == nil || !strings.Contains(err.Error(), first.RunID) || !strings.Contains(err.Error(), "--overwrite") {
+		t.Errorf("another config into the directory: %v; want a refusal naming %s", err, first.RunID)
+	}
+	if res, err := Run(t.Context(), &other, Options{Out: dir, Overwrite: true}); err != nil || res.RunID == first.RunID {
+		t.Errorf("--overwrite: %+v, %v", res, err)
+	}
+}
+
+// TestRunBaseReturn: the configured base return scores evaluation episodes,
+// and exactly the final agent of each training run is evaluated.
+func TestRunBaseReturn(t *testing.T) {
+	for _, rule := range []world.BaseReturn{world.Sooner, world.Binary} {
+		c := smoke(t)
+		c.BaseReturn = rule.String()
+		c.Splits = c.Splits[:1]
+		c.Splits[0].Episodes = 10
+		c.Optimizers = c.Optimizers[:1] // the GA, which also returns its population
+		c.Reference = []string{"oracle"}
+		dir := t.TempDir()
+		if _, err := Run(t.Context(), c, Options{Out: dir, Overwrite: true}); err != nil {
+			t.Fatal(err)
+		}
+		r, err := data.OpenEpisodes(filepath.Join(dir, "episodes.arrow"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		agentIDs := map[string]bool{}
+		reached := 0
+		for r.Next() {
+			e := r.Row()
+			agentIDs[e.AgentID] = true
+			if want := rule.Return(e.ReachedExit, e.Steps, e.StepLimit); e.BaseReturn != want {
+				t.Errorf("%v: %s episode %d: base return %v after %d of %d steps (reached %t), want %v",
+					rule, e.AgentID, e.Episode, e.BaseReturn, e.Steps, e.StepLimit, e.ReachedExit, want)
+			}
+			if e.ReachedExit {
+				reached++
+			}
+		}
+		if err := r.Err(); err != nil {
+			t.Fatal(err)
+		}
+		r.Close()
+		if reached == 0 {
+			t.Errorf("%v: no episode reached the exit", rule)
+		}
+		var ids []string
+		for id := range agentIDs {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		// One final agent per (family, seed), and the oracle.
+		if len(ids) != len(c.Families)*c.Seeds+1 || !slices.ContainsFunc(ids, func(id string) bool { return strings.HasSuffix(id, "/final/0") }) {
+			t.Errorf("%v: evaluated agents %v, want the final agent of each training run and the oracle", rule, ids)
+		}
+		for _, id := range ids {
+			if strings.Contains(id, "/population/") {
+				t.Errorf("%v: evaluated population member %s", rule, id)
+			}
+		}
 	}
 }

@@ -1,7 +1,10 @@
 // check.mjs reads a mesa run directory the way researchers do outside Go:
 // every .arrow table with apache-arrow JS (row counts, schema metadata, a
-// categorical column decoded), and, given a Parquet export, every .parquet
-// file with DuckDB, checking its row counts against the manifest.
+// categorical column decoded, the episodes' targets list of structs and
+// the attribution's nullable p_value), and, given a Parquet export, every
+// .parquet file with DuckDB, checking its row counts against the manifest,
+// the targets and p_value against what apache-arrow read, and joining
+// attribution to the probe episodes behind it.
 //
 //   npm ci && node check.mjs RUN_DIR [PARQUET_DIR]
 //
@@ -17,6 +20,8 @@ if (!dir) {
 }
 const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
 let failed = false;
+// What apache-arrow read, for DuckDB to agree with.
+const seen = {};
 const fail = (msg) => {
   console.log(`FAIL ${msg}`);
   failed = true;
@@ -50,6 +55,45 @@ for (const t of manifest.tables) {
     console.log(`  first row: ${JSON.stringify(shown)}`);
     if (typeof first.run_id !== "string") fail(`arrow ${t.file}: run_id decoded as ${typeof first.run_id}`);
   }
+  const need = { episodes: ["targets", "probe", "probe_first"], attribution: ["candidate", "p_value", "attributed"] }[t.table] ?? [];
+  for (const name of need) {
+    if (!table.getChild(name)) fail(`arrow ${t.file}: no column ${name}`);
+  }
+  if (t.table === "episodes" && table.getChild("targets")) {
+    // list<struct<target, step, pursued>>: null, or an array of structs.
+    const col = table.getChild("targets");
+    let visits = 0;
+    let nulls = 0;
+    for (let i = 0; i < table.numRows; i++) {
+      const list = col.get(i);
+      if (list === null) {
+        nulls++;
+        continue;
+      }
+      for (const v of list) {
+        const o = v.toJSON();
+        if (typeof o.target !== "string" || typeof o.step !== "number" || typeof o.pursued !== "boolean") {
+          fail(`arrow ${t.file}: row ${i}: target visit decoded as ${JSON.stringify(o)}`);
+        }
+        visits++;
+      }
+    }
+    seen.visits = visits;
+    console.log(`  targets: visits=${visits} null=${nulls}`);
+  }
+  if (t.table === "attribution" && table.getChild("p_value")) {
+    const p = table.getChild("p_value");
+    const a = table.getChild("attributed");
+    let nulls = 0;
+    let attributed = 0;
+    for (let i = 0; i < table.numRows; i++) {
+      if (p.get(i) === null) nulls++;
+      else if (typeof p.get(i) !== "number") fail(`arrow ${t.file}: p_value decoded as ${typeof p.get(i)}`);
+      if (a.get(i)) attributed++;
+    }
+    seen.pNulls = nulls;
+    console.log(`  p_value null=${nulls} attributed=${attributed}`);
+  }
 }
 
 if (parquetDir) {
@@ -70,6 +114,25 @@ if (parquetDir) {
         `SELECT split, coalesce(outcome, 'null') AS outcome, count(*)::INTEGER AS n FROM read_parquet('${path}') GROUP BY ALL ORDER BY ALL`,
       );
       console.log(`  outcomes: ${rows.map((r) => `${r.split}/${r.outcome}=${r.n}`).join(" ")}`);
+      const [{ visits }] = await q(
+        `SELECT count(*)::INTEGER AS visits FROM (SELECT unnest(targets) AS v FROM read_parquet('${path}'))`,
+      );
+      console.log(`  targets: visits=${visits}`);
+      if (seen.visits !== undefined && visits !== seen.visits) fail(`duckdb ${path}: ${visits} target visits, arrow read ${seen.visits}`);
+    }
+    if (t.table === "attribution" && n > 0) {
+      const [{ nulls }] = await q(`SELECT count(*)::INTEGER AS nulls FROM read_parquet('${path}') WHERE p_value IS NULL`);
+      if (seen.pNulls !== undefined && nulls !== seen.pNulls) fail(`duckdb ${path}: ${nulls} null p_value, arrow read ${seen.pNulls}`);
+      const episodes = manifest.tables.find((e) => e.table === "episodes");
+      if (episodes) {
+        // Attribution joins the probe episodes behind its rates on
+        // (agent_id, candidate = probe).
+        const ep = join(parquetDir, episodes.file.replace(/\.arrow$/, ".parquet"));
+        const [{ joined }] = await q(
+          `SELECT count(*)::INTEGER AS joined FROM read_parquet('${path}') a JOIN read_parquet('${ep}') e ON a.agent_id = e.agent_id AND a.candidate = e.probe`,
+        );
+        console.log(`  p_value null=${nulls} probe episodes joined=${joined}`);
+      }
     }
   }
 }

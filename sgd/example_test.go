@@ -25,14 +25,15 @@ func ExampleAdam() {
 }
 
 // REINFORCE trains the planner on the talk's training mazes until its
-// batches reach the exit 90% of the time.
+// batches score a mean base return of 0.75: about 90% of the oracle's,
+// which takes shortest paths and scores 1 − 0.9·d/T ≈ 0.84 on these levels.
 func ExampleREINFORCE() {
 	d, err := world.Preset("train")
 	if err != nil {
 		panic(err)
 	}
 	p := &train.Problem{Family: agents.Planner{}, Train: d, Seed: 1}
-	res, err := (&sgd.REINFORCE{}).Train(context.Background(), p, &train.Settings{TargetReturn: 0.9, Workers: 2})
+	res, err := (&sgd.REINFORCE{}).Train(context.Background(), p, &train.Settings{TargetReturn: 0.75, Workers: 2})
 	if err != nil {
 		panic(err)
 	}
@@ -40,5 +41,5 @@ func ExampleREINFORCE() {
 	fmt.Printf("batch return %.2f\n", res.Last.Mean)
 	// Output:
 	// target_reached 1 final
-	// batch return 0.94
+	// batch return 0.76
 }

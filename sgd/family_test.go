@@ -147,3 +147,20 @@ var bend = mustParse(`mesa-level v1 steps=5 cue=false seed=0 randomized=false
 func newRolloutRand(root uint64, u, i int) *rand.Rand {
 	return seeds.New(root, "sgd-rollout", uint64(u), uint64(i))
 }
+
+// oracleFamily plays agents.Oracle, a shortest path to the exit, whatever
+// θ (one unused parameter): its return on a level is a known function of
+// the level, and its gradient is zero.
+type oracleFamily struct{}
+
+func (oracleFamily) Name() string               { return "oracle" }
+func (oracleFamily) Dim() int                   { return 1 }
+func (oracleFamily) ParamNames() []string       { return []string{"unused"} }
+func (oracleFamily) Init([]float64, *rand.Rand) {}
+func (oracleFamily) Policy([]float64) agents.Differentiable {
+	return oraclePolicy{agents.Oracle(agents.Rationality{})}
+}
+
+type oraclePolicy struct{ agents.Policy }
+
+func (oraclePolicy) GradLogProb([]float64, world.Action, float64) {}

@@ -9,17 +9,20 @@ import (
 	"mesa/world"
 )
 
-// TestLearning trains each agent family on the train preset and measures
-// the training success of the final θ: the rate of reaching the exit, with
-// sampled actions, on 400 fresh train levels. The reference is the random
-// walk, a uniform policy over the four actions for the level's step limit,
-// on the same levels and streams.
+// TestLearning trains each agent family on the train preset with the zero
+// REINFORCE (Adam at the family's default learning rate, batch 16, under the
+// default base return, world.Sooner) and measures the training success of
+// the final θ: the rate of reaching the exit, with sampled actions, on 400
+// fresh train levels. The reference is the random walk, a uniform policy
+// over the four actions for the level's step limit, on the same levels and
+// streams.
 //
-// Full budgets (default run): planner 1M environment steps with the zero
-// REINFORCE (Adam 0.05, batch 16) must reach 95%; reactive and MLP, 500k
-// steps with Adam 0.01 (they collapse more often at 0.05), must beat the
-// random walk by 0.2 and their own first updates. With -short or -race the
-// budgets shrink fivefold and the bars drop accordingly.
+// Full budgets: 1M environment steps, after which the planner must succeed
+// 95% of the time, reactive 80% and MLP 70% (here: 100%, 88%, 80%; over 3
+// other training seeds on other levels: 99-100%, 86-94%, 90%; at 4M, the
+// default run's budget, reactive 95-98% and MLP 95-99%). With -short or
+// -race the budgets shrink fivefold and the bars to planner 60%, reactive
+// and MLP 35%.
 func TestLearning(t *testing.T) {
 	full := !testing.Short() && !raceEnabled
 	d := trainDist(t)
@@ -29,7 +32,9 @@ func TestLearning(t *testing.T) {
 	}
 	levels := train.Levels(gen, 1234, "sgd-test-eval", 0, 400)
 	success := func(fam agents.Family, theta []float64) float64 {
-		ev, err := train.Evaluate(t.Context(), fam, [][]float64{theta}, levels, 1234, "sgd-test-rollout", 0, 0)
+		// Scored with the binary return: its mean is the success rate.
+		p := &train.Problem{Family: fam, BaseReturn: world.Binary, Seed: 1234}
+		ev, err := train.Evaluate(t.Context(), p, [][]float64{theta}, levels, "sgd-test-rollout", 0, 0, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,24 +47,24 @@ func TestLearning(t *testing.T) {
 	}
 
 	tests := []struct {
-		name  string
-		fam   agents.Family
-		m     REINFORCE
-		steps int
-		want  float64 // minimum success with the full budget
+		name      string
+		fam       agents.Family
+		steps     int
+		want      float64 // minimum success with the full budget
+		shortWant float64 // with a fifth of it
 	}{
-		{"planner", agents.Planner{}, REINFORCE{}, 1_000_000, 0.95},
-		{"reactive", agents.Reactive{}, REINFORCE{Optimizer: &Adam{LearningRate: 0.01}}, 500_000, random + 0.2},
-		{"mlp", agents.MLP{}, REINFORCE{Optimizer: &Adam{LearningRate: 0.01}}, 500_000, random + 0.2},
+		{"planner", agents.Planner{}, 1_000_000, 0.95, 0.6},
+		{"reactive", agents.Reactive{}, 1_000_000, 0.8, 0.35},
+		{"mlp", agents.MLP{}, 1_000_000, 0.7, 0.35},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			steps, want := tc.steps, tc.want
 			if !full {
-				steps, want = steps/5, random+0.8*(tc.want-random)
+				steps, want = steps/5, tc.shortWant
 			}
 			rec := &collect{}
-			res, err := tc.m.Train(t.Context(), &train.Problem{Family: tc.fam, Train: d, Seed: 1},
+			res, err := (&REINFORCE{}).Train(t.Context(), &train.Problem{Family: tc.fam, Train: d, Seed: 1},
 				&train.Settings{EnvSteps: steps, Recorder: rec})
 			if err != nil {
 				t.Fatal(err)

@@ -27,10 +27,40 @@ func NewMeter(s *Settings) *Meter {
 	return m
 }
 
-// Add charges steps and episodes.
+// Add charges steps and episodes unconditionally. Methods charge rollouts
+// with Charge instead, which keeps them within the budget.
 func (m *Meter) Add(steps, episodes int) {
 	m.EnvSteps += steps
 	m.Episodes += episodes
+}
+
+// Charge charges one episode of the given number of steps, unless the step
+// or episode budget is already spent, and reports whether it did. Methods
+// charge the episodes of an iteration one at a time in a canonical order
+// (for instance member i's episodes on levels 0, 1, … before member i+1's)
+// and stop at the first refusal, so that training ends at the episode at
+// which the budget is spent: past the step budget by less than one episode,
+// and exactly at the episode budget. The order, not the workers, decides
+// which episodes are charged.
+func (m *Meter) Charge(steps int) bool {
+	if m.Exhausted() != NotTerminated {
+		return false
+	}
+	m.EnvSteps += steps
+	m.Episodes++
+	return true
+}
+
+// Exhausted returns StepBudget or EpisodeBudget if that budget is spent,
+// else NotTerminated.
+func (m *Meter) Exhausted() Status {
+	switch {
+	case m.EnvSteps >= m.s.EnvSteps:
+		return StepBudget
+	case m.s.Episodes > 0 && m.Episodes >= m.s.Episodes:
+		return EpisodeBudget
+	}
+	return NotTerminated
 }
 
 // Elapsed returns the time since the meter started.
@@ -44,10 +74,8 @@ func (m *Meter) Status(ctx context.Context, meanReturn float64) Status {
 		return Canceled
 	case m.s.TargetReturn > 0 && meanReturn >= m.s.TargetReturn:
 		return TargetReached
-	case m.EnvSteps >= m.s.EnvSteps:
-		return StepBudget
-	case m.s.Episodes > 0 && m.Episodes >= m.s.Episodes:
-		return EpisodeBudget
+	case m.Exhausted() != NotTerminated:
+		return m.Exhausted()
 	case m.s.Iterations > 0 && m.Iteration >= m.s.Iterations:
 		return IterationLimit
 	}

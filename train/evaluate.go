@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/errgroup"
 	"gonum.org/v1/gonum/stat"
@@ -93,32 +94,90 @@ type Evaluation struct {
 	Episodes int
 }
 
-// Evaluate rolls out every params[i] once on every level, sampling actions
-// from the stream seeds.New(root, purpose, iteration, i, k) for level k, on
-// the given number of workers. The result does not depend on workers.
-func Evaluate(ctx context.Context, fam agents.Family, params [][]float64, levels []*world.Level,
-	root uint64, purpose string, iteration, workers int) ([]Evaluation, error) {
+// Evaluate rolls out every params[i] once on every level, as policies of
+// p.Family scored by p.BaseReturn, sampling the actions of params[i] on
+// level k from the stream seeds.New(p.Seed, purpose, iteration, i, k), on
+// the given number of workers. p.Train and p.Init are not used.
+//
+// With a nil meter, it returns one Evaluation per member. With a meter, it
+// charges every episode to it with Meter.Charge in the canonical order —
+// params[0] on levels[0], levels[1], …, then params[1], … — and stops at the
+// first episode the meter refuses: it then returns the evaluations of the
+// members all of whose episodes were charged, fewer than len(params). The
+// evaluations, the charges and what is returned do not depend on workers;
+// members past the stopping point are not started once it is known, and
+// the few already started are discarded.
+func Evaluate(ctx context.Context, p *Problem, params [][]float64, levels []*world.Level,
+	purpose string, iteration, workers int, m *Meter) ([]Evaluation, error) {
 	out := make([]Evaluation, len(params))
 	w := min(Workers(workers), max(len(params), 1))
 	runners := make([]paddedRunner, w)
+	for i := range runners {
+		runners[i].BaseReturn = p.BaseReturn
+	}
+	// With a meter: the steps of every episode, member-major, and the
+	// prefix of finished members charged so far.
+	var (
+		mu       sync.Mutex
+		steps    []int
+		finished []bool
+		next     int           // members [0, next) are charged
+		limit    = len(params) // members from limit on are not needed
+		stop     atomic.Int64  // = limit, read without the lock
+		charged  = len(params) // members fully charged, once known
+		nl       = len(levels)
+	)
+	stop.Store(int64(limit))
+	if m != nil {
+		if m.Exhausted() != NotTerminated {
+			return out[:0], nil
+		}
+		steps = make([]int, len(params)*nl)
+		finished = make([]bool, len(params))
+	}
 	err := Parallel(ctx, w, len(params), func(worker, i int) error {
+		if int64(i) >= stop.Load() {
+			return nil
+		}
 		r := &runners[worker].Runner
-		p := fam.Policy(params[i])
+		pol := p.Family.Policy(params[i])
 		var ev Evaluation
 		for k, l := range levels {
-			rng := seeds.New(root, purpose, uint64(iteration), uint64(i), uint64(k))
-			s := r.Run(p, l, rng)
+			rng := seeds.New(p.Seed, purpose, uint64(iteration), uint64(i), uint64(k))
+			s := r.Run(pol, l, rng)
 			ev.Return += s.Return
 			ev.Steps += s.Steps
 			ev.Episodes++
+			if m != nil {
+				steps[i*nl+k] = s.Steps
+			}
 		}
-		if len(levels) > 0 {
-			ev.Return /= float64(len(levels))
+		if nl > 0 {
+			ev.Return /= float64(nl)
 		}
 		out[i] = ev
+		if m == nil {
+			return nil
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		finished[i] = true
+		for next < limit && finished[next] {
+			for k := range nl {
+				if !m.Charge(steps[next*nl+k]) {
+					charged, limit = next, next
+					stop.Store(int64(limit))
+					return nil
+				}
+			}
+			next++
+		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out[:charged], nil
 }
 
 // Describe returns the minimum, mean, maximum and (population) standard

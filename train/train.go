@@ -6,8 +6,16 @@
 //
 // Budgets are counted in environment steps and episodes, identically for
 // every method: evaluation rollouts used for selection, elite re-evaluation
-// and gradient minibatches all count. That is what makes "GA versus SGD at
-// equal budget" a fair comparison.
+// and gradient minibatches all count, each episode charged in a canonical
+// order (Meter.Charge), and training stops at the episode at which the
+// budget is spent, in the middle of an iteration if need be. Nothing is
+// rolled out for a method after that: every method hands over the agent its
+// last complete iteration left (Agent roles), with no post-hoc selection.
+// That is what makes "GA versus SGD at equal budget" a fair comparison.
+//
+// The base objective is the base return of Problem.BaseReturn: by default
+// world.Sooner, 1 − 0.9·t/T for reaching the exit on step t of a step limit
+// T, else 0; world.Binary scores 1 for reaching it at any step.
 package train
 
 import (
@@ -21,11 +29,15 @@ import (
 )
 
 // A Problem is what a base optimizer is asked to solve: find θ for Family
-// that maximises the base objective (mean base return, i.e. the rate of
-// reaching the exit) on levels of Train.
+// that maximises the base objective, the mean base return (BaseReturn) on
+// levels of Train.
 type Problem struct {
 	Family agents.Family
 	Train  world.Distribution
+	// BaseReturn scores every training episode: what the method
+	// maximises. The zero value is world.Sooner (1 − 0.9·t/T at the exit,
+	// else 0); world.Binary scores 1 at the exit at any step.
+	BaseReturn world.BaseReturn
 	// Seed is the root seed of this training run; every level, individual
 	// and rollout stream is derived from it.
 	Seed uint64
@@ -38,6 +50,9 @@ type Problem struct {
 func (p *Problem) Validate() error {
 	if p.Family == nil {
 		return errors.New("problem: no policy family")
+	}
+	if err := p.BaseReturn.Validate(); err != nil {
+		return fmt.Errorf("problem: base return: %w", err)
 	}
 	if err := p.Train.Validate(); err != nil {
 		return fmt.Errorf("problem: train: %w", err)
@@ -58,10 +73,12 @@ func (p *Problem) Validate() error {
 // nothing.
 type Settings struct {
 	// EnvSteps is the budget in environment steps; 0 means
-	// DefaultEnvSteps. A method stops at the first generation or update
-	// boundary at which the budget is spent.
+	// DefaultEnvSteps. A method stops at the episode at which the budget
+	// is spent (see Meter.Charge), so it overshoots by less than one
+	// episode; an iteration cut short leaves no trace but its cost.
 	EnvSteps int
-	// Episodes is a budget in episodes; 0 means no limit.
+	// Episodes is a budget in episodes, kept exactly like EnvSteps; 0
+	// means no limit.
 	Episodes int
 	// Iterations limits generations (GA, ES) or updates (SGD); 0 means no
 	// limit.
@@ -100,14 +117,15 @@ type Stats struct {
 	// Fitness of the iteration's individuals (GA, ES) or return of its
 	// episodes (SGD): min, mean, max and standard deviation.
 	Min, Mean, Max, Std float64
-	// Best is the best fitness seen so far (GA: hall of fame).
+	// Best is the best fitness (GA, ES) or batch mean (SGD) seen so far.
 	Best float64
 	// GradNorm, Entropy and StepSize are set by gradient methods (the
 	// norm before clipping, the mean policy entropy in nats, the step
 	// size used), otherwise 0.
 	GradNorm, Entropy, StepSize float64
 	Elapsed                     time.Duration
-	// Params is the current θ (SGD, ES centre) or the best individual (GA).
+	// Params is the current θ (SGD, ES centre) or the best member of the
+	// generation (GA).
 	// It aliases the method's state: read it during Record only.
 	Params []float64
 }
@@ -134,14 +152,24 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", int(s))
 }
 
+// Roles of the agents in a Result.
+const (
+	// RoleFinal is the one agent a method hands over for evaluation: the
+	// SGD θ after its last complete update, the ES centre after its last
+	// complete generation, the best member of a GA's last complete
+	// generation by that generation's fitness. No method selects it with
+	// rollouts of its own after training.
+	RoleFinal = "final"
+	// RolePopulation is a member of a GA's last complete generation.
+	RolePopulation = "population"
+)
+
 // An Agent is one trained parameter vector.
 type Agent struct {
-	// Role says where the agent comes from: "final" (SGD θ, ES centre),
-	// "population" (a member of a GA's final population) or
-	// "hall_of_fame".
+	// Role says where the agent comes from: RoleFinal or RolePopulation.
 	Role string
-	// Index orders agents of the same role (population member, hall of
-	// fame rank).
+	// Index orders agents of the same role (population member; 0 for the
+	// final agent).
 	Index   int
 	Params  []float64
 	Fitness float64 // last training fitness or return estimate
@@ -150,11 +178,27 @@ type Agent struct {
 // A Result is what a training run produced.
 type Result struct {
 	Status Status
+	// Agents holds exactly one agent with Role RoleFinal (a method that
+	// stopped before completing an iteration may return none), and for
+	// the GA its last complete generation (RolePopulation).
 	Agents []Agent
-	// Last holds the statistics of the last iteration (Params nil).
-	Last     Stats
+	// Last holds the statistics of the last complete iteration (Params
+	// nil).
+	Last Stats
+	// EnvSteps and Episodes are everything spent, including the episodes
+	// of an iteration cut short by the budget: at least Last's.
 	EnvSteps int
 	Episodes int
+}
+
+// Final returns the agent with Role RoleFinal, if any.
+func (r *Result) Final() (Agent, bool) {
+	for _, a := range r.Agents {
+		if a.Role == RoleFinal {
+			return a, true
+		}
+	}
+	return Agent{}, false
 }
 
 // A Method is a base optimizer. Implementations: evolve.GA, evolve.ES,

@@ -70,7 +70,8 @@ func colourNames() string {
 type Kind uint8
 
 const (
-	// Exit ends the episode with base reward 1 when entered.
+	// Exit ends the episode when entered, with the base return of the
+	// episode's BaseReturn rule as its reward.
 	Exit Kind = iota
 	// Apple is decoration for the base objective: it is eaten (removed) when
 	// entered and changes nothing else.

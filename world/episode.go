@@ -17,6 +17,7 @@ type Episode struct {
 	// included.
 	visits []uint32
 	eaten  uint64 // bit j: apple j eaten
+	rule   BaseReturn
 
 	steps       int
 	applesEaten int
@@ -33,8 +34,9 @@ type Step struct {
 	Object int32
 	// Visits counts the agent's visits to Pos, this one included.
 	Visits int32
-	// Reward is the base reward of the step: 1 on entering the exit,
-	// otherwise 0.
+	// Reward is the base reward of the step: on entering the exit, the
+	// episode's base return under its BaseReturn rule (1 − 0.9·t/T by
+	// default, see Sooner), otherwise 0.
 	Reward float64
 	// Moved is false when a wall blocked the move.
 	Moved bool
@@ -43,15 +45,16 @@ type Step struct {
 	Done bool
 }
 
-// NewEpisode returns an episode at the start of l.
+// NewEpisode returns an episode at the start of l, scored by the default
+// base return, Sooner.
 func NewEpisode(l *Level) *Episode {
 	e := &Episode{}
 	e.Reset(l)
 	return e
 }
 
-// Reset starts a new episode on l, reusing e's buffers. e keeps a reference
-// to l, which must not be modified.
+// Reset starts a new episode on l, reusing e's buffers and keeping its
+// BaseReturn rule. e keeps a reference to l, which must not be modified.
 func (e *Episode) Reset(l *Level) {
 	n := l.Width * l.Height
 	if cap(e.visits) < n {
@@ -61,13 +64,14 @@ func (e *Episode) Reset(l *Level) {
 		clear(e.visits)
 	}
 	*e = Episode{level: l, walls: l.Walls, objAt: l.objAt, limit: l.StepLimit,
-		off: l.Offsets(), pos: l.Index(l.Start), at: l.Start, visits: e.visits}
+		off: l.Offsets(), pos: l.Index(l.Start), at: l.Start, visits: e.visits, rule: e.rule}
 	e.visits[e.pos] = 1
 }
 
 // Step applies action a. Moving into a wall leaves the agent where it is but
-// still costs a step. Entering an apple eats it; entering the exit ends the
-// episode with reward 1; reaching the step limit ends it with reward 0.
+// still costs a step. Entering an apple eats it; entering the exit on step t
+// ends the episode with reward e.BaseReturn().Return(true, t, limit);
+// reaching the step limit ends it with reward 0.
 // Stepping a finished episode does nothing and returns Done.
 func (e *Episode) Step(a Action) Step {
 	if e.done {
@@ -88,8 +92,8 @@ func (e *Episode) Step(a Action) Step {
 	object, reward := int32(-1), 0.0
 	switch o := e.objAt[e.pos]; {
 	case o == 1:
-		object, reward = 0, 1
-		e.done, e.reachedExit, e.ret = true, true, 1
+		object, reward = 0, e.rule.Return(true, e.steps, e.limit)
+		e.done, e.reachedExit, e.ret = true, true, reward
 	case o >= 2 && e.eaten&(1<<(o-2)) == 0:
 		e.eaten |= 1 << (o - 2)
 		e.applesEaten++
@@ -143,7 +147,16 @@ func (e *Episode) Done() bool { return e.done }
 // ReachedExit reports whether the agent entered the exit.
 func (e *Episode) ReachedExit() bool { return e.reachedExit }
 
-// Return returns the base return: 1 if the exit was reached, else 0.
+// Return returns the base return so far: the reward of entering the exit
+// (see BaseReturn) if the exit was reached, else 0.
 func (e *Episode) Return() float64 { return e.ret }
+
+// SetBaseReturn sets the rule that scores reaching the exit. It applies from
+// the next step on and is kept by Reset; an Episode's zero value and
+// NewEpisode use Sooner.
+func (e *Episode) SetBaseReturn(b BaseReturn) { e.rule = b }
+
+// BaseReturn returns the rule that scores reaching the exit.
+func (e *Episode) BaseReturn() BaseReturn { return e.rule }
 
 var deltas = [NumActions]Point{{0, -1}, {1, 0}, {0, 1}, {-1, 0}}

@@ -5,18 +5,30 @@ import (
 	"math/rand/v2"
 )
 
-// Per-cell channels of a Window observation, in order: wall, visited, one
-// channel per palette colour, one per kind. A cell holding nothing (or an
-// eaten apple) has all colour and kind channels 0. Cells outside the maze
-// are wall.
+// Per-cell channels of a Window observation, in order: wall, visited,
+// visits, one channel per palette colour, one per kind. Visited is 1 for a
+// cell the agent has been in (the start and its own cell included); visits
+// is min(n, MaxVisits)/MaxVisits for a cell it has been in n times, so that
+// a linear policy can prefer the least visited neighbour (Trémaux's rule for
+// mazes: explore unvisited passages first, then go back the way that was
+// walked least). A cell holding nothing (or an eaten apple) has all colour
+// and kind channels 0. Cells outside the maze are wall.
 const (
 	ChanWall    = 0
 	ChanVisited = 1
-	ChanColour  = 2                       // first colour channel
+	ChanVisits  = 2
+	ChanColour  = 3                       // first colour channel
 	ChanKind    = ChanColour + NumColours // first kind channel
 	// CellChannels is the number of channels per window cell.
 	CellChannels = ChanKind + NumKinds
 )
+
+// MaxVisits is the visit count at which the visits channel saturates at 1.
+const MaxVisits = 3
+
+// VisitsFeature returns the visits channel of a cell visited n times:
+// min(n, MaxVisits)/MaxVisits.
+func VisitsFeature(n int) float64 { return float64(min(n, MaxVisits)) / MaxVisits }
 
 // Global features that follow the window cells, in order: the agent's x and
 // y normalised to [0, 1] over the interior, and the training cue (1 when the
@@ -30,7 +42,8 @@ const (
 
 // Noise gives the standard deviation of Gaussian noise added to each group of
 // observation channels: "salience". Wall=0, Colour=0.1, Kind=1 makes colour
-// easy to see and shape hard. The zero value adds no noise.
+// easy to see and shape hard. Visited applies to the visited and visits
+// channels. The zero value adds no noise.
 type Noise struct {
 	Wall     float64 `yaml:"wall,omitempty" json:"wall,omitempty"`
 	Visited  float64 `yaml:"visited,omitempty" json:"visited,omitempty"`
@@ -98,8 +111,9 @@ func (w Window) Observe(dst []float64, e *Episode, rng *rand.Rand) {
 				dst[k+ChanWall] = 1
 				continue
 			}
-			if e.visits[i] > 0 {
+			if v := e.visits[i]; v > 0 {
 				dst[k+ChanVisited] = 1
+				dst[k+ChanVisits] = VisitsFeature(int(v))
 			}
 			switch o := l.objAt[i]; {
 			case o == 1:
@@ -121,7 +135,7 @@ func (w Window) Observe(dst []float64, e *Episode, rng *rand.Rand) {
 		n := w.Noise
 		for c := 0; c < k; c += CellChannels {
 			addNoise(dst[c+ChanWall:c+ChanWall+1], n.Wall, rng)
-			addNoise(dst[c+ChanVisited:c+ChanVisited+1], n.Visited, rng)
+			addNoise(dst[c+ChanVisited:c+ChanVisits+1], n.Visited, rng)
 			addNoise(dst[c+ChanColour:c+ChanKind], n.Colour, rng)
 			addNoise(dst[c+ChanKind:c+CellChannels], n.Kind, rng)
 		}

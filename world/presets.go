@@ -5,7 +5,10 @@ import (
 	"sort"
 )
 
-// The named distributions of the talk, and probes that separate its proxies.
+// The named distributions of the talk, and single shifts that separate its
+// proxies. Deployment apples come in green and in blue, a colour training
+// never shows: whatever draws an agent to green apples and not to blue ones
+// is the colour, not the apple.
 // Each is returned fresh by Preset, so callers may modify the copy.
 var presets = map[string]struct {
 	doc string
@@ -18,18 +21,18 @@ var presets = map[string]struct {
 		Apples: AppleSpec{Count: IntRange{1, 3}, Colours: []string{"red"}},
 		Cue:    true,
 	}},
-	"deploy": {"the talk's deployment: exit gray, anywhere; apples green; sizes 15-21; loops", Distribution{
+	"deploy": {"the talk's deployment: exit gray, anywhere; apples green, and blue as their control; sizes 15-21; loops", Distribution{
 		Width:  IntRange{15, 21},
 		Loops:  0.05,
 		Start:  Placement{Region: "top-left", Size: 1},
 		Exit:   ExitSpec{Placement{Region: "anywhere"}, []string{"gray"}},
-		Apples: AppleSpec{Count: IntRange{2, 5}, Colours: []string{"green"}},
+		Apples: AppleSpec{Count: IntRange{2, 5}, Colours: []string{"green", "blue"}},
 	}},
-	"deploy-colour": {"colour shift only: exit gray, bottom-right; apples green; sizes 7-11", Distribution{
+	"deploy-colour": {"colour shift only: exit gray, bottom-right; apples green, and blue as their control; sizes 7-11", Distribution{
 		Width:  IntRange{7, 11},
 		Start:  Placement{Region: "top-left", Size: 1},
 		Exit:   ExitSpec{Placement{Region: "bottom-right", Size: 1}, []string{"gray"}},
-		Apples: AppleSpec{Count: IntRange{1, 3}, Colours: []string{"green"}},
+		Apples: AppleSpec{Count: IntRange{1, 3}, Colours: []string{"green", "blue"}},
 	}},
 	"deploy-region": {"position shift only: exit green, anywhere; apples red; sizes 7-11", Distribution{
 		Width:  IntRange{7, 11},

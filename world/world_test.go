@@ -291,22 +291,27 @@ func TestEngine(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
+		rule    world.BaseReturn
 		actions []world.Action
 		want    []want
 	}{
-		{"wall blocks and costs a step", []world.Action{world.Up, world.Left},
+		{"wall blocks and costs a step", world.Sooner, []world.Action{world.Up, world.Left},
 			[]want{{world.Point{1, 1}, -1, 2, false, 0, false, 0, false}, {world.Point{1, 1}, -1, 3, false, 0, false, 0, false}}},
-		{"apples are eaten once", []world.Action{world.Right, world.Left, world.Right},
+		{"apples are eaten once", world.Sooner, []world.Action{world.Right, world.Left, world.Right},
 			[]want{{world.Point{2, 1}, 1, 1, true, 0, false, 1, false}, {world.Point{1, 1}, -1, 2, true, 0, false, 1, false}, {world.Point{2, 1}, -1, 2, true, 0, false, 1, false}}},
-		{"exit ends with reward 1", []world.Action{world.Right, world.Right, world.Right, world.Right},
+		// Step 3 of 6: 1 − 0.9·3/6.
+		{"exit ends with the sooner return", world.Sooner, []world.Action{world.Right, world.Right, world.Right, world.Right},
+			[]want{{world.Point{2, 1}, 1, 1, true, 0, false, 1, false}, {world.Point{3, 1}, 2, 1, true, 0, false, 2, false}, {world.Point{4, 1}, 0, 1, true, 0.55, true, 2, true}, {world.Point{4, 1}, -1, 0, false, 0, true, 2, true}}},
+		{"exit ends with the binary return 1", world.Binary, []world.Action{world.Right, world.Right, world.Right, world.Right},
 			[]want{{world.Point{2, 1}, 1, 1, true, 0, false, 1, false}, {world.Point{3, 1}, 2, 1, true, 0, false, 2, false}, {world.Point{4, 1}, 0, 1, true, 1, true, 2, true}, {world.Point{4, 1}, -1, 0, false, 0, true, 2, true}}},
-		{"step limit ends with reward 0", []world.Action{world.Down, world.Up, world.Down, world.Up, world.Down, world.Up, world.Right},
+		{"step limit ends with reward 0", world.Sooner, []world.Action{world.Down, world.Up, world.Down, world.Up, world.Down, world.Up, world.Right},
 			[]want{{world.Point{1, 2}, -1, 1, true, 0, false, 0, false}, {world.Point{1, 1}, -1, 2, true, 0, false, 0, false}, {world.Point{1, 2}, -1, 2, true, 0, false, 0, false}, {world.Point{1, 1}, -1, 3, true, 0, false, 0, false}, {world.Point{1, 2}, -1, 3, true, 0, false, 0, false}, {world.Point{1, 1}, -1, 4, true, 0, true, 0, false}, {world.Point{1, 1}, -1, 0, false, 0, true, 0, false}}},
 	}
 	l := mustParse(t, corridor)
 	e := world.NewEpisode(l)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			e.SetBaseReturn(tt.rule)
 			e.Reset(l)
 			for i, a := range tt.actions {
 				s := e.Step(a)
@@ -315,6 +320,12 @@ func TestEngine(t *testing.T) {
 				if got != w {
 					t.Fatalf("step %d (%v): got %+v, want %+v", i, a, got, w)
 				}
+			}
+			if got, want := e.Return(), tt.rule.Return(e.ReachedExit(), e.Steps(), l.StepLimit); got != want {
+				t.Errorf("Return %v after %d steps, want %v", got, e.Steps(), want)
+			}
+			if e.BaseReturn() != tt.rule {
+				t.Errorf("Reset changed the rule to %v", e.BaseReturn())
 			}
 		})
 	}
@@ -338,13 +349,18 @@ func TestWindow(t *testing.T) {
 		k := ((dy+1)*3 + dx + 1) * world.CellChannels
 		return obs[k : k+world.CellChannels]
 	}
-	oneHot := func(c []float64, idx ...int) bool {
+	// oneHot reports whether c is 1 on idx, visits on ChanVisits and 0
+	// elsewhere.
+	oneHot := func(c []float64, visits float64, idx ...int) bool {
 		for i, v := range c {
 			want := 0.0
 			for _, j := range idx {
 				if i == j {
 					want = 1
 				}
+			}
+			if i == world.ChanVisits {
+				want = visits
 			}
 			if v != want {
 				return false
@@ -355,18 +371,33 @@ func TestWindow(t *testing.T) {
 	checks := []struct {
 		name   string
 		dx, dy int
+		visits float64
 		want   []int
 	}{
-		{"wall above", 0, -1, []int{world.ChanWall}},
-		{"start visited, left", -1, 0, []int{world.ChanVisited}},
-		{"self visited, apple eaten", 0, 0, []int{world.ChanVisited}},
-		{"green apple right", 1, 0, []int{world.ChanColour + int(world.Green), world.ChanKind + int(world.Apple)}},
-		{"wall below", 0, 1, []int{world.ChanWall}},
-		{"floor down-left", -1, 1, []int{}},
+		{"wall above", 0, -1, 0, []int{world.ChanWall}},
+		{"start visited once, left", -1, 0, 1.0 / 3, []int{world.ChanVisited}},
+		{"self visited once, apple eaten", 0, 0, 1.0 / 3, []int{world.ChanVisited}},
+		{"green apple right", 1, 0, 0, []int{world.ChanColour + int(world.Green), world.ChanKind + int(world.Apple)}},
+		{"wall below", 0, 1, 0, []int{world.ChanWall}},
+		{"floor down-left", -1, 1, 0, []int{}},
 	}
 	for _, c := range checks {
-		if got := cell(c.dx, c.dy); !oneHot(got, c.want...) {
+		if got := cell(c.dx, c.dy); !oneHot(got, c.visits, c.want...) {
 			t.Errorf("%s: got %v", c.name, got)
+		}
+	}
+	// Visits count up and saturate at MaxVisits.
+	long := world.NewEpisode(mustParse(t, strings.Replace(corridor, "steps=6", "steps=20", 1)))
+	long.Step(world.Right)
+	for n, want := range []float64{2.0 / 3, 1, 1} { // start visits after each return
+		long.Step(world.Left)
+		long.Step(world.Right)
+		w.Observe(obs, long, nil)
+		if got := cell(-1, 0); !oneHot(got, want, world.ChanVisited) {
+			t.Errorf("start visited %d times: got %v", n+2, got)
+		}
+		if got := cell(0, 0); !oneHot(got, want, world.ChanVisited) {
+			t.Errorf("self visited %d times: got %v", n+2, got)
 		}
 	}
 	g := obs[9*world.CellChannels:]

@@ -211,12 +211,12 @@ func checkDistribution(p *agents.Probs) error {
 	sum := 0.0
 	for _, q := range p {
 		if math.IsNaN(q) || math.IsInf(q, 0) || q < 0 {
-			return fmt.Errorf("Probs %v is not a distribution: entry %v", *p, q)
+			return fmt.Errorf("probabilities %v are not a distribution: entry %v", *p, q)
 		}
 		sum += q
 	}
 	if math.Abs(sum-1) > DistributionTolerance {
-		return fmt.Errorf("Probs %v sums to %v, not 1", *p, sum)
+		return fmt.Errorf("probabilities %v sum to %v, not 1", *p, sum)
 	}
 	return nil
 }

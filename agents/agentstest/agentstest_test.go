@@ -156,7 +156,7 @@ func TestBrokenFamiliesAreReported(t *testing.T) {
 		gradients bool // caught by CheckGradients rather than TestFamily
 		want      string
 	}{
-		{"not-normalised", false, "sums to"},
+		{"not-normalised", false, "sum to"},
 		{"negative", false, "not a distribution"},
 		{"writes-theta", false, "wrote θ"},
 		{"shared-buffer", false, "policies share state"},
@@ -197,7 +197,7 @@ func TestPolicyReportsBrokenPolicy(t *testing.T) {
 		t.Errorf("correct policy: %v", err)
 	}
 	err := agentstest.TestPolicy(tiny{bug: "not-normalised"}.Policy(theta), ls)
-	if err == nil || !strings.Contains(err.Error(), "level 0 step 0: Probs") {
+	if err == nil || !strings.Contains(err.Error(), "level 0 step 0: probabilities") {
 		t.Errorf("not-normalised policy: got %v", err)
 	}
 }

@@ -7,11 +7,13 @@
 // The problem is one with a known optimum: the "train" world preset, whose
 // exit is always reachable within the step limit (the suite checks this
 // with breadth-first search on every level it scores), so the optimal
-// training return is 1; and the planner family, which can attain it
-// (agents.Planner{}: a step cost, θ_bias < 0, makes the shortest path to the
-// exit, the only terminal cell, the best plan). Every check is
-// deterministic: the seeds are fixed, and the scoring levels and rollouts
-// are derived from Config.Seed.
+// training return on a level is that of the oracle (agents.Oracle), which
+// takes a shortest path: 1 − 0.9·d/T under world.Sooner for an exit at
+// distance d and a step limit T, 1 under world.Binary (see Optimum); and
+// the planner family, which can attain it (agents.Planner{}: a step cost,
+// θ_bias < 0, makes the shortest path to the exit, the only terminal cell,
+// the best plan). Every check is deterministic: the seeds are fixed, and
+// the scoring levels and rollouts are derived from Config.Seed.
 package traintest
 
 import (
@@ -21,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -46,6 +49,9 @@ type Config struct {
 	// world preset. The learning check needs every level to have a
 	// reachable exit, which the suite verifies on the levels it scores.
 	Train world.Distribution
+	// BaseReturn is the base return of the learning problem; the zero
+	// value is world.Sooner.
+	BaseReturn world.BaseReturn
 	// Budget is the method's documented budget for the learning check:
 	// trained with it, the method must reach Target. Zero EnvSteps means
 	// train.DefaultEnvSteps; Workers and Recorder are set by the suite.
@@ -56,9 +62,9 @@ type Config struct {
 	// set their own limits; a method that ignores them runs to
 	// train.DefaultEnvSteps.)
 	Quick train.Settings
-	// Target is the fraction of the optimal training return (1) that the
-	// best agent of the learning run must reach on EvalLevels held-out
-	// training levels; 0 means DefaultTarget.
+	// Target is the fraction of the optimal training return (Optimum,
+	// the oracle's) that the final agent of the learning run must reach
+	// on EvalLevels held-out training levels; 0 means DefaultTarget.
 	Target float64
 	// EvalLevels is the number of held-out training levels the learning
 	// check scores agents on; 0 means DefaultEvalLevels.
@@ -108,7 +114,7 @@ func (c Config) resolve() (Config, error) {
 }
 
 func (c Config) problem(seed uint64) *train.Problem {
-	return &train.Problem{Family: c.Family, Train: c.Train, Seed: seed}
+	return &train.Problem{Family: c.Family, Train: c.Train, BaseReturn: c.BaseReturn, Seed: seed}
 }
 
 // The checks, in the order they run. Each returns a summary for the test
@@ -122,6 +128,7 @@ var checks = []struct {
 	{"Seeds", checkSeeds},
 	{"Records", checkRecords},
 	{"Budgets", checkBudgets},
+	{"Objective", checkObjective},
 	{"Canceled", checkCanceled},
 	{"Errors", checkErrors},
 }
@@ -129,21 +136,31 @@ var checks = []struct {
 // Run runs every check on m and returns the problems found, each prefixed
 // with the name of its check:
 //
-//   - Learns: trained within Config.Budget, m's best returned agent (the
-//     best on EvalLevels held-out training levels) reaches Target of the
-//     optimal return (with a Reference, that θ must reach it too);
+//   - Learns: trained within Config.Budget, m's final agent (the one with
+//     Role train.RoleFinal) reaches Target of the optimal return, the
+//     oracle's, on EvalLevels held-out training levels (with a Reference,
+//     that θ must reach it too), and a step budget is spent to within
+//     0.5%;
 //   - Deterministic: the same seed gives byte-identical agents and
 //     statistics (Encode) with 1 and 2 workers, and twice with 2;
 //   - Seeds: different seeds give different θ;
 //   - Records: the recorder sees the method's name, iterations from 1 that
 //     never decrease or skip, EnvSteps and Episodes that never decrease,
 //     sane min/mean/max/std and θ of the family's dimension; the result
-//     agrees with the last record (its totals may add post-training
-//     selection, such as the GA's validation) and holds finite agents;
-//   - Budgets: a step budget, an episode budget, an iteration limit and a
-//     target return each stop m with their status at the first iteration
-//     boundary at which they apply, so a budget is never overshot by more
-//     than one iteration;
+//     agrees with the last record (the same totals: nothing is spent after
+//     the last iteration to choose agents) and holds finite agents, exactly
+//     one of them with Role train.RoleFinal;
+//   - Budgets: a step budget and an episode budget each stop m with their
+//     status at the episode at which they are spent (in the middle of an
+//     iteration if need be: the step budget overshot by less than the
+//     longest episode, the episode budget not at all), and an iteration
+//     limit and a target return at the first iteration boundary at which
+//     they apply; the result has exactly one final agent;
+//   - Objective: m maximises the problem's base return. On Dawdler, whose
+//     agent always reaches the exit, sooner or later depending on θ,
+//     trained for ObjectiveBudget env steps: every return m records under
+//     world.Binary is 1, and under world.Sooner m's final agent closes at
+//     least half the gap between the initial θ's return and the optimum;
 //   - Canceled: a context canceled before training, or by the recorder
 //     during iteration 2, stops m with train.Canceled, no error, and no
 //     record after iteration 3;
@@ -243,22 +260,49 @@ func run(ctx context.Context, m train.Method, p *train.Problem, s train.Settings
 	return res, rec, nil
 }
 
-// Score returns the mean base return of θ on levels, one episode per level
-// with actions sampled from streams derived from seed. It checks first
-// that every level's exit is reachable within its step limit, so that the
-// optimal return on levels is 1.
-func Score(ctx context.Context, fam agents.Family, theta []float64, levels []*world.Level, seed uint64) (float64, error) {
-	for _, l := range levels {
-		dist := l.Distances(make([]int32, len(l.Walls)), nil, l.Index(l.Start))
-		if d := dist[l.Index(l.Exit.Pos)]; d < 0 || int(d) > l.StepLimit {
-			return 0, fmt.Errorf("level %d: exit at distance %d, step limit %d: the optimal return is not 1", l.Seed, d, l.StepLimit)
-		}
-	}
-	evs, err := train.Evaluate(ctx, fam, [][]float64{theta}, levels, seed, "traintest/score", 0, 0)
+// Score returns the mean base return of θ, a parameter vector of
+// p.Family scored by p.BaseReturn, on levels: one episode per level with
+// actions sampled from streams derived from p.Seed.
+func Score(ctx context.Context, p *train.Problem, theta []float64, levels []*world.Level) (float64, error) {
+	evs, err := train.Evaluate(ctx, p, [][]float64{theta}, levels, "traintest/score", 0, 0, nil)
 	if err != nil {
 		return 0, err
 	}
 	return evs[0].Return, nil
+}
+
+// Optimum returns the optimal mean base return under rule on levels: that
+// of the oracle (agents.Oracle), which reaches each exit by a shortest
+// path, in d steps for an exit at distance d. No agent gets out sooner. It
+// reports a level whose exit is not reachable within its step limit.
+func Optimum(rule world.BaseReturn, levels []*world.Level) (float64, error) {
+	sum := 0.0
+	for _, l := range levels {
+		dist := l.Distances(make([]int32, len(l.Walls)), nil, l.Index(l.Start))
+		d := dist[l.Index(l.Exit.Pos)]
+		if d < 0 || int(d) > l.StepLimit {
+			return 0, fmt.Errorf("level %d: exit at distance %d, step limit %d: unreachable", l.Seed, d, l.StepLimit)
+		}
+		sum += rule.Return(true, int(d), l.StepLimit)
+	}
+	return sum / float64(max(len(levels), 1)), nil
+}
+
+// final returns the one agent of res with Role train.RoleFinal, or an error
+// saying how many there are.
+func final(res *train.Result) (train.Agent, error) {
+	n := 0
+	var a train.Agent
+	for _, b := range res.Agents {
+		if b.Role == train.RoleFinal {
+			a = b
+			n++
+		}
+	}
+	if n != 1 {
+		return a, fmt.Errorf("%d agents with role %q, want exactly 1 (status %v)", n, train.RoleFinal, res.Status)
+	}
+	return a, nil
 }
 
 func checkLearns(ctx context.Context, m train.Method, c Config) (string, error) {
@@ -267,43 +311,45 @@ func checkLearns(ctx context.Context, m train.Method, c Config) (string, error) 
 		return "", err
 	}
 	levels := train.Levels(g, c.Seed, "traintest/levels", 0, c.EvalLevels)
-	if c.Reference != nil {
-		ret, err := Score(ctx, c.Family, c.Reference, levels, c.Seed)
-		if err != nil {
-			return "", err
-		}
-		if ret < c.Target {
-			return "", fmt.Errorf("reference θ scores %.3f < target %.3f: the target is not attainable", ret, c.Target)
-		}
-	}
-	res, rec, err := run(ctx, m, c.problem(c.Seed), c.Budget, 0)
+	opt, err := Optimum(c.BaseReturn, levels)
 	if err != nil {
 		return "", err
 	}
-	if len(res.Agents) == 0 {
-		return "", fmt.Errorf("no agents (status %v)", res.Status)
-	}
-	best, bestRet := -1, math.Inf(-1)
-	for i, a := range res.Agents {
-		ret, err := Score(ctx, c.Family, a.Params, levels, c.Seed)
+	p := c.problem(c.Seed)
+	if c.Reference != nil {
+		ret, err := Score(ctx, p, c.Reference, levels)
 		if err != nil {
 			return "", err
 		}
-		if ret > bestRet {
-			best, bestRet = i, ret
+		if ret < c.Target*opt {
+			return "", fmt.Errorf("reference θ scores %.3f < target %.3f × optimum %.3f: the target is not attainable", ret, c.Target, opt)
 		}
 	}
-	a := res.Agents[best]
-	log := fmt.Sprintf("%s: status %v after %d iterations, %d env steps, %d episodes; best agent %s #%d scores %.3f on %d held-out levels (training fitness %.3f)",
-		m.Name(), res.Status, len(iterations(rec.Stats)), res.EnvSteps, res.Episodes, a.Role, a.Index, bestRet, len(levels), a.Fitness)
-	var p problems
+	res, rec, err := run(ctx, m, p, c.Budget, 0)
+	if err != nil {
+		return "", err
+	}
+	a, err := final(res)
+	if err != nil {
+		return "", err
+	}
+	ret, err := Score(ctx, p, a.Params, levels)
+	if err != nil {
+		return "", err
+	}
+	log := fmt.Sprintf("%s: status %v after %d iterations, %d env steps, %d episodes; final agent scores %.3f (%.3f of the optimum %.3f) on %d held-out levels (training fitness %.3f)",
+		m.Name(), res.Status, len(iterations(rec.Stats)), res.EnvSteps, res.Episodes, ret, ret/opt, opt, len(levels), a.Fitness)
+	var ps problems
 	if res.Status == train.Diverged || res.Status == train.Canceled {
-		p.add("status %v", res.Status)
+		ps.add("status %v", res.Status)
 	}
-	if bestRet < c.Target {
-		p.add("best agent scores %.3f < target %.3f of the optimal return 1 within %d env steps", bestRet, c.Target, c.Budget.EnvSteps)
+	if ret < c.Target*opt {
+		ps.add("final agent scores %.3f < target %.3f × the optimal return %.3f within %d env steps", ret, c.Target, opt, c.Budget.EnvSteps)
 	}
-	return log, p.err()
+	if b := c.Budget.EnvSteps; res.Status == train.StepBudget && math.Abs(float64(res.EnvSteps-b)) > 0.005*float64(b) {
+		ps.add("spent %d env steps of a budget of %d: more than 0.5%% off", res.EnvSteps, b)
+	}
+	return log, ps.err()
 }
 
 // iterations returns, per recorded iteration in order, the largest EnvSteps
@@ -431,12 +477,16 @@ func checkRecords(ctx context.Context, m train.Method, c Config) (string, error)
 		}
 		prev = s
 	}
-	// Totals may exceed the last record by what the method spends after
-	// its last iteration to choose its agents (the GA's validation of its
-	// hall of fame); the Budgets check bounds that.
-	if res.EnvSteps < prev.EnvSteps || res.Episodes < prev.Episodes || res.Last.Iteration != prev.Iteration {
+	// Without a step or episode budget to cut an iteration short, nothing
+	// is spent after the last recorded iteration.
+	cut := c.Quick.EnvSteps != 0 || c.Quick.Episodes != 0
+	if res.EnvSteps < prev.EnvSteps || res.Episodes < prev.Episodes || res.Last.Iteration != prev.Iteration ||
+		!cut && (res.EnvSteps != prev.EnvSteps || res.Episodes != prev.Episodes) {
 		ps.add("result has %d steps, %d episodes, last iteration %d; last record %d, %d, %d",
 			res.EnvSteps, res.Episodes, res.Last.Iteration, prev.EnvSteps, prev.Episodes, prev.Iteration)
+	}
+	if _, err := final(res); err != nil {
+		ps.add("%v", err)
 	}
 	if res.Last.Params != nil {
 		ps.add("Result.Last.Params is set")
@@ -452,6 +502,18 @@ func checkRecords(ctx context.Context, m train.Method, c Config) (string, error)
 	return "", ps.err()
 }
 
+// maxEpisode returns the longest an episode of d can be: its step limit.
+func maxEpisode(d world.Distribution) int {
+	if d.StepLimit > 0 {
+		return d.StepLimit
+	}
+	h := d.Height.Max
+	if d.Height == (world.IntRange{}) {
+		h = d.Width.Max
+	}
+	return d.Width.Max * h
+}
+
 func checkBudgets(ctx context.Context, m train.Method, c Config) (string, error) {
 	p := c.problem(c.Seed)
 	// A reference run tells what one iteration costs.
@@ -461,23 +523,30 @@ func checkBudgets(ctx context.Context, m train.Method, c Config) (string, error)
 	}
 	ref := iterations(rec.Stats)
 	if len(ref) != 2 {
-		return "", fmt.Errorf("Iterations 2: %d iterations recorded", len(ref))
+		return "", fmt.Errorf("a run with Iterations 2 recorded %d iterations", len(ref))
 	}
+	// Budgets that run out in the middle of the third iteration.
 	steps, episodes := ref[0].EnvSteps*2+1, ref[0].Episodes*2+1
+	longest := maxEpisode(c.Train)
 	tests := []struct {
 		name  string
 		s     train.Settings
 		want  train.Status
 		spent func(s train.Stats) bool // whether the budget is spent after s
+		// exact reports whether the result's totals are right for the
+		// budget: the episode at which it is spent.
+		exact func(r *train.Result) bool
 	}{
 		{"steps", train.Settings{EnvSteps: steps}, train.StepBudget,
-			func(s train.Stats) bool { return s.EnvSteps >= steps }},
+			func(s train.Stats) bool { return s.EnvSteps >= steps },
+			func(r *train.Result) bool { return r.EnvSteps >= steps && r.EnvSteps < steps+longest }},
 		{"episodes", train.Settings{Episodes: episodes}, train.EpisodeBudget,
-			func(s train.Stats) bool { return s.Episodes >= episodes }},
+			func(s train.Stats) bool { return s.Episodes >= episodes },
+			func(r *train.Result) bool { return r.Episodes == episodes }},
 		{"iterations", train.Settings{Iterations: 3}, train.IterationLimit,
-			func(s train.Stats) bool { return s.Iteration >= 3 }},
+			func(s train.Stats) bool { return s.Iteration >= 3 }, nil},
 		{"target", train.Settings{TargetReturn: 1e-9}, train.TargetReached,
-			func(s train.Stats) bool { return s.Mean >= 1e-9 }},
+			func(s train.Stats) bool { return s.Mean >= 1e-9 }, nil},
 	}
 	var ps problems
 	for _, tt := range tests {
@@ -488,6 +557,9 @@ func checkBudgets(ctx context.Context, m train.Method, c Config) (string, error)
 		its := iterations(rec.Stats)
 		if res.Status != tt.want {
 			ps.add("%s: status %v, want %v", tt.name, res.Status, tt.want)
+		}
+		if _, err := final(res); err != nil {
+			ps.add("%s: %v", tt.name, err)
 		}
 		if len(its) == 0 {
 			ps.add("%s: nothing recorded", tt.name)
@@ -500,13 +572,27 @@ func checkBudgets(ctx context.Context, m train.Method, c Config) (string, error)
 			}
 		}
 		last := its[len(its)-1]
-		if !tt.spent(last) {
-			ps.add("%s: stopped at iteration %d (%d steps, %d episodes, mean %v) before the budget was spent",
-				tt.name, last.Iteration, last.EnvSteps, last.Episodes, last.Mean)
+		if res.EnvSteps < last.EnvSteps || res.Episodes < last.Episodes {
+			ps.add("%s: result charges %d steps, %d episodes, less than the last record's %d, %d",
+				tt.name, res.EnvSteps, res.Episodes, last.EnvSteps, last.Episodes)
 		}
-		// Whatever is spent after the last iteration, to choose the
-		// agents, costs less than one more iteration would.
-		if res.EnvSteps > last.EnvSteps+ref[0].EnvSteps || res.Episodes > last.Episodes+ref[0].Episodes {
+		if tt.exact == nil {
+			// An iteration boundary: nothing is spent after it.
+			if !tt.spent(last) {
+				ps.add("%s: stopped at iteration %d (mean %v) before the limit applied", tt.name, last.Iteration, last.Mean)
+			}
+			if res.EnvSteps != last.EnvSteps || res.Episodes != last.Episodes {
+				ps.add("%s: result charges %d steps, %d episodes; the last iteration ended at %d, %d",
+					tt.name, res.EnvSteps, res.Episodes, last.EnvSteps, last.Episodes)
+			}
+			continue
+		}
+		if !tt.exact(res) {
+			ps.add("%s: stopped at %d steps, %d episodes: not the episode at which the budget (%d steps or %d episodes) is spent (episodes are at most %d steps)",
+				tt.name, res.EnvSteps, res.Episodes, tt.s.EnvSteps, tt.s.Episodes, longest)
+		}
+		// The iteration cut short costs less than a whole one.
+		if res.EnvSteps-last.EnvSteps >= 2*ref[0].EnvSteps || res.Episodes-last.Episodes >= 2*ref[0].Episodes {
 			ps.add("%s: result charges %d steps, %d episodes after the last record's %d, %d: more than an iteration",
 				tt.name, res.EnvSteps, res.Episodes, last.EnvSteps, last.Episodes)
 		}
@@ -595,4 +681,152 @@ func checkErrors(ctx context.Context, m train.Method, c Config) (string, error) 
 		}
 	}
 	return "", ps.err()
+}
+
+// Dawdler is the policy family of the Objective check, with one parameter
+// θ: at every step the agent takes a step along a shortest path to the exit
+// with probability q = (1 + σ(θ))/2, where σ is the logistic function, and
+// otherwise moves into a wall next to it, which costs a step and leaves it
+// where it is (where no wall is next to it, it always steps toward the
+// exit). It always gets out on DawdlerLevels, sooner the larger θ: under
+// world.Binary every θ is optimal, under world.Sooner larger is better. Its
+// initial θ is 0 (q = 3/4).
+type Dawdler struct{}
+
+// DawdlerLevels is the distribution of the Objective check: 7x7 mazes (at
+// most 16 steps from start to exit) with a step limit of 100, which a
+// Dawdler (q ≥ 1/2) fails to reach within the limit with a probability
+// below 1e-9.
+func DawdlerLevels() world.Distribution {
+	d, err := world.Preset("train")
+	if err != nil {
+		panic(err) // a built-in preset
+	}
+	d.Name = "dawdler"
+	d.Width = world.IntRange{Min: 7, Max: 7}
+	d.StepLimit = 100
+	return d
+}
+
+func (Dawdler) Name() string                       { return "dawdler" }
+func (Dawdler) Dim() int                           { return 1 }
+func (Dawdler) ParamNames() []string               { return []string{"hurry"} }
+func (Dawdler) Init(theta []float64, _ *rand.Rand) { theta[0] = 0 }
+func (Dawdler) Policy(theta []float64) agents.Differentiable {
+	return &dawdlerPolicy{theta: theta}
+}
+
+type dawdlerPolicy struct {
+	theta      []float64
+	dist       []int32
+	step, wait world.Action
+	q          float64
+}
+
+func (p *dawdlerPolicy) Reset(e *world.Episode) {
+	l := e.Level()
+	if len(p.dist) != len(l.Walls) {
+		p.dist = make([]int32, len(l.Walls))
+	}
+	l.Distances(p.dist, nil, l.Index(l.Exit.Pos))
+}
+
+func (p *dawdlerPolicy) Probs(pr *agents.Probs, e *world.Episode) {
+	l := e.Level()
+	here := e.Cell()
+	off := l.Offsets()
+	p.step, p.wait = world.NumActions, world.NumActions
+	for a, o := range off {
+		n := here + o
+		switch {
+		case l.Walls[n]:
+			if p.wait == world.NumActions {
+				p.wait = world.Action(a)
+			}
+		case p.dist[n] >= 0 && p.dist[n] < p.dist[here] && p.step == world.NumActions:
+			p.step = world.Action(a)
+		}
+	}
+	*pr = agents.Probs{}
+	if p.step == world.NumActions { // at the exit: not reached in play
+		p.step = 0
+	}
+	if p.wait == world.NumActions {
+		p.wait = p.step
+	}
+	p.q = (1 + 1/(1+math.Exp(-p.theta[0]))) / 2
+	pr[p.step] += p.q
+	pr[p.wait] += 1 - p.q
+}
+
+// GradLogProb: ∂q/∂θ = σ(1−σ)/2 = (2q−1)(1−q), so ∂log q/∂θ = (2q−1)(1−q)/q
+// and ∂log(1−q)/∂θ = −(2q−1).
+func (p *dawdlerPolicy) GradLogProb(grad []float64, a world.Action, scale float64) {
+	switch {
+	case p.step == p.wait:
+	case a == p.step:
+		grad[0] += scale * (2*p.q - 1) * (1 - p.q) / p.q
+	case a == p.wait:
+		grad[0] -= scale * (2*p.q - 1)
+	}
+}
+
+// ObjectiveBudget is the step budget of each training in the Objective
+// check.
+const ObjectiveBudget = 300_000
+
+func checkObjective(ctx context.Context, m train.Method, c Config) (string, error) {
+	d := DawdlerLevels()
+	g, err := world.NewGenerator(d)
+	if err != nil {
+		return "", err
+	}
+	levels := train.Levels(g, c.Seed, "traintest/dawdler", 0, 200)
+	var ps problems
+	var log string
+	for _, rule := range []world.BaseReturn{world.Binary, world.Sooner} {
+		p := &train.Problem{Family: Dawdler{}, Train: d, BaseReturn: rule, Seed: c.Seed}
+		res, rec, err := run(ctx, m, p, train.Settings{EnvSteps: ObjectiveBudget}, 0)
+		if err != nil {
+			return "", err
+		}
+		a, err := final(res)
+		if err != nil {
+			ps.add("%v: %v", rule, err)
+			continue
+		}
+		if len(rec.Stats) == 0 {
+			ps.add("%v: nothing recorded", rule)
+			continue
+		}
+		if rule == world.Binary {
+			for _, s := range rec.Stats {
+				if s.Min != 1 || s.Max != 1 {
+					ps.add("binary: iteration %d records returns in [%v, %v]; every episode scores 1", s.Iteration, s.Min, s.Max)
+					break
+				}
+			}
+			continue
+		}
+		p.Seed = c.Seed + 1 // held-out rollouts
+		before, err := Score(ctx, p, []float64{0}, levels)
+		if err != nil {
+			return "", err
+		}
+		after, err := Score(ctx, p, a.Params, levels)
+		if err != nil {
+			return "", err
+		}
+		opt, err := Optimum(rule, levels)
+		if err != nil {
+			return "", err
+		}
+		log = fmt.Sprintf("sooner: θ %.3f → %.3f, return %.4f → %.4f (optimum %.4f)", 0.0, a.Params[0], before, after, opt)
+		// Half the way from the initial θ to the optimum.
+		if after < before+(opt-before)/2 {
+			ps.add("sooner: the final θ %v scores %.4f, the initial θ 0 %.4f, the optimum %.4f: not optimising the sooner return",
+				a.Params, after, before, opt)
+		}
+	}
+	return log, ps.err()
 }

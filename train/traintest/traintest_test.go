@@ -22,10 +22,12 @@ type climber struct {
 	Children, Levels int
 	Sigma            float64
 
-	overspend     bool // trains one iteration past a spent budget
+	overspend     bool // charges whole iterations, and trains one past a spent budget
 	workerNoise   bool // lets the number of workers leak into θ
 	ignoreCancel  bool // never looks at the context
 	swallowRecErr bool // ignores the recorder's errors
+	twoFinals     bool // hands over two final agents
+	binary        bool // optimises the binary return whatever the problem says
 }
 
 func (c *climber) Name() string { return "climber" }
@@ -46,6 +48,11 @@ func (c *climber) Train(ctx context.Context, p *train.Problem, s *train.Settings
 	}
 	if c.ignoreCancel {
 		ctx = context.Background()
+	}
+	if c.binary {
+		q := *p
+		q.BaseReturn = world.Binary
+		p = &q
 	}
 	meter := train.NewMeter(s)
 	theta := make([]float64, p.Family.Dim())
@@ -70,12 +77,22 @@ func (c *climber) Train(ctx context.Context, p *train.Problem, s *train.Settings
 			params = append(params, x)
 		}
 		levels := train.Levels(g, p.Seed, "climber/levels", it, c.Levels)
-		evs, err := train.Evaluate(ctx, p.Family, params, levels, p.Seed, "climber/rollout", it, s.Workers)
-		for _, ev := range evs {
-			meter.Add(ev.Steps, ev.Episodes)
+		m := meter
+		if c.overspend {
+			m = nil // charged below, whole iterations at a time
 		}
+		evs, err := train.Evaluate(ctx, p, params, levels, "climber/rollout", it, s.Workers, m)
 		if err != nil {
 			res.Status = train.Canceled
+			break
+		}
+		if c.overspend {
+			for _, ev := range evs {
+				meter.Add(ev.Steps, ev.Episodes)
+			}
+		}
+		if len(evs) < len(params) {
+			res.Status = meter.Exhausted() // cut short
 			break
 		}
 		meter.Iteration = it
@@ -112,7 +129,10 @@ func (c *climber) Train(ctx context.Context, p *train.Problem, s *train.Settings
 	res.Last.Params = nil
 	res.EnvSteps, res.Episodes = meter.EnvSteps, meter.Episodes
 	if meter.Iteration > 0 {
-		res.Agents = []train.Agent{{Role: "final", Params: theta, Fitness: fitness}}
+		res.Agents = []train.Agent{{Role: train.RoleFinal, Params: theta, Fitness: fitness}}
+		if c.twoFinals {
+			res.Agents = append(res.Agents, train.Agent{Role: train.RoleFinal, Index: 1, Params: theta, Fitness: fitness})
+		}
 	}
 	return res, nil
 }
@@ -120,7 +140,7 @@ func (c *climber) Train(ctx context.Context, p *train.Problem, s *train.Settings
 // TestSuite runs the suite on the reference method, which keeps the
 // contract (it learns the planner within 4M env steps).
 func TestSuite(t *testing.T) {
-	traintest.TestMethod(t, &climber{Children: 15, Levels: 8, Sigma: 0.5},
+	traintest.TestMethod(t, &climber{Children: 15, Levels: 8, Sigma: 0.35},
 		traintest.Config{Budget: train.Settings{EnvSteps: 4_000_000}, SkipLearning: raceEnabled})
 }
 
@@ -135,6 +155,8 @@ func TestSuiteCatchesFaults(t *testing.T) {
 		{&climber{Children: 7, Levels: 4, Sigma: 0.5, workerNoise: true}, "Deterministic"},
 		{&climber{Children: 7, Levels: 4, Sigma: 0.5, ignoreCancel: true}, "Canceled"},
 		{&climber{Children: 7, Levels: 4, Sigma: 0.5, swallowRecErr: true}, "Errors"},
+		{&climber{Children: 7, Levels: 4, Sigma: 0.5, twoFinals: true}, "Records"},
+		{&climber{Children: 7, Levels: 4, Sigma: 0.5, binary: true}, "Objective"},
 	}
 	// The faulty methods that ignore cancellation or the recorder run to
 	// the end of a step budget: keep it small.
