@@ -165,15 +165,21 @@ if ! run "$here/cluster.sh" wait "$array" "$merge"; then
 	die "the Slurm jobs did not all complete"
 fi
 for f in "$jobs_dir"/*.out; do
-	log "$(basename "$f"): $(tail -n 1 "$f")"
+	grep -E 'to run here|shard .* done|^merged' "$f" | sed "s|^|test.sh: $(basename "$f"): |" >&2 || true
 done
+# The array tasks must have run every unit, leaving the merge job only the
+# merge: otherwise mesa did not take its shards from Slurm's variables.
+merge_log=$jobs_dir/mesa-merge-$merge.out
+grep -q ', 0 to run here' "$merge_log" ||
+	die "the merge job ran units itself, so the array tasks did not run them all (looked for ', 0 to run here' in $merge_log)"
 phase array+merge
 
 "$here/cluster.sh" stop || die "cluster.sh stop"
 phase cluster-stop
 
 log "running the same sweep unsharded into $local_out"
-run "${noshard[@]}" "$mesa" sweep --config "$CONFIG" --out "$local_out" --quiet || die "unsharded mesa sweep"
+run "${noshard[@]}" "$mesa" sweep --config "$CONFIG" --out "$local_out" --quiet >"$work/local-run.out" ||
+	die "unsharded mesa sweep (its output is in $work/local-run.out)"
 phase local-run
 
 for dir in "$slurm_out" "$local_out"; do
