@@ -6,7 +6,8 @@
 # It builds mesa, brings up a private cluster with cluster.sh (installing
 # Debian's slurm-wlm and munge with apt if they are missing), submits the test
 # sweep as an array job of $MESA_SLURM_TASKS tasks (sweep.sbatch) plus the
-# dependent merge job (merge.sbatch), stops the cluster, runs the same sweep
+# dependent merge job (merge.sbatch), checks that the array tasks ran every
+# unit (the merge job only merged), stops the cluster, runs the same sweep
 # unsharded into another directory, and checks that both manifests are complete
 # and every merged table (*.arrow) is byte-identical. It prints the time of
 # each step and exits non-zero on any failure, and no Slurm or munge daemon it
