@@ -148,9 +148,7 @@ phase cluster-up
 
 log "the sweep's units:"
 noshard=(env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT -u JOB_COMPLETION_INDEX -u MESA_SHARD_COUNT)
-"${noshard[@]}" "$mesa" sweep plan --config "$CONFIG" >&2 ||
-	"${noshard[@]}" "$mesa" sweep --dry-run --config "$CONFIG" --out "$work/dry-run" >&2 ||
-	die "mesa sweep plan --config $CONFIG"
+"${noshard[@]}" "$mesa" sweep plan --config "$CONFIG" >&2 || die "mesa sweep plan --config $CONFIG"
 
 log "submitting $CONFIG as an array of $TASKS tasks and a dependent merge job"
 export CONFIG OUT=$slurm_out MESA=$mesa
