@@ -42,5 +42,12 @@ func removeRun(dir string) error {
 			return err
 		}
 	}
+	// A plan's temporary files, left by a process killed while writing it.
+	tmps, _ := filepath.Glob(filepath.Join(dir, "."+PlanFile+".tmp-*"))
+	for _, tmp := range tmps {
+		if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+	}
 	return nil
 }
