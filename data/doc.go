@@ -1,6 +1,13 @@
 // Package data is mesa's data contract: the Arrow tables a run writes, their
 // provenance, typed writers and readers, and export to Parquet and CSV.
 //
+// It imports only the standard library, arrow-go and flatbuffers, never a
+// simulator package (world, agents, train): reading a run links no
+// simulator. Rows are plain values; the adapters that fill them from
+// levels, episodes and training statistics live in package experiment.
+// The vocabularies spell the simulator's names as literals (see
+// Vocabulary), checked against the simulator by a test in experiment.
+//
 // # Run directory
 //
 //	manifest.json   format, schema_version, run_id, root_seed, status (complete|partial),

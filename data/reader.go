@@ -14,8 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"mesa/agents"
 )
 
 // ReadOptions tune a Reader. A nil *ReadOptions is the zero value.
@@ -593,9 +591,9 @@ func bindAgents(rec arrow.RecordBatch, c []int) (func(int, *AgentRow), error) {
 		}
 		if obj.IsValid(i) {
 			lo, hi := obj.ValueOffsets(i)
-			r.Objective = make([]agents.Weight, 0, hi-lo)
+			r.Objective = make([]Weight, 0, hi-lo)
 			for j := int(lo); j < int(hi); j++ {
-				r.Objective = append(r.Objective, agents.Weight{Feature: strings.Clone(ofeat.Value(j)), Weight: oweight.Value(j)})
+				r.Objective = append(r.Objective, Weight{Feature: strings.Clone(ofeat.Value(j)), Weight: oweight.Value(j)})
 			}
 		}
 	}, nil

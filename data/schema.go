@@ -85,7 +85,7 @@ var (
 )
 
 // objectiveType is the planner's mesa-objective readout: one weight per cell
-// feature, as agents.Weight.
+// feature, as Weight.
 var objectiveType = arrow.ListOf(arrow.StructOf(
 	arrow.Field{Name: "feature", Type: str},
 	arrow.Field{Name: "weight", Type: f64},

@@ -19,9 +19,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"mesa/agents"
-	"mesa/train"
 )
 
 // RunInfo is the provenance of a run, written into the manifest and into
@@ -90,7 +87,8 @@ type Options struct {
 
 // A Writer writes the tables of one run into a directory. Rows are written
 // in call order, so a caller that wants byte-identical files for any number
-// of workers appends in a fixed order (see TrainingLog). A Writer is safe
+// of workers appends in a fixed order (rows made concurrently are kept
+// aside and appended in order afterwards). A Writer is safe
 // for concurrent use.
 //
 // Each table is streamed into <table>.arrow.tmp and renamed to
@@ -260,25 +258,6 @@ func (w *Writer) usable() error {
 		return errors.New("data: writer is closed")
 	}
 	return w.err
-}
-
-// Recorder returns a train.Recorder that appends the statistics of one
-// training run to the training table as they come. Runs trained in
-// parallel should record into TrainingLogs instead (see TrainingLog).
-func (w *Writer) Recorder(run TrainingRun) train.Recorder {
-	return &recorder{w: w, run: run}
-}
-
-type recorder struct {
-	w   *Writer
-	run TrainingRun
-}
-
-func (r *recorder) Record(s *train.Stats) error {
-	if err := r.run.check(s); err != nil {
-		return err
-	}
-	return r.w.AppendTraining(r.run.Row(s))
 }
 
 // Close flushes every table, renames each to its final name and writes a
@@ -653,7 +632,7 @@ func (t *tableWriter) appendAgent(r *AgentRow) error {
 	vecAt[float64](t, agFitness).add(r.Fitness)
 	t.cols[agParams].(*listBuffer[float64]).add(r.Params, false)
 	t.cols[agParamNames].(*listBuffer[string]).add(r.ParamNames, r.ParamNames == nil)
-	t.cols[agObjective].(*listBuffer[agents.Weight]).add(r.Objective, r.Objective == nil)
+	t.cols[agObjective].(*listBuffer[Weight]).add(r.Objective, r.Objective == nil)
 	c.dict(agStatus, r.Status)
 	vecAt[int64](t, agEnvSteps).add(int64(r.EnvSteps))
 	vecAt[int64](t, agEpisodes).add(int64(r.Episodes))

@@ -231,7 +231,7 @@ func (r *runner) attribution(ag evalAgent, ev *analysis.Evidence, cands *analysi
 // agents to evaluate.
 func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.Family, s int) ([]evalAgent, error) {
 	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(s))
-	run := data.TrainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
+	run := trainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
 	b := r.c.Budget
 	rule, err := world.ParseBaseReturn(r.c.BaseReturn)
 	if err != nil {
@@ -239,7 +239,7 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 	}
 	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: rule, Seed: seed}, &train.Settings{
 		EnvSteps: b.EnvSteps, Episodes: b.Episodes, Iterations: b.Iterations, TargetReturn: b.TargetReturn,
-		Workers: r.opts.Workers, Recorder: r.w.Recorder(run),
+		Workers: r.opts.Workers, Recorder: run.recorder(r.w),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("train %s/%s seed %d: %w", method.Name(), fam.Name(), s, err)
@@ -253,13 +253,13 @@ func (r *runner) trainOne(ctx context.Context, method train.Method, fam agents.F
 	names := fam.ParamNames()
 	obj, _ := fam.(agents.Objective)
 	for _, a := range res.Agents {
-		id := run.AgentID(a.Role, a.Index)
+		id := run.agentID(a.Role, a.Index)
 		row := data.AgentRow{RunID: r.runID, Optimizer: method.Name(), Family: fam.Name(), AgentID: id,
 			AgentSeed: seed, Role: a.Role, Index: a.Index, Fitness: a.Fitness, Params: a.Params,
 			ParamNames: names, Status: res.Status.String(), EnvSteps: res.EnvSteps, Episodes: res.Episodes,
 			Iterations: res.Last.Iteration, Distribution: r.c.Train.Name}
 		if obj != nil {
-			row.Objective = obj.Readout(a.Params)
+			row.Objective = weights(obj.Readout(a.Params))
 		}
 		if err := r.w.AppendAgents(row); err != nil {
 			return nil, err
@@ -336,10 +336,10 @@ func (r *runner) evaluate(ctx context.Context, ag evalAgent, split, dist string,
 		if pr := levels[k].probe; pr != nil {
 			row.Probe, row.ProbeFirst = pr.Candidate, s.evidence.Add(pr, &s.traj)
 		}
-		row.SetEpisode(s.runner.Episode(), sum)
+		setEpisode(&row, s.runner.Episode(), sum)
 		res := episodeResult{row: row}
 		if r.opts.LogSteps {
-			res.steps = data.StepRows(nil, ag.ID, split, k, &s.traj, l)
+			res.steps = stepRows(nil, ag.ID, split, k, &s.traj, l)
 			for i := range res.steps {
 				res.steps[i].RunID = r.runID
 			}
