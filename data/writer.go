@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -128,7 +129,7 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 		opts.Allocator = memory.DefaultAllocator
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("data: create: %w", err)
+		return nil, fmt.Errorf("data: create: %w", fileError{err})
 	}
 	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
 		if !opts.Overwrite {
@@ -245,8 +246,8 @@ func appendRows[R any](w *Writer, table int, rows []R, add func(*tableWriter, *R
 		}
 		if t.rows >= w.opts.BatchRows {
 			if err := t.flush(); err != nil {
-				w.err = fmt.Errorf("data: %s: %w", t.name, err)
-				return w.err
+				w.err = err
+				return err
 			}
 		}
 	}
@@ -260,9 +261,12 @@ func (w *Writer) usable() error {
 	return w.err
 }
 
-// Close flushes every table, renames each to its final name and writes a
-// complete manifest. If any of that fails, Close leaves the run as Abort
-// does and returns the error. Close releases every Arrow buffer the writer
+// Close flushes every table, writes its footer and syncs it, then renames
+// each to its final name and writes a complete manifest. A table gets its
+// final name only once every table is complete. If any of that fails,
+// Close leaves the run as Abort does and returns the error, one line
+// naming the file and the OS error ("data: /runs/x/agents.arrow.tmp:
+// write: file too large"). Close releases every Arrow buffer the writer
 // holds; calling it again returns an error.
 func (w *Writer) Close() error {
 	w.mu.Lock()
@@ -273,28 +277,48 @@ func (w *Writer) Close() error {
 		}
 		return err
 	}
+	for _, t := range w.tables {
+		if t == nil {
+			continue
+		}
+		if err := t.finish(); err != nil {
+			w.err = err
+			w.abortLocked(err)
+			return err
+		}
+	}
 	var files []TableFile
 	for _, t := range w.tables {
 		if t == nil {
 			continue
 		}
-		tf, err := t.finish(FileName(t.name))
-		if err != nil {
-			err = fmt.Errorf("data: close %s: %w", t.name, err)
+		if err := t.rename(FileName(t.name)); err != nil {
+			w.err = err
 			w.abortLocked(err)
 			return err
 		}
-		files = append(files, tf)
+		files = append(files, t.file)
 	}
 	w.done = true
-	return w.writeManifest(StatusComplete, "", files)
+	if err := w.writeManifest(StatusComplete, "", files); err != nil {
+		// The manifest still says partial: take the final names back, so
+		// that no file looks like part of a complete run.
+		for _, t := range w.tables {
+			if t != nil {
+				_ = t.rename(partialName(t.name))
+			}
+		}
+		return err
+	}
+	return nil
 }
 
 // Abort ends the run as partial: each table is finished as a valid Arrow
 // file named <table>.partial.arrow holding the rows appended so far (a
-// table that cannot be finished is left as .arrow.tmp), and the manifest
-// records status "partial" with cause's message. It returns an error only
-// if the manifest cannot be written.
+// table that cannot be finished, or whose writing failed, is left as
+// .arrow.tmp and not listed), and the manifest records status "partial"
+// with cause's message. It returns an error only if the manifest cannot be
+// written.
 func (w *Writer) Abort(cause error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -311,15 +335,17 @@ func (w *Writer) abortLocked(cause error) error {
 		if t == nil {
 			continue
 		}
-		if w.err != nil {
+		if t.state == tableOpen {
+			_ = t.finish() // on failure the table is left as .arrow.tmp
+		}
+		if t.state == tableFailed {
 			t.discard()
 			continue
 		}
-		tf, err := t.finish(partialName(t.name))
-		if err != nil {
+		if err := t.rename(partialName(t.name)); err != nil {
 			continue
 		}
-		files = append(files, tf)
+		files = append(files, t.file)
 	}
 	msg := "aborted"
 	if cause != nil {
@@ -347,7 +373,7 @@ func (w *Writer) writeManifest(status, msg string, files []TableFile) error {
 		m.Tables = []TableFile{}
 	}
 	if err := writeManifest(w.dir, m); err != nil {
-		return fmt.Errorf("data: %w", err)
+		return fmt.Errorf("data: %w", fileError{err})
 	}
 	return nil
 }
@@ -358,13 +384,19 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // column buffers (plain Go slices, reused from batch to batch) and become
 // Arrow arrays in bulk when a batch is flushed: far cheaper than an Arrow
 // builder call per value.
+//
+// A table is open until finish, which leaves it complete (footer written,
+// synced, closed, still named .arrow.tmp) or failed; rename then gives a
+// complete table its name. A failed table is never written again: its
+// buffers are released, and its .tmp file stays behind as evidence.
 type tableWriter struct {
 	name   string
 	dir    string
 	schema *arrow.Schema
 	mem    memory.Allocator
 
-	file  *os.File
+	f     *os.File
+	out   osWriter // f, remembering its first error
 	buf   *bufio.Writer
 	sum   hash.Hash
 	count countingWriter
@@ -377,15 +409,43 @@ type tableWriter struct {
 	rows    int   // rows in the current batch
 	total   int64 // rows in flushed batches
 	batches int
+
+	state tableState
+	path  string    // where the file is now: the .tmp name, then its final one
+	file  TableFile // the manifest entry of a complete table
 }
+
+type tableState int
+
+const (
+	tableOpen     tableState = iota
+	tableComplete            // finished: footer written, file synced and closed
+	tableFailed              // an I/O error; never written again
+)
 
 type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
+// An osWriter writes to a file and remembers the first error, so that the
+// error a table reports is the OS's ("write: file too large") whatever
+// arrow-go and bufio wrapped around it.
+type osWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *osWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
 func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab map[string][]string, opts *Options) (*tableWriter, error) {
 	t := &tableWriter{name: name, dir: dir, schema: schema, mem: opts.Allocator, sum: sha256.New(),
-		runID: runID, noTiming: opts.OmitTiming}
+		runID: runID, noTiming: opts.OmitTiming, path: filepath.Join(dir, FileName(name)+".tmp")}
 	for _, c := range tableColumns(name) {
 		b, err := newColBuffer(c, vocab, opts.Allocator)
 		if err != nil {
@@ -394,13 +454,13 @@ func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab 
 		}
 		t.cols = append(t.cols, b)
 	}
-	f, err := os.Create(filepath.Join(dir, FileName(name)+".tmp"))
+	f, err := os.Create(t.path)
 	if err != nil {
 		t.release()
-		return nil, err
+		return nil, fileError{err}
 	}
-	t.file = f
-	t.buf = bufio.NewWriterSize(io.MultiWriter(f, t.sum, &t.count), 1<<16)
+	t.f, t.out.f = f, f
+	t.buf = bufio.NewWriterSize(io.MultiWriter(&t.out, t.sum, &t.count), 1<<16)
 	ipcOpts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(opts.Allocator)}
 	switch opts.Compression {
 	case CompressionLZ4:
@@ -429,8 +489,12 @@ func (t *tableWriter) end(c *rowCheck) error {
 	return nil
 }
 
-// flush writes the current batch.
+// flush writes the current batch. On failure the table is failed and the
+// error is one line naming the file.
 func (t *tableWriter) flush() error {
+	if t.state != tableOpen {
+		return t.notOpen()
+	}
 	if t.rows == 0 {
 		return nil
 	}
@@ -444,7 +508,7 @@ func (t *tableWriter) flush() error {
 	}
 	defer rec.Release()
 	if err := t.fw.Write(rec); err != nil {
-		return err
+		return t.fail(err)
 	}
 	t.total += int64(t.rows)
 	t.rows = 0
@@ -452,42 +516,108 @@ func (t *tableWriter) flush() error {
 	return nil
 }
 
-// finish flushes, writes the footer, syncs and renames the file to name.
-// The table's buffers are released whatever happens.
-func (t *tableWriter) finish(name string) (TableFile, error) {
-	defer t.release()
-	err := t.flush()
-	if cerr := t.fw.Close(); err == nil {
-		err = cerr
+func (t *tableWriter) notOpen() error {
+	if t.state == tableFailed {
+		return fmt.Errorf("data: %s: the table failed earlier and is not written again", t.path)
 	}
-	if err == nil {
-		err = t.buf.Flush()
-	}
-	if err == nil {
-		err = t.file.Sync()
-	}
-	if cerr := t.file.Close(); err == nil {
-		err = cerr
-	}
-	t.file = nil
-	if err != nil {
-		return TableFile{}, err
-	}
-	if err := os.Rename(filepath.Join(t.dir, FileName(t.name)+".tmp"), filepath.Join(t.dir, name)); err != nil {
-		return TableFile{}, err
-	}
-	return TableFile{Table: t.name, File: name, Rows: t.total, Batches: t.batches,
-		Bytes: t.count.n, SHA256: hex.EncodeToString(t.sum.Sum(nil))}, nil
+	return fmt.Errorf("data: %s: the table is finished", t.path)
 }
 
-// discard closes the file, leaving the .tmp behind, and releases buffers.
+// fail marks the table failed, closes its file (leaving the .tmp behind)
+// and releases its buffers. It returns err as one line naming the file and
+// the OS error that caused it, if there was one.
+func (t *tableWriter) fail(err error) error {
+	cause := t.out.err
+	if cause == nil {
+		cause = err
+	}
+	t.state = tableFailed
+	t.discard()
+	var pe *fs.PathError
+	if errors.As(cause, &pe) {
+		return fmt.Errorf("data: %w", fileError{cause})
+	}
+	return fmt.Errorf("data: %s: %w", t.path, fileError{cause})
+}
+
+// A fileError is an OS error on one line with its file first: "path: op:
+// cause" ("/runs/x/episodes.arrow.tmp: write: file too large") rather than
+// Go's "write /runs/x/episodes.arrow.tmp: file too large". Other errors
+// are put on one line.
+type fileError struct{ err error }
+
+func (e fileError) Error() string {
+	var pe *fs.PathError
+	if errors.As(e.err, &pe) {
+		return pe.Path + ": " + pe.Op + ": " + pe.Err.Error()
+	}
+	var le *os.LinkError
+	if errors.As(e.err, &le) {
+		return le.Old + ": " + le.Op + " to " + le.New + ": " + le.Err.Error()
+	}
+	return oneLine(e.err.Error())
+}
+
+func (e fileError) Unwrap() error { return e.err }
+
+// finish flushes the last batch, writes the footer, syncs and closes the
+// file, leaving the table complete under its .tmp name, and releases the
+// table's buffers. On failure the table is failed (see fail). It is an
+// error to finish a table twice or a failed one.
+func (t *tableWriter) finish() error {
+	if t.state != tableOpen {
+		return t.notOpen()
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if err := t.fw.Close(); err != nil {
+		return t.fail(err)
+	}
+	t.fw = nil
+	if err := t.buf.Flush(); err != nil {
+		return t.fail(err)
+	}
+	if err := t.f.Sync(); err != nil {
+		return t.fail(err)
+	}
+	err := t.f.Close()
+	t.f = nil
+	if err != nil {
+		return t.fail(err)
+	}
+	t.release()
+	t.state = tableComplete
+	t.file = TableFile{Table: t.name, Rows: t.total, Batches: t.batches, Bytes: t.count.n, SHA256: hex.EncodeToString(t.sum.Sum(nil))}
+	return nil
+}
+
+// rename gives a complete table the file name name.
+func (t *tableWriter) rename(name string) error {
+	if t.state != tableComplete {
+		return t.notOpen()
+	}
+	path := filepath.Join(t.dir, name)
+	if path == t.path {
+		return nil
+	}
+	if err := os.Rename(t.path, path); err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
+	}
+	t.path, t.file.File = path, name
+	return nil
+}
+
+// discard closes the file, leaving it behind, and releases buffers. It may
+// be called more than once.
 func (t *tableWriter) discard() {
 	if t.fw != nil {
 		_ = t.fw.Close()
+		t.fw = nil
 	}
-	if t.file != nil {
-		_ = t.file.Close()
-		t.file = nil
+	if t.f != nil {
+		_ = t.f.Close()
+		t.f = nil
 	}
 	t.release()
 }
