@@ -4,6 +4,7 @@ package data_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"os/signal"
 	"strconv"
@@ -20,6 +21,10 @@ import (
 //	                       append (WHEN=append) or at Close (WHEN=close)
 //	fulldisk DIR SIZE WHEN mount a SIZE-byte tmpfs on DIR (in the child's
 //	                       own mount namespace), then write as above
+//	lock DIR MODE HOLDER   lock DIR (MODE shared or exclusive), print
+//	                       "locked" or "error: " and the error, then hold
+//	                       the lock until stdin closes, unlock and print
+//	                       "unlocked"
 func child(mode string, args []string) int {
 	fail := func(err error) int {
 		childf("child error: %v", err)
@@ -69,6 +74,23 @@ func child(mode string, args []string) int {
 		} else {
 			childf("manifest: %s %d tables", m.Status, len(m.Tables))
 		}
+		return 0
+	case "lock":
+		m := data.LockShared
+		if args[1] == "exclusive" {
+			m = data.LockExclusive
+		}
+		l, err := data.Lock(args[0], m, args[2])
+		if err != nil {
+			childf("error: %v", err)
+			return 0
+		}
+		childf("locked")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		if err := l.Unlock(); err != nil {
+			return fail(err)
+		}
+		childf("unlocked")
 		return 0
 	}
 	return fail(errors.New("unknown child mode " + mode))

@@ -109,6 +109,17 @@
 // types or vocabularies; readers accept their own version and later ones
 // whose required columns still match, ignoring columns they do not know.
 //
+// # One writer per directory
+//
+// Lock holds a run directory for a writer: LockShared for the shards of
+// one sweep writing disjoint parts concurrently, LockExclusive for a whole
+// run, a merge, an overwrite or a removal. It is flock(2) on dir/lock,
+// taken without waiting (a contender fails at once, its error quoting the
+// live holders' texts from their dir/lock.<id> files) and released by
+// Unlock or by the kernel when the holder dies, even by SIGKILL. Create
+// and Writer do not lock: the caller holds the lock for as long as it
+// writes.
+//
 // # Determinism and crash safety
 //
 // Files hold no timestamps: the same sequence of Writer calls gives
