@@ -18,6 +18,10 @@
 //	agents.arrow       one row per trained (or scripted) agent
 //	attribution.arrow  one row per evaluated agent and candidate objective
 //	steps.arrow        one row per environment step, only with Options.Steps
+//	lock, lock.<id>    the directory's lock and its holders (see Lock)
+//
+// RemoveRun removes all of this, and the exports and reports mesa writes
+// beside it, and nothing else; Create with Options.Overwrite uses it.
 //
 // Tables are Arrow IPC files (Feather v2): pandas read_feather, polars
 // read_ipc, R arrow read_feather/read_ipc_file, DuckDB (via `mesa export`

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -52,6 +53,7 @@ func (m LockMode) String() string {
 // emulated with fcntl locks, which NFS servers honour across hosts.)
 type DirLock struct {
 	dir    string
+	abs    string // dir, absolute
 	mode   LockMode
 	lock   *os.File // dir/lock, flocked in mode
 	holder *os.File // dir/lock.<id>, flocked exclusively
@@ -90,6 +92,14 @@ func ProcessHolder() string {
 		time.Now().UTC().Format(time.RFC3339))
 }
 
+// exclusive counts the exclusive DirLocks this process holds, by absolute
+// directory, so that RemoveRun can tell its caller's lock from another
+// holder's.
+var exclusive = struct {
+	sync.Mutex
+	dirs map[string]int
+}{dirs: map[string]int{}}
+
 // Lock locks the run directory dir (created if needed) in mode for the
 // holder, a one-line text that a contender's error quotes ("" means
 // ProcessHolder()). It does not wait: if another holder holds dir in a
@@ -110,8 +120,11 @@ func Lock(dir string, mode LockMode, holder string) (*DirLock, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data: lock: %w", fileError{err})
 	}
-	l := &DirLock{dir: dir, mode: mode}
-	var err error
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("data: lock %s: %v", dir, err)
+	}
+	l := &DirLock{dir: dir, abs: abs, mode: mode}
 	if l.lock, err = lockFile(dir, mode); err != nil {
 		return nil, err
 	}
@@ -120,6 +133,11 @@ func Lock(dir string, mode LockMode, holder string) (*DirLock, error) {
 		return nil, err
 	}
 	removeStaleHolders(dir, mode, l.path)
+	if mode == LockExclusive {
+		exclusive.Lock()
+		exclusive.dirs[l.abs]++
+		exclusive.Unlock()
+	}
 	return l, nil
 }
 
@@ -280,6 +298,13 @@ func (l *DirLock) Unlock() error {
 	if l.lock == nil {
 		return fmt.Errorf("data: unlock %s: not locked", l.dir)
 	}
+	if l.mode == LockExclusive {
+		exclusive.Lock()
+		if exclusive.dirs[l.abs]--; exclusive.dirs[l.abs] <= 0 {
+			delete(exclusive.dirs, l.abs)
+		}
+		exclusive.Unlock()
+	}
 	// The holder file goes first, while the lock is still held.
 	err := os.Remove(l.path)
 	if cerr := l.holder.Close(); err == nil {
@@ -293,4 +318,15 @@ func (l *DirLock) Unlock() error {
 		return fmt.Errorf("data: unlock: %w", fileError{err})
 	}
 	return nil
+}
+
+// holdsExclusive reports whether this process holds dir exclusively.
+func holdsExclusive(dir string) bool {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return false
+	}
+	exclusive.Lock()
+	defer exclusive.Unlock()
+	return exclusive.dirs[abs] > 0
 }

@@ -79,8 +79,9 @@ type Options struct {
 	// OmitTiming writes null elapsed_ms, so that two runs with the same
 	// seed write byte-identical training tables.
 	OmitTiming bool
-	// Overwrite allows Create on a directory that already holds a run; its
-	// table files and manifest are removed first.
+	// Overwrite allows Create on a directory that already holds a run
+	// (a manifest.json): everything mesa derived there is removed first,
+	// as by RemoveRun, exports and reports included.
 	Overwrite bool
 	// Allocator for Arrow buffers; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
@@ -135,8 +136,8 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 		if !opts.Overwrite {
 			return nil, fmt.Errorf("data: create: %s already holds a run (%s); refusing to overwrite", dir, ManifestFile)
 		}
-		if err := removeRun(dir); err != nil {
-			return nil, fmt.Errorf("data: create: %w", err)
+		if err := RemoveRun(dir); err != nil {
+			return nil, err
 		}
 	}
 	versions, err := json.Marshal(info.Versions)
@@ -173,20 +174,6 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 }
 
 const errNotClosed = "not closed: the run is in progress, or was killed"
-
-// removeRun removes the manifest and table files of a previous run in dir.
-func removeRun(dir string) error {
-	names := []string{ManifestFile}
-	for _, t := range Tables() {
-		names = append(names, FileName(t), partialName(t), FileName(t)+".tmp")
-	}
-	for _, n := range names {
-		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
-}
 
 func partialName(table string) string { return table + ".partial.arrow" }
 
