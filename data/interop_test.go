@@ -33,7 +33,7 @@ func TestInteropNode(t *testing.T) {
 	mem := checked(t)
 	dir := writeRun(t, mem, data.Options{BatchRows: 16}, 50)
 	out := t.TempDir()
-	if _, err := data.ExportParquet(dir, out, &data.ReadOptions{Allocator: mem}); err != nil {
+	if _, err := data.ExportParquet(dir, out, &data.ExportOptions{ReadOptions: data.ReadOptions{Allocator: mem}}); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(t.Context(), node, filepath.Join(interop, "check.mjs"), dir, out)

@@ -192,8 +192,8 @@ func tableMeta(s *arrow.Schema) (TableMeta, error) {
 	if err != nil || n < 1 {
 		return m, fmt.Errorf("bad %s %q", MetaSchemaVersion, v)
 	}
-	if n < SchemaVersion {
-		return m, fmt.Errorf("schema version %d is older than this reader's %d", n, SchemaVersion)
+	if n < oldestReadable {
+		return m, fmt.Errorf("schema version %d is older than this reader reads (%d)", n, oldestReadable)
 	}
 	m.SchemaVersion = n
 	m.Table, _ = get(MetaTable)

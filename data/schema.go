@@ -18,6 +18,9 @@ import (
 // from the proxy vocabulary.
 const SchemaVersion = 2
 
+// oldestReadable is the oldest schema version readers read.
+const oldestReadable = 2
+
 // Table names, as in the manifest and in the mesa.table schema metadata.
 const (
 	TableEpisodes    = "episodes"

@@ -6,7 +6,7 @@
 //	mesa                       same as `mesa run` on the default preset
 //	mesa run [--preset NAME | --config FILE] [--out DIR] [--workers N] [--seeds N] [--log-steps]
 //	mesa presets               list presets with one line each
-//	mesa export DIR --format parquet|csv [--out DIR]
+//	mesa export DIR --format parquet|csv [--out DIR] [--partial]
 //	mesa render --level FILE
 //
 // Exit codes: 0 success, 1 failure, 2 usage.
@@ -57,7 +57,7 @@ const usage = `usage:
   mesa                         run the default preset (the talk's green-exit maze)
   mesa run [--preset NAME | --config FILE] [--out DIR] [--workers N] [--seeds N] [--log-steps]
   mesa presets                 list presets with one line each
-  mesa export DIR --format parquet|csv [--out DIR]
+  mesa export DIR --format parquet|csv [--out DIR] [--partial]
   mesa render --level FILE
 `
 
