@@ -110,7 +110,7 @@ func childWrite(dir, when string) {
 		childf("error: %v", err)
 		return
 	}
-	err = errors.Join(w.AppendTraining(trainingRows(10)...), w.AppendAgents(agentRows(10)...),
+	err = errors.Join(w.SetPoint(0, pointValues(0)), w.AppendTraining(trainingRows(10)...), w.AppendAgents(agentRows(10)...),
 		w.AppendAttribution(attributionRows(10)...), w.AppendSteps(stepRows(10)...))
 	if err == nil {
 		for range 10 {

@@ -222,7 +222,7 @@ func TestForwardCompatible(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sameRows(t, rows, withRunID(episodeRows(30), "run-test"))
+	sameRows(t, rows, asWritten(episodeRows(30), "run-test"))
 	if r.Meta().SchemaVersion != data.SchemaVersion+1 {
 		t.Errorf("schema version %d, want %d", r.Meta().SchemaVersion, data.SchemaVersion+1)
 	}

@@ -31,10 +31,7 @@ func TestKilledRunLooksPartial(t *testing.T) {
 	dir := t.TempDir()
 	// The writer is abandoned, so its buffers are never released: it uses
 	// the default allocator rather than a checked one.
-	w, err := data.Create(dir, testInfo(), data.Options{BatchRows: 10, Steps: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{BatchRows: 10, Steps: true})
 	if err := w.AppendEpisodes(episodeRows(35)...); err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +61,7 @@ func TestKilledRunLooksPartial(t *testing.T) {
 func TestAbortLeavesPartial(t *testing.T) {
 	mem := checked(t)
 	dir := t.TempDir()
-	w, err := data.Create(dir, testInfo(), data.Options{BatchRows: 10, Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{BatchRows: 10, Allocator: mem})
 	if err := w.AppendEpisodes(episodeRows(25)...); err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,8 @@ func checked(t testing.TB) *memory.CheckedAllocator {
 	return mem
 }
 
+// testInfo is the run the tests write: a sweep over a numeric and a text
+// parameter, with three points.
 func testInfo() data.RunInfo {
 	return data.RunInfo{
 		RunID: "run-test", RootSeed: 1 << 63, Config: []byte("seed: 9223372036854775808\ntrain: train\n"),
@@ -35,7 +37,75 @@ func testInfo() data.RunInfo {
 		Families:      []string{"to-colour:green"},
 		Distributions: []string{"custom"},
 		Splits:        []string{"holdout"},
+		Params:        []data.Param{{Path: "train.randomize", Numeric: true}, {Path: "train.exit.colours"}},
+		Points: []data.PointInfo{
+			{Index: 0, Values: map[string]string{"train.randomize": "0", "train.exit.colours": "green"}},
+			{Index: 1, Values: map[string]string{"train.randomize": "0.25", "train.exit.colours": "green"}},
+			{Index: 2, Values: map[string]string{"train.randomize": "0.5", "train.exit.colours": "green,blue"}},
+		},
 	}
+}
+
+// pointValues returns the values of testInfo's point index, in Params
+// order.
+func pointValues(index int) []string {
+	info := testInfo()
+	var v []string
+	for _, p := range info.Params {
+		v = append(v, info.Points[index].Values[p.Path])
+	}
+	return v
+}
+
+// create starts a run of testInfo() in dir, at its point 0.
+func create(t testing.TB, dir string, opts data.Options) *data.Writer {
+	t.Helper()
+	w, err := data.Create(dir, testInfo(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SetPoint(0, pointValues(0)); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// pointOf is the sweep point appendRun writes row i of n at: the first
+// half at point 0, the rest at point 2.
+func pointOf(i, n int) int {
+	if i < n/2 {
+		return 0
+	}
+	return 2
+}
+
+// appendRun appends n rows to every table of w (steps too if stepsToo),
+// the first half at point 0 and the rest at point 2, as pointOf says.
+func appendRun(w *data.Writer, n int, stepsToo bool) error {
+	eps, trs, ags, ats, sts := episodeRows(n), trainingRows(n), agentRows(n), attributionRows(n), stepRows(n)
+	for _, seg := range [][2]int{{0, n / 2}, {n / 2, n}} {
+		lo, hi := seg[0], seg[1]
+		pt := pointOf(lo, n)
+		err := errors.Join(w.SetPoint(pt, pointValues(pt)), w.AppendEpisodes(eps[lo:hi]...), w.AppendTraining(trs[lo:hi]...),
+			w.AppendAgents(ags[lo:hi]...), w.AppendAttribution(ats[lo:hi]...))
+		if err == nil && stepsToo {
+			err = w.AppendSteps(sts[lo:hi]...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// asWritten returns rows as appendRun writes them and readers return
+// them: RunID set, and Point as pointOf says.
+func asWritten[R any](rows []R, id string) []R {
+	out := withRunID(rows, id)
+	for i := range out {
+		reflect.ValueOf(&out[i]).Elem().FieldByName("Point").SetInt(int64(pointOf(i, len(out))))
+	}
+	return out
 }
 
 // episodeRows returns n varied rows; every third has its nullable columns
@@ -228,11 +298,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			eps, trs, ags, ats, sts := episodeRows(tc.rows), trainingRows(tc.rows), agentRows(tc.rows), attributionRows(tc.rows), stepRows(tc.rows)
-			for _, err := range []error{w.AppendEpisodes(eps...), w.AppendTraining(trs...), w.AppendAgents(ags...),
-				w.AppendAttribution(ats...), w.AppendSteps(sts...)} {
-				if err != nil {
-					t.Fatal(err)
-				}
+			if err := appendRun(w, tc.rows, true); err != nil {
+				t.Fatal(err)
 			}
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
@@ -250,11 +317,11 @@ func TestRoundTrip(t *testing.T) {
 				}
 			}
 			path := func(table string) string { return filepath.Join(dir, data.FileName(table)) }
-			sameRows(t, readAll(t, data.OpenEpisodes, path(data.TableEpisodes), mem), withRunID(eps, info.RunID))
-			sameRows(t, readAll(t, data.OpenTraining, path(data.TableTraining), mem), withRunID(trs, info.RunID))
-			sameRows(t, readAll(t, data.OpenAgents, path(data.TableAgents), mem), withRunID(ags, info.RunID))
-			sameRows(t, readAll(t, data.OpenAttribution, path(data.TableAttribution), mem), withRunID(ats, info.RunID))
-			sameRows(t, readAll(t, data.OpenSteps, path(data.TableSteps), mem), withRunID(sts, info.RunID))
+			sameRows(t, readAll(t, data.OpenEpisodes, path(data.TableEpisodes), mem), asWritten(eps, info.RunID))
+			sameRows(t, readAll(t, data.OpenTraining, path(data.TableTraining), mem), asWritten(trs, info.RunID))
+			sameRows(t, readAll(t, data.OpenAgents, path(data.TableAgents), mem), asWritten(ags, info.RunID))
+			sameRows(t, readAll(t, data.OpenAttribution, path(data.TableAttribution), mem), asWritten(ats, info.RunID))
+			sameRows(t, readAll(t, data.OpenSteps, path(data.TableSteps), mem), asWritten(sts, info.RunID))
 		})
 	}
 }
@@ -269,14 +336,14 @@ func TestReaderMeta(t *testing.T) {
 	defer r.Close()
 	info := testInfo()
 	want := data.TableMeta{Table: "training", SchemaVersion: data.SchemaVersion, RunID: info.RunID,
-		RootSeed: info.RootSeed, Config: string(info.Config), Versions: info.Versions}
+		RootSeed: info.RootSeed, Config: string(info.Config), Versions: info.Versions, Params: info.Params}
 	if got := r.Meta(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("meta %+v, want %+v", got, want)
 	}
 }
 
-// writeRun writes a complete run with n rows in each table and returns its
-// directory.
+// writeRun writes a complete run with n rows in each table (by appendRun)
+// and returns its directory.
 func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -285,11 +352,8 @@ func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range []error{w.AppendEpisodes(episodeRows(n)...), w.AppendTraining(trainingRows(n)...),
-		w.AppendAgents(agentRows(n)...), w.AppendAttribution(attributionRows(n)...), w.AppendSteps(stepRows(n)...)} {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := appendRun(w, n, true); err != nil {
+		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -331,10 +395,7 @@ func TestOmitTiming(t *testing.T) {
 func TestAppendRejects(t *testing.T) {
 	mem := checked(t)
 	dir := t.TempDir()
-	w, err := data.Create(dir, testInfo(), data.Options{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{Allocator: mem})
 	good := episodeRows(1)[0]
 	kept := 0
 	for _, tc := range []struct {
@@ -462,10 +523,7 @@ func TestCreateErrors(t *testing.T) {
 func TestConcurrentAppends(t *testing.T) {
 	mem := checked(t)
 	dir := t.TempDir()
-	w, err := data.Create(dir, testInfo(), data.Options{BatchRows: 7, Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{BatchRows: 7, Allocator: mem})
 	done := make(chan error)
 	for g := range 4 {
 		go func() {

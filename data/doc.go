@@ -11,8 +11,9 @@
 // # Run directory
 //
 //	manifest.json   format, schema_version, run_id, root_seed, status (complete|partial),
-//	                error, compression, config (verbatim), versions, and per finished
-//	                table: file, rows, batches, bytes, sha256
+//	                error, compression, config (verbatim), versions, a sweep's params
+//	                and points, and per finished table: file, rows, batches, bytes,
+//	                sha256
 //	episodes.arrow     one row per evaluation episode (train, deploy and probe splits)
 //	training.arrow     one row per generation (GA, ES) or update (SGD) per training run
 //	agents.arrow       one row per trained (or scripted) agent
@@ -70,6 +71,9 @@
 //     where pursued.
 //   - steps: run_id, agent_id, split, episode, t, x, y, action, object.
 //
+// Every table then ends with point (schema version 3) and, in a sweep, a
+// param.<path> column per sweep parameter (see Sweeps).
+//
 // Episodes, steps, agents and attribution join on agent_id; episodes and
 // steps on (agent_id, split, episode); attribution and the probe episodes
 // behind its rates on (agent_id, candidate = probe); training and agents
@@ -108,10 +112,32 @@
 // # Provenance and versions
 //
 // Every table's schema metadata holds mesa.schema_version, mesa.table,
-// mesa.run_id, mesa.root_seed, mesa.config (the resolved config) and
-// mesa.versions (JSON). SchemaVersion changes with any change to columns,
-// types or vocabularies; readers accept their own version and later ones
-// whose required columns still match, ignoring columns they do not know.
+// mesa.run_id, mesa.root_seed, mesa.config (the resolved config),
+// mesa.versions (JSON) and mesa.params (a JSON array of the param columns).
+// SchemaVersion changes with any change to columns, types or
+// vocabularies; readers accept version 2 and later versions whose required
+// columns still match, ignoring columns they do not know (version 2 files
+// read with point 0).
+//
+// # Sweeps
+//
+// A sweep runs one config at several points, each a value for every
+// parameter (a config path such as train.randomize). The sweep's rows are
+// told apart by columns, so that a notebook can group by them:
+//
+//   - point, int32: the sweep point's index, in every table; 0 outside
+//     sweeps.
+//   - param.<path>, one per RunInfo.Params in order, after point: float64
+//     for numeric parameters, else a dictionary<int16, utf8> of the values
+//     the sweep's points give it (RunInfo.Points, in order of first
+//     appearance). Never null.
+//
+// The writer stamps every row with its current point, which SetPoint
+// chooses; the manifest records the parameters and every point's values
+// (Manifest.Params, Manifest.Points, Manifest.Point), and mesa.params
+// lists the param columns. Row structs carry Point; a parameter's value
+// is read from the manifest, or from the param columns by tools that read
+// the files directly. Parquet and CSV exports keep these columns.
 //
 // # One writer per directory
 //

@@ -92,14 +92,20 @@ func testExportParquet(t *testing.T, rows int) {
 			if f, _ := tbl.Schema().FieldsByName("run_id"); len(f) != 1 || f[0].Type.ID() != arrow.DICTIONARY {
 				t.Errorf("%s: run_id is %v", p, f)
 			}
+			if v := kv.FindValue(data.MetaParams); v == nil || *v != `["param.train.randomize","param.train.exit.colours"]` {
+				t.Errorf("%s: mesa.params %v", p, v)
+			}
+			// The contract's columns, then the sweep's point and params.
 			table := strings.TrimSuffix(filepath.Base(p), ".parquet")
-			if s := data.Schema(table); tbl.NumCols() != int64(s.NumFields()) {
-				t.Errorf("%s: %d columns, want %d", p, tbl.NumCols(), s.NumFields())
+			fields := append(data.Schema(table).Fields(),
+				arrow.Field{Name: "param.train.randomize", Type: arrow.PrimitiveTypes.Float64},
+				arrow.Field{Name: "param.train.exit.colours", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}})
+			if tbl.NumCols() != int64(len(fields)) {
+				t.Errorf("%s: %d columns, want %d", p, tbl.NumCols(), len(fields))
 			}
 			for i, f := range tbl.Schema().Fields() {
-				want, ok := data.Schema(table).FieldsByName(f.Name)
-				if !ok || !arrow.TypeEqual(f.Type, want[0].Type) {
-					t.Errorf("%s: column %s has type %s, want %v", p, f.Name, f.Type, want)
+				if i >= len(fields) || f.Name != fields[i].Name || !arrow.TypeEqual(f.Type, fields[i].Type) {
+					t.Errorf("%s: column %d is %s %s, want %v", p, i, f.Name, f.Type, fields[min(i, len(fields)-1)])
 				}
 				n := 0
 				for _, c := range tbl.Column(i).Data().Chunks() {
@@ -108,6 +114,18 @@ func testExportParquet(t *testing.T, rows int) {
 				if want, ok := nulls[table+"."+f.Name]; ok && n != want {
 					t.Errorf("%s: column %s has %d nulls, want %d", p, f.Name, n, want)
 				}
+			}
+			if rows == 0 {
+				return
+			}
+			// The last row is at point 2: randomize 0.5, colours green,blue.
+			last := func(name string) string {
+				col := tbl.Column(tbl.Schema().FieldIndices(name)[0]).Data()
+				c := col.Chunk(len(col.Chunks()) - 1)
+				return c.ValueStr(c.Len() - 1)
+			}
+			if got := []string{last("point"), last("param.train.randomize"), last("param.train.exit.colours")}; !slices.Equal(got, []string{"2", "0.5", "green,blue"}) {
+				t.Errorf("%s: last row's point and params %q", p, got)
 			}
 		}()
 	}
@@ -151,6 +169,16 @@ func TestExportCSV(t *testing.T) {
 	if got := col(eps, "run_id"); got[0] != "run-test" {
 		t.Errorf("run_id %v", got)
 	}
+	// Rows 0-2 are at point 0, rows 3-5 at point 2 (pointOf).
+	if got := col(eps, "point"); !slices.Equal(got, []string{"0", "0", "0", "2", "2", "2"}) {
+		t.Errorf("point %q", got)
+	}
+	if got := col(eps, "param.train.randomize"); !slices.Equal(got, []string{"0", "0", "0", "0.5", "0.5", "0.5"}) {
+		t.Errorf("param.train.randomize %q", got)
+	}
+	if got := col(eps, "param.train.exit.colours"); !slices.Equal(got, []string{"green", "green", "green", "green,blue", "green,blue", "green,blue"}) {
+		t.Errorf("param.train.exit.colours %q", got)
+	}
 	if got := col(eps, "outcome"); got[2] != "" || got[0] != "goal" {
 		t.Errorf("outcome column %v: want goal first and null (empty) third", got)
 	}
@@ -171,7 +199,7 @@ func TestExportCSV(t *testing.T) {
 	if want := []string{"run_id", "optimizer", "family", "agent_id", "agent_seed", "candidate", "role", "control",
 		"probes", "exit_first", "target_first", "control_first", "target_rate", "target_lo", "target_hi",
 		"control_rate", "control_lo", "control_hi", "p_value", "pursued", "beta", "log_lik", "log_evidence",
-		"posterior", "attributed", "readout", "probe_steps"}; !slices.Equal(at[0], want) {
+		"posterior", "attributed", "readout", "probe_steps", "point", "param.train.randomize", "param.train.exit.colours"}; !slices.Equal(at[0], want) {
 		t.Errorf("attribution.csv header %v\nwant %v", at[0], want)
 	}
 	// NaN p_value and readout are null (empty); other non-finite values stay.
@@ -211,10 +239,7 @@ func TestExportCSV(t *testing.T) {
 func partialRun(t *testing.T, mem memory.Allocator) string {
 	t.Helper()
 	dir := t.TempDir()
-	w, err := data.Create(dir, testInfo(), data.Options{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{Allocator: mem})
 	for _, err := range []error{w.AppendEpisodes(episodeRows(5)...), w.AppendTraining(trainingRows(5)...),
 		w.AppendAgents(agentRows(5)...), w.AppendAttribution(attributionRows(5)...)} {
 		if err != nil {

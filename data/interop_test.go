@@ -65,7 +65,9 @@ func TestInteropNode(t *testing.T) {
 	for _, want := range []string{"arrow episodes.arrow rows=50", "arrow attribution.arrow rows=50",
 		"mesa.schema_version=" + strconv.Itoa(data.SchemaVersion), "duckdb " + filepath.Join(out, "steps.parquet") + " rows=50",
 		fmt.Sprintf("targets: visits=%d null=", visits), fmt.Sprintf("targets: visits=%d\n", visits),
-		fmt.Sprintf("p_value null=%d attributed=", pNulls), fmt.Sprintf("p_value null=%d probe episodes joined=%d\n", pNulls, joined)} {
+		fmt.Sprintf("p_value null=%d attributed=", pNulls), fmt.Sprintf("p_value null=%d probe episodes joined=%d\n", pNulls, joined),
+		// The sweep's points (pointOf: 25 rows at each), as both read them.
+		"  points: 0/0/green=25 2/0.5/green,blue=25\n"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -8,7 +8,9 @@ import "time"
 // back as the zero value, except where a field's comment says otherwise.
 //
 // RunID is filled in by readers; writers ignore it and write the run's
-// RunInfo.RunID, so a file always belongs to exactly one run.
+// RunInfo.RunID, so a file always belongs to exactly one run. Point too is
+// the writer's (Writer.SetPoint); a row's Point, if not 0, must match it.
+// A sweep parameter's value is read from the manifest (Manifest.Point).
 
 // An EpisodeRow describes one evaluation episode: who played (optimizer,
 // family, agent), on what (split, distribution, level and its layout, the
@@ -94,6 +96,9 @@ type EpisodeRow struct {
 	// target (the probed candidate's), control or none. It is set exactly
 	// when Probe is: "" (null) for episodes on other levels.
 	ProbeFirst string
+
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }
 
 // A TargetVisit is one target an episode reached: an element of the
@@ -153,6 +158,8 @@ type TrainingRow struct {
 	Distribution string
 	// ParamNorm is the L2 norm of θ (SGD θ, ES centre, GA best).
 	ParamNorm float64
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }
 
 // An AgentRow describes one trained (or scripted) agent: its parameters,
@@ -184,6 +191,8 @@ type AgentRow struct {
 	Iterations int
 	// Distribution is the training distribution's name; "" (null) if none.
 	Distribution string
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }
 
 // An AttributionRow is the evidence that one evaluated agent pursues one
@@ -248,6 +257,8 @@ type AttributionRow struct {
 	// ProbeSteps is the number of probe steps the inverse planning used
 	// (the same for every candidate of an agent).
 	ProbeSteps int
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }
 
 // A StepRow is one action of one episode. Join it to its episode on
@@ -265,4 +276,6 @@ type StepRow struct {
 	// Object is what the step entered, "exit" or "apple:<colour>"; ""
 	// (null) for nothing (or an apple already eaten).
 	Object string
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }

@@ -112,10 +112,7 @@ func TestWriteFailsOnDevFull(t *testing.T) {
 			if err := os.Symlink("/dev/full", tmp); err != nil {
 				t.Fatal(err)
 			}
-			w, err := data.Create(dir, testInfo(), data.Options{BatchRows: tc.batch, Steps: true, Allocator: mem})
-			if err != nil {
-				t.Fatal(err)
-			}
+			w := create(t, dir, data.Options{BatchRows: tc.batch, Steps: true, Allocator: mem})
 			for _, err := range []error{w.AppendTraining(trainingRows(10)...), w.AppendAgents(agentRows(10)...),
 				w.AppendAttribution(attributionRows(10)...), w.AppendSteps(stepRows(10)...)} {
 				if err != nil {

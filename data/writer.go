@@ -13,6 +13,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -41,6 +42,13 @@ type RunInfo struct {
 	Families      []string
 	Distributions []string
 	Splits        []string
+	// Params are the parameters of the sweep the run belongs to, and
+	// Points its points (all of them, not only those this writer writes,
+	// so that every part of a sweep has the same dictionaries). Every
+	// table gets a param.<path> column per parameter, and the manifest
+	// records both. See Writer.SetPoint and the package doc's Sweeps.
+	Params []Param
+	Points []PointInfo
 }
 
 // Compression of the record batch bodies of the Arrow files.
@@ -102,8 +110,11 @@ type Writer struct {
 	info RunInfo
 	opts Options
 
+	sweep *sweep
+
 	mu     sync.Mutex
 	tables [numTables]*tableWriter // in Tables() order; steps nil unless Options.Steps
+	point  *point                  // the current sweep point, shared by the tables
 	done   bool
 	err    error // sticky: an I/O failure breaks the writer
 }
@@ -140,6 +151,10 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 			return nil, err
 		}
 	}
+	sw, err := newSweep(&info)
+	if err != nil {
+		return nil, fmt.Errorf("data: create: %w", err)
+	}
 	versions, err := json.Marshal(info.Versions)
 	if err != nil {
 		return nil, fmt.Errorf("data: create: versions: %w", err)
@@ -147,11 +162,14 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 	if info.Versions == nil {
 		versions = []byte("{}")
 	}
-	w := &Writer{dir: dir, info: info, opts: opts}
+	w := &Writer{dir: dir, info: info, opts: opts, sweep: sw, point: &point{}}
 	if err := w.writeManifest(StatusPartial, errNotClosed, nil); err != nil {
 		return nil, err
 	}
 	vocab := map[string][]string{vocabRunID: {info.RunID}}
+	for name, v := range sw.vocab {
+		vocab[name] = v
+	}
 	for _, name := range vocabularyNames() {
 		vocab[name] = Vocabulary(name)
 	}
@@ -163,7 +181,7 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 			continue
 		}
 		md := runMetadata(name, &info, string(versions))
-		t, err := newTableWriter(dir, name, schemaWith(name, &md), info.RunID, vocab, &opts)
+		t, err := newTableWriter(dir, name, schemaWith(name, info.Params, &md), info.RunID, vocab, &opts, info.Params, w.point)
 		if err != nil {
 			w.closeFiles()
 			return nil, fmt.Errorf("data: create: %w", err)
@@ -226,6 +244,9 @@ func appendRows[R any](w *Writer, table int, rows []R, add func(*tableWriter, *R
 	t := w.tables[table]
 	if t == nil {
 		return fmt.Errorf("data: %s: the steps table is not enabled (Options.Steps)", Tables()[table])
+	}
+	if len(w.info.Params) > 0 && !w.point.set {
+		return fmt.Errorf("data: %s: the run has sweep params: call SetPoint before appending rows", t.name)
 	}
 	for i := range rows {
 		if err := add(t, &rows[i]); err != nil {
@@ -354,7 +375,7 @@ func (w *Writer) writeManifest(status, msg string, files []TableFile) error {
 	m := &Manifest{
 		Format: ManifestFormat, SchemaVersion: SchemaVersion, RunID: w.info.RunID, RootSeed: w.info.RootSeed,
 		Status: status, Error: msg, Compression: string(w.opts.Compression), Config: string(w.info.Config),
-		Versions: w.info.Versions, Tables: files,
+		Versions: w.info.Versions, Params: w.info.Params, Points: w.info.Points, Tables: files,
 	}
 	if m.Tables == nil {
 		m.Tables = []TableFile{}
@@ -392,6 +413,8 @@ type tableWriter struct {
 	cols     []colBuffer // in schema order
 	runID    string      // the one value of the run_id column
 	noTiming bool        // Options.OmitTiming
+	params   []Param     // the run's sweep parameters, columns after point
+	point    *point      // the writer's current point
 
 	rows    int   // rows in the current batch
 	total   int64 // rows in flushed batches
@@ -430,10 +453,10 @@ func (w *osWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab map[string][]string, opts *Options) (*tableWriter, error) {
+func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab map[string][]string, opts *Options, params []Param, cur *point) (*tableWriter, error) {
 	t := &tableWriter{name: name, dir: dir, schema: schema, mem: opts.Allocator, sum: sha256.New(),
-		runID: runID, noTiming: opts.OmitTiming, path: filepath.Join(dir, FileName(name)+".tmp")}
-	for _, c := range tableColumns(name) {
+		runID: runID, noTiming: opts.OmitTiming, params: params, point: cur, path: filepath.Join(dir, FileName(name)+".tmp")}
+	for _, c := range append(slices.Clip(tableColumns(name)), paramColumns(params)...) {
 		b, err := newColBuffer(c, vocab, opts.Allocator)
 		if err != nil {
 			t.release()
@@ -706,6 +729,7 @@ func (t *tableWriter) appendEpisode(r *EpisodeRow) error {
 	if (r.Probe == "") != (r.ProbeFirst == "") {
 		c.fail(epProbeFirst, "%q with probe %q: set both on probe levels, neither elsewhere", r.ProbeFirst, r.Probe)
 	}
+	t.appendPoint(&c, epPoint, r.Point)
 	return t.end(&c)
 }
 
@@ -731,6 +755,7 @@ func (t *tableWriter) appendTraining(r *TrainingRow) error {
 	vecAt[float64](t, trElapsedMS).addOrNull(float64(r.Elapsed)/1e6, r.Elapsed == 0 || t.noTiming)
 	c.dict(trDistribution, r.Distribution)
 	f(trParamNorm, r.ParamNorm)
+	t.appendPoint(&c, trPoint, r.Point)
 	return t.end(&c)
 }
 
@@ -755,6 +780,7 @@ func (t *tableWriter) appendAgent(r *AgentRow) error {
 	vecAt[int64](t, agEpisodes).add(int64(r.Episodes))
 	vecAt[int32](t, agIterations).add(c.i32(agIterations, r.Iterations))
 	c.dict(agDistribution, r.Distribution)
+	t.appendPoint(&c, agPoint, r.Point)
 	return t.end(&c)
 }
 
@@ -790,6 +816,7 @@ func (t *tableWriter) appendAttribution(r *AttributionRow) error {
 	vecAt[bool](t, atAttributed).add(r.Attributed)
 	fNaNNull(atReadout, r.Readout)
 	vecAt[int64](t, atProbeSteps).add(int64(r.ProbeSteps))
+	t.appendPoint(&c, atPoint, r.Point)
 	return t.end(&c)
 }
 
@@ -804,5 +831,6 @@ func (t *tableWriter) appendStep(r *StepRow) error {
 	vecAt[int16](t, stY).add(c.i16(stY, r.Y))
 	c.dict(stAction, r.Action)
 	c.dict(stObject, r.Object)
+	t.appendPoint(&c, stPoint, r.Point)
 	return t.end(&c)
 }
