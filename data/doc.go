@@ -155,7 +155,12 @@
 // Files hold no timestamps: the same sequence of Writer calls gives
 // byte-identical files (training elapsed_ms is wall time unless
 // Options.OmitTiming). Tables are written as <table>.arrow.tmp and renamed
-// when complete; manifest.json is replaced atomically and says "partial"
-// until Close succeeds, so a killed run never looks complete. Abort keeps
-// what was written as <table>.partial.arrow with a partial manifest.
+// to <table>.arrow only once every table is complete; manifest.json is
+// replaced atomically and says "partial" until Close succeeds, so a killed
+// run never looks complete. Abort keeps what was written as
+// <table>.partial.arrow with a partial manifest. A write that fails (a
+// full disk, a file size limit) is an error of one line naming the file
+// and the OS error ("data: /runs/x/episodes.arrow.tmp: write: file too
+// large"); the run then ends as Abort leaves it, the failed table left as
+// <table>.arrow.tmp and not listed.
 package data

@@ -310,12 +310,15 @@ func (w *Writer) Close() error {
 	w.done = true
 	if err := w.writeManifest(StatusComplete, "", files); err != nil {
 		// The manifest still says partial: take the final names back, so
-		// that no file looks like part of a complete run.
+		// that no file looks like part of a complete run, and try to list
+		// the tables in a partial manifest.
+		files = files[:0]
 		for _, t := range w.tables {
-			if t != nil {
-				_ = t.rename(partialName(t.name))
+			if t != nil && t.rename(partialName(t.name)) == nil {
+				files = append(files, t.file)
 			}
 		}
+		_ = w.writeManifest(StatusPartial, oneLine(err.Error()), files)
 		return err
 	}
 	return nil
