@@ -24,9 +24,10 @@ func benchmarkRun(b *testing.B, preset string, steps bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	c.Record.Steps = steps
 	dir := b.TempDir()
 	for b.Loop() {
-		if _, err := Run(b.Context(), c, Options{Out: dir, Overwrite: true, LogSteps: steps}); err != nil {
+		if _, err := Run(b.Context(), c, Options{Out: dir, Overwrite: true}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -55,6 +55,25 @@ type Config struct {
 	// distribution to separate the candidate objectives against controls
 	// (analysis.Prober). Every run evaluates it unless Off.
 	Probe Probe `yaml:"probe,omitempty"`
+	// Record says what a run keeps beyond what analysis needs.
+	Record Record `yaml:"record,omitempty"`
+	// Sweep is a grid over config paths; each point of it is a config of
+	// its own, run with the same evaluation levels (see Sweep).
+	Sweep Sweep `yaml:"sweep,omitempty"`
+
+	// doc is the YAML document the config was parsed from, --set
+	// overrides applied: sweep points are made from it.
+	doc *yaml.Node
+}
+
+// Record says what a run keeps beyond what analysis needs.
+type Record struct {
+	// Population keeps every member of the GA's final population in
+	// agents.arrow, θ included, and not only the final agent.
+	Population bool `yaml:"population,omitempty"`
+	// Steps writes steps.arrow: one row per environment step of every
+	// evaluation episode.
+	Steps bool `yaml:"steps,omitempty"`
 }
 
 // Probe configures the probe split.
@@ -119,14 +138,25 @@ type Family struct {
 	Noise world.Noise `yaml:"noise,omitempty"`
 }
 
+// MaxConfigBytes bounds the size of a config: anything longer is not one.
+const MaxConfigBytes = 1 << 20
+
 // Parse reads a config from YAML, rejecting unknown fields with their path,
-// expands presets and fills defaults, and validates it. Errors start with
-// "config: " and name the field, as in
+// expands presets and fills defaults, and validates it, every sweep point
+// included. Errors start with "config: " and name the field, as in
 // `config: train.exit.region: unknown region "botom-right"`.
-func Parse(r io.Reader) (*Config, error) {
-	text, err := io.ReadAll(r)
+func Parse(r io.Reader) (*Config, error) { return ParseWith(r, nil) }
+
+// ParseWith is Parse with overrides: each of set is "path=value" (a config
+// path as in Sweep, a YAML value), applied in order to the document before
+// it is decoded, as `mesa run --set` does.
+func ParseWith(r io.Reader, set []string) (*Config, error) {
+	text, err := io.ReadAll(io.LimitReader(r, MaxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
+	}
+	if len(text) > MaxConfigBytes {
+		return nil, fmt.Errorf("config: longer than %d bytes, which no config is", MaxConfigBytes)
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(text))
@@ -136,14 +166,82 @@ func Parse(r io.Reader) (*Config, error) {
 		}
 		return nil, fmt.Errorf("config: %s", cleanYAMLError(err))
 	}
+	for _, kv := range set {
+		path, value, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("config: --set %q: want path=value", kv)
+		}
+		v, err := valueNode(value)
+		if err != nil {
+			return nil, fmt.Errorf("config: --set %s: %w", path, err)
+		}
+		if err := setPath(&doc, path, v); err != nil {
+			return nil, fmt.Errorf("config: --set %s: %w", path, err)
+		}
+	}
 	var c Config
 	if err := decodeConfig(&doc, &c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	c.doc = &doc
 	if err := c.Resolve(); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// Points returns the config of every point of the sweep, in order (c
+// itself, without a sweep, when there is none): the document c was parsed
+// from with each swept path set to the point's value, decoded and resolved.
+// A Config built in code is re-read from its resolved YAML.
+func (c *Config) Points() ([]*Config, error) {
+	if len(c.Sweep) == 0 {
+		return []*Config{c}, nil
+	}
+	doc := c.doc
+	if doc == nil {
+		b, err := c.ResolvedYAML()
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		doc = &yaml.Node{}
+		if err := yaml.Unmarshal(b, doc); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	}
+	n := c.Sweep.Points()
+	if n > maxSweepPoints {
+		return nil, fmt.Errorf("config: sweep: %d points, more than %d", n, maxSweepPoints)
+	}
+	points := make([]*Config, n)
+	for k := range points {
+		d := cloneNode(doc)
+		deleteKey(d, "sweep")
+		values := c.Sweep.values(k)
+		var desc []string
+		for i, p := range c.Sweep {
+			v, err := valueNode(values[i])
+			if err == nil {
+				err = setPath(d, p.Path, v)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("config: sweep: %s: %w", p.Path, err)
+			}
+			desc = append(desc, p.Path+"="+values[i])
+		}
+		var pc Config
+		err := decodeConfig(d, &pc)
+		if err == nil {
+			pc.doc = d
+			err = pc.Resolve()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("config: sweep point %d (%s): %s", k, strings.Join(desc, ", "),
+				strings.TrimPrefix(err.Error(), "config: "))
+		}
+		points[k] = &pc
+	}
+	return points, nil
 }
 
 // decodeConfig decodes the document, then redecodes each distribution
@@ -166,7 +264,13 @@ func decodeConfig(doc *yaml.Node, c *Config) error {
 			return fmt.Errorf("%s.preset: %w", path, err)
 		}
 		d.Distribution = p
-		return decodeStrict(n, path, d)
+		if err := decodeStrict(n, path, d); err != nil {
+			return err
+		}
+		if d.Name == p.Name {
+			d.Name = overrideLabel(p, d.Distribution)
+		}
+		return nil
 	}
 	if err := expand("train", mapValue(root, "train"), &c.Train); err != nil {
 		return err
@@ -182,6 +286,50 @@ func decodeConfig(doc *yaml.Node, c *Config) error {
 		}
 	}
 	return nil
+}
+
+// overrideLabel names a preset distribution with overrides by what it is:
+// the preset's name followed by each field that differs from it, in field
+// order, as "train+randomize=0.05" or "deploy+loops=0.2+exit.colours=[blue]".
+// Without overrides it is the preset's name.
+func overrideLabel(preset, d world.Distribution) string {
+	a, b := flatYAML(preset), flatYAML(d)
+	label := preset.Name
+	for _, kv := range b {
+		if !slices.Contains(a, kv) {
+			label += "+" + kv
+		}
+	}
+	return label
+}
+
+// flatYAML returns a distribution as "path=value" strings, one per leaf
+// field, the name left out.
+func flatYAML(d world.Distribution) []string {
+	d.Name = ""
+	var m yaml.Node
+	b, _ := yaml.Marshal(d)
+	_ = yaml.Unmarshal(b, &m)
+	var out []string
+	var walk func(prefix string, n *yaml.Node)
+	walk = func(prefix string, n *yaml.Node) {
+		switch n.Kind {
+		case yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(prefix, c)
+			}
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				walk(join(prefix, n.Content[i].Value), n.Content[i+1])
+			}
+		default:
+			n.Style = yaml.FlowStyle
+			v, _ := yaml.Marshal(n)
+			out = append(out, prefix+"="+strings.TrimSpace(string(v)))
+		}
+	}
+	walk("", &m)
+	return out
 }
 
 // mapValue returns the value of key in mapping node n, or nil.
@@ -220,11 +368,19 @@ func (c *Config) Resolve() error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
+	if len(c.Sweep) > 0 {
+		if _, err := c.Points(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
 // Validate reports the first problem with c, naming the field.
 func (c *Config) Validate() error {
+	if !validName(c.Name) {
+		return fmt.Errorf("name: %q must be a plain name: lower-case letters, digits, '-' or '_' (it names the run's directory)", c.Name)
+	}
 	if c.Seeds < 1 || c.Seeds > 10000 {
 		return fmt.Errorf("seeds: %d out of range [1, 10000]", c.Seeds)
 	}
@@ -283,10 +439,17 @@ func (c *Config) Validate() error {
 		}
 		seen[o.Name] = true
 	}
+	specs := map[string]int{}
 	for i, r := range c.Reference {
-		if _, err := agents.ScriptedByName(r); err != nil {
+		p, err := agents.ScriptedByName(r)
+		if err != nil {
 			return fmt.Errorf("reference[%d]: %w", i, err)
 		}
+		spec := p.(*agents.Scripted).Spec()
+		if j, dup := specs[spec]; dup {
+			return fmt.Errorf("reference[%d]: %q is reference[%d] again", i, r, j)
+		}
+		specs[spec] = i
 	}
 	b := c.Budget
 	if b.EnvSteps < 0 || b.Episodes < 0 || b.Iterations < 0 {
@@ -315,7 +478,13 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("probe: the training distribution offers no probe: %w (set probe: {off: true})", err)
 		}
 	}
-	return nil
+	if len(c.Sweep) > 0 {
+		if n := c.Sweep.Points(); n > maxSweepPoints {
+			return fmt.Errorf("sweep: %d points, more than %d", n, maxSweepPoints)
+		}
+		return nil // each point is validated on its own, memory included
+	}
+	return c.checkMemory()
 }
 
 // candidates returns the candidate objectives of agents trained on c's

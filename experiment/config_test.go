@@ -171,3 +171,114 @@ func TestREADMEConfig(t *testing.T) {
 		t.Errorf("README example did not apply its overrides: %+v", c)
 	}
 }
+
+// TestSweepPoints: a sweep's points are the grid of its values, the first
+// path varying slowest; each point is a config of its own, and a preset
+// distribution with overrides is labelled by them.
+func TestSweepPoints(t *testing.T) {
+	c, err := Parse(strings.NewReader(base + "sweep:\n  train.randomize: [0, 0.25]\n  optimizers[0].sigma: [0.3, 0.5]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	points, err := c.Points()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct {
+		randomize, sigma float64
+		label            string
+	}{{0, 0.3, "train"}, {0, 0.5, "train"}, {0.25, 0.3, "train+randomize=0.25"}, {0.25, 0.5, "train+randomize=0.25"}}
+	if len(points) != len(want) {
+		t.Fatalf("%d points, want %d", len(points), len(want))
+	}
+	for i, p := range points {
+		w := want[i]
+		if p.Train.Randomize != w.randomize || p.Optimizers[0].Sigma != w.sigma || p.Train.Name != w.label || len(p.Sweep) != 0 {
+			t.Errorf("point %d: randomize %v sigma %v label %q sweep %v; want %+v", i, p.Train.Randomize, p.Optimizers[0].Sigma, p.Train.Name, p.Sweep, w)
+		}
+	}
+	plan, err := NewPlan(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Units) != 4 || plan.Units[3].ID() != "p3/ga/planner/s0" || plan.Units[3].Dir() != "p0003-ga-planner-s0000" {
+		t.Errorf("units %+v", plan.Units)
+	}
+	if got := strings.Join(plan.PointValues(2), " "); got != "train.randomize=0.25 optimizers[0].sigma=0.3" {
+		t.Errorf("point 2 values %q", got)
+	}
+}
+
+func TestSetOverrides(t *testing.T) {
+	c, err := ParseWith(strings.NewReader(base), []string{"train.randomize=0.1", "seeds=3", "splits[0].distribution.loops=0.3", "probe={episodes: 7}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Train.Randomize != 0.1 || c.Seeds != 3 || c.Splits[0].Distribution.Loops != 0.3 || c.Probe.Episodes != 7 {
+		t.Errorf("overrides not applied: %+v", c)
+	}
+	if c.Train.Name != "train+randomize=0.1" || c.Splits[0].Distribution.Name != "deploy+loops=0.3" {
+		t.Errorf("labels %q, %q", c.Train.Name, c.Splits[0].Distribution.Name)
+	}
+	for _, tt := range []struct {
+		set  []string
+		want string
+	}{
+		{[]string{"seeds"}, `config: --set "seeds": want path=value`},
+		{[]string{"train.bogus=1"}, `config: train: line`},
+		{[]string{"splits[3].episodes=1"}, `config: --set splits[3].episodes: splits[3]: no element 3 (the list has 1)`},
+		{[]string{"name.x=1"}, `config: --set name.x: name: cannot set field x inside "t"`},
+		{[]string{"Seeds=1"}, `config: --set Seeds: config path "Seeds": bad key "Seeds"`},
+		{[]string{"train.randomize=[1"}, `config: --set train.randomize: value "[1"`},
+	} {
+		_, err := ParseWith(strings.NewReader(base), tt.set)
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("--set %v: %v, want prefix %q", tt.set, err, tt.want)
+		}
+	}
+}
+
+// TestConfigRefusals covers the configs the reliability trial found
+// accepted: names that leave runs/, duplicate references, memory no
+// machine has, input that is no config.
+func TestConfigRefusals(t *testing.T) {
+	for _, tt := range []struct {
+		edit func(string) string
+		want string
+	}{
+		{func(s string) string { return strings.Replace(s, "name: t", "name: ../../etc", 1) },
+			`config: name: "../../etc" must be a plain name`},
+		{func(s string) string { return strings.Replace(s, "name: t", "name: ''", 1) }, `config: name: "" must be a plain name`},
+		{func(s string) string { return s + "reference: [oracle, oracle]\n" }, `config: reference[1]: "oracle" is reference[0] again`},
+		{func(s string) string { return s + "reference: [oracle, oracle@beta=0]\n" }, `config: reference[1]: "oracle@beta=0" is reference[0] again`},
+		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: sgd, batch: 1000000000}", 1) },
+			"config: needs about"},
+		{func(s string) string {
+			return strings.Replace(s, "{name: ga}", "{name: sgd, level_pool: 1000000000}", 1)
+		},
+			"config: needs about"},
+		{func(s string) string {
+			return strings.Replace(s, "{name: ga}", "{name: ga, population: 1048576, populations: 1024}", 1)
+		}, "config: needs about"},
+		{func(s string) string { return s + "sweep: {train.randomize: [0, 1.5]}\n" },
+			"config: sweep point 1 (train.randomize=1.5): train.randomize: 1.5 out of range [0, 1]"},
+		{func(s string) string { return s + "sweep: {train.randomize: 0.5}\n" }, "config: sweep: train.randomize: line 10: want a non-empty list"},
+		{func(s string) string { return s + "sweep: {train.bogus: [1]}\n" }, "config: sweep point 0 (train.bogus=1): train: line"},
+	} {
+		_, err := Parse(strings.NewReader(tt.edit(base)))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("got %v\nwant prefix %q", err, tt.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("error is not one line: %q", err)
+		}
+	}
+	f, err := os.Open("/dev/zero")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	if _, err := Parse(f); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("/dev/zero as a config: %v", err)
+	}
+}

@@ -27,8 +27,9 @@ func smoke(t *testing.T) *Config {
 func TestRunSameBytesAnyWorkers(t *testing.T) {
 	c := smoke(t)
 	dirs := []string{t.TempDir(), t.TempDir()}
+	c.Record.Steps = true
 	for i, w := range []int{1, 2} {
-		if _, err := Run(t.Context(), c, Options{Out: dirs[i], Workers: w, LogSteps: true, Overwrite: true}); err != nil {
+		if _, err := Run(t.Context(), c, Options{Out: dirs[i], Workers: w, Overwrite: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -70,38 +71,63 @@ func TestRunSameBytesAnyWorkers(t *testing.T) {
 	}
 }
 
-func TestRunCanceledIsPartial(t *testing.T) {
+func TestRunCanceledLeavesNoRun(t *testing.T) {
 	c := smoke(t)
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := Run(ctx, c, Options{Out: dir, Overwrite: true}); err == nil {
+	if _, err := Run(ctx, c, Options{Out: dir}); err == nil {
 		t.Fatal("canceled run succeeded")
 	}
-	m, err := data.ReadManifest(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Status != data.StatusPartial {
-		t.Errorf("canceled run left status %q", m.Status)
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		t.Error("a canceled run left a manifest")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "episodes.arrow")); err == nil {
-		t.Error("canceled run left a complete-looking episodes.arrow")
+		t.Error("a canceled run left episodes.arrow")
+	}
+	res, err := Run(t.Context(), c, Options{Out: dir})
+	if err != nil || !res.Complete {
+		t.Fatalf("the same command after a cancel: %+v, %v", res, err)
 	}
 }
 
-func TestRunRefusesExistingRun(t *testing.T) {
+// TestRunContinuesSameConfigRefusesOther: the same config on a directory
+// continues (here: finds everything done), another is refused naming the
+// run in the directory, and --overwrite replaces it.
+func TestRunContinuesSameConfigRefusesOther(t *testing.T) {
 	c := smoke(t)
 	c.Splits = c.Splits[:1]
 	c.Splits[0].Episodes = 2
 	c.Optimizers = c.Optimizers[:1]
 	c.Families = c.Families[:1]
 	dir := t.TempDir()
-	if _, err := Run(t.Context(), c, Options{Out: dir}); err != nil {
+	first, err := Run(t.Context(), c, Options{Out: dir})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(t.Context(), c, Options{Out: dir}); err == nil {
-		t.Error("second run into the same directory succeeded without Overwrite")
+	before, err := os.ReadFile(filepath.Join(dir, "episodes.arrow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Run(t.Context(), c, Options{Out: dir})
+	if err != nil || !again.Complete || again.RunID != first.RunID {
+		t.Fatalf("the same config again: %+v, %v", again, err)
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, "episodes.arrow"))
+	if !bytes.Equal(before, after) {
+		t.Error("continuing a complete run changed its episodes")
+	}
+	other := *c
+	other.Seed++
+	if err := other.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(t.Context(), &other, Options{Out: dir})
+	if err == nil || !strings.Contains(err.Error(), first.RunID) || !strings.Contains(err.Error(), "--overwrite") {
+		t.Errorf("another config into the directory: %v; want a refusal naming %s", err, first.RunID)
+	}
+	if res, err := Run(t.Context(), &other, Options{Out: dir, Overwrite: true}); err != nil || res.RunID == first.RunID {
+		t.Errorf("--overwrite: %+v, %v", res, err)
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -44,64 +46,159 @@ func parseFlags(fs flagSet, args []string) error {
 	return nil
 }
 
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, " ") }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }
+
+// runFlags are the flags run and sweep share.
+type runFlags struct {
+	out       *string
+	workers   *int
+	set       stringList
+	shard     *string
+	overwrite *bool
+	timing    *bool
+	quiet     *bool
+}
+
+func addRunFlags(fs flagSet) *runFlags {
+	f := &runFlags{
+		out:       fs.String("out", "", "run `directory` (run: default runs/<name>)"),
+		workers:   fs.Int("workers", 0, "worker goroutines (0: all CPUs); results do not depend on it"),
+		shard:     fs.String("shard", "", "run only shard `I/N` of the units, without merging (default: from SLURM_ARRAY_TASK_ID/COUNT or JOB_COMPLETION_INDEX with MESA_SHARD_COUNT)"),
+		overwrite: fs.Bool("overwrite", false, "remove the run already in the directory first"),
+		timing:    fs.Bool("timing", false, "record wall-clock times in training.arrow (files then differ between runs)"),
+		quiet:     fs.Bool("quiet", false, "no progress on stderr"),
+	}
+	fs.Var(&f.set, "set", "override a config field: `path=value`, e.g. train.randomize=0.1 (repeatable)")
+	return f
+}
+
 func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("run", stderr)
 	preset := fs.String("preset", experiment.DefaultPreset, "experiment `preset` (see mesa presets)")
 	configFile := fs.String("config", "", "experiment config `file` (YAML); overrides --preset")
-	out := fs.String("out", "", "run `directory` (default runs/<name>)")
-	workers := fs.Int("workers", 0, "worker goroutines (0: all CPUs); results do not depend on it")
 	nSeeds := fs.Int("seeds", 0, "training seeds per optimizer and family (0: the config's)")
-	logSteps := fs.Bool("log-steps", false, "also write steps.arrow, one row per environment step")
-	overwrite := fs.Bool("overwrite", false, "replace a run already in the directory")
-	timing := fs.Bool("timing", false, "record wall-clock times in training.arrow (files then differ between runs)")
-	quiet := fs.Bool("quiet", false, "no progress lines on stderr")
+	logSteps := fs.Bool("log-steps", false, "also write steps.arrow, one row per environment step (record.steps)")
+	rf := addRunFlags(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
 		return usagef("run: unexpected argument %q", fs.Arg(0))
 	}
-	if *workers < 0 {
-		return usagef("run: --workers %d must be >= 0", *workers)
-	}
 	if *nSeeds < 0 {
 		return usagef("run: --seeds %d must be >= 0", *nSeeds)
 	}
-	var cfg *experiment.Config
-	var err error
-	if *configFile != "" {
-		f, ferr := os.Open(*configFile)
-		if ferr != nil {
-			return ferr
-		}
-		cfg, err = experiment.Parse(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", *configFile, err)
-		}
-	} else if cfg, err = experiment.Preset(*preset); err != nil {
-		return usageError{err}
-	}
 	if *nSeeds > 0 {
-		cfg.Seeds = *nSeeds
-		if err := cfg.Resolve(); err != nil {
-			return err
-		}
+		rf.set = append(rf.set, fmt.Sprintf("seeds=%d", *nSeeds))
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join("runs", cfg.Name)
+	if *logSteps {
+		rf.set = append(rf.set, "record.steps=true")
 	}
-	var progress io.Writer
-	if !*quiet {
-		progress = stderr
-	}
-	res, err := experiment.Run(ctx, cfg, experiment.Options{
-		Out: dir, Workers: *workers, LogSteps: *logSteps, Overwrite: *overwrite, Timing: *timing, Progress: progress,
-	})
+	cfg, err := loadConfig(*configFile, *preset, rf.set)
 	if err != nil {
 		return err
 	}
+	return execute(ctx, "run", cfg, rf, args, stdout, stderr)
+}
+
+func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	planOnly := len(args) > 0 && args[0] == "plan"
+	if planOnly {
+		args = args[1:]
+	}
+	fs := newFlags("sweep", stderr)
+	configFile := fs.String("config", "", "experiment config `file` (YAML) with a sweep: block")
+	dryRun := fs.Bool("dry-run", planOnly, "list the units and what is done, run nothing (same as mesa sweep plan)")
+	rf := addRunFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("sweep: unexpected argument %q", fs.Arg(0))
+	}
+	if *configFile == "" {
+		return usagef("sweep: give --config FILE")
+	}
+	cfg, err := loadConfig(*configFile, "", rf.set)
+	if err != nil {
+		return err
+	}
+	if *dryRun {
+		return printPlan(cfg, *rf.out, stdout)
+	}
+	if *rf.out == "" {
+		return usagef("sweep: give --out DIR (the directory every shard and the merge share)")
+	}
+	return execute(ctx, "sweep", cfg, rf, args, stdout, stderr)
+}
+
+// loadConfig reads the config file (or the preset when file is ""), with
+// overrides.
+func loadConfig(file, preset string, set []string) (*experiment.Config, error) {
+	if file == "" {
+		text, err := experiment.PresetText(preset)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		cfg, err := experiment.ParseWith(bytes.NewReader(text), set)
+		if err != nil {
+			return nil, fmt.Errorf("preset %s: %w", preset, err)
+		}
+		return cfg, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cfg, err := experiment.ParseWith(f, set)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return cfg, nil
+}
+
+// execute runs cfg as the run and sweep commands do, and prints its tables
+// when the run is complete.
+func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFlags, args []string, stdout, stderr io.Writer) error {
+	if *rf.workers < 0 {
+		return usagef("%s: --workers %d must be >= 0", cmd, *rf.workers)
+	}
+	shard, err := parseShard(*rf.shard, os.Getenv)
+	if err != nil {
+		return usagef("%s: %v", cmd, err)
+	}
+	dir := *rf.out
+	if dir == "" {
+		dir = filepath.Join("runs", cfg.Name)
+	}
+	var progress experiment.Progress
+	if !*rf.quiet {
+		progress = newProgress(stderr)
+	}
+	res, err := experiment.Run(ctx, cfg, experiment.Options{
+		Out: dir, Workers: *rf.workers, Overwrite: *rf.overwrite, Timing: *rf.timing,
+		Shard: shard, Progress: progress, Holder: strings.Join(append([]string{"mesa", cmd}, args...), " "),
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: interrupted; the same command continues the run in %s", cmd, dir)
+		}
+		return err
+	}
+	if !res.Complete {
+		fmt.Fprintf(stdout, "run %s: shard %s done; %d of %d units complete in %s\n", res.RunID, shard, res.Done, res.Units, res.Dir)
+		return nil
+	}
+	return printRun(res, cfg, stdout)
+}
+
+// printRun prints a complete run's tables.
+func printRun(res *experiment.Result, cfg *experiment.Config, stdout io.Writer) error {
 	tab, err := analysis.Outcomes(res.Dir)
 	if err != nil {
 		return err
@@ -129,6 +226,89 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return analysis.PrintObjectives(stdout, objs, 4)
 	}
 	return nil
+}
+
+// printPlan lists the units of cfg, marking those complete in dir.
+func printPlan(cfg *experiment.Config, dir string, stdout io.Writer) error {
+	plan, err := experiment.NewPlan(cfg)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "run %s: %d sweep points, %d units\n", plan.RunID, len(plan.Points), len(plan.Units))
+	fmt.Fprintln(tw, "unit\tpoint\tstatus")
+	done := 0
+	for _, u := range plan.Units {
+		status := "to do"
+		if dir != "" && experiment.UnitComplete(dir, u) {
+			status = "complete"
+			done++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.ID(), strings.Join(plan.PointValues(u.Point), " "), status)
+	}
+	if dir != "" {
+		fmt.Fprintf(tw, "%d of %d complete in %s\n", done, len(plan.Units), dir)
+	}
+	return tw.Flush()
+}
+
+// parseShard reads a shard "I/N" from the flag, or else from the
+// environment of a Slurm array task (SLURM_ARRAY_TASK_ID counted from
+// SLURM_ARRAY_TASK_MIN, of SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed
+// Job (JOB_COMPLETION_INDEX, of MESA_SHARD_COUNT). No shard is Count 0.
+func parseShard(flag string, env func(string) string) (experiment.Shard, error) {
+	num := func(name, s string) (int, error) {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%s %q is not a count", name, s)
+		}
+		return n, nil
+	}
+	var sh experiment.Shard
+	var err error
+	switch {
+	case flag != "":
+		i, n, ok := strings.Cut(flag, "/")
+		if !ok {
+			return sh, fmt.Errorf("--shard %q: want I/N, e.g. 0/4", flag)
+		}
+		if sh.Index, err = num("--shard", i); err != nil {
+			return sh, err
+		}
+		if sh.Count, err = num("--shard", n); err != nil {
+			return sh, err
+		}
+	case env("SLURM_ARRAY_TASK_ID") != "":
+		if sh.Index, err = num("SLURM_ARRAY_TASK_ID", env("SLURM_ARRAY_TASK_ID")); err != nil {
+			return sh, err
+		}
+		if m := env("SLURM_ARRAY_TASK_MIN"); m != "" {
+			min, err := num("SLURM_ARRAY_TASK_MIN", m)
+			if err != nil {
+				return sh, err
+			}
+			sh.Index -= min
+		}
+		if sh.Count, err = num("SLURM_ARRAY_TASK_COUNT", env("SLURM_ARRAY_TASK_COUNT")); err != nil {
+			return sh, err
+		}
+	case env("JOB_COMPLETION_INDEX") != "":
+		if sh.Index, err = num("JOB_COMPLETION_INDEX", env("JOB_COMPLETION_INDEX")); err != nil {
+			return sh, err
+		}
+		if sh.Count, err = num("MESA_SHARD_COUNT", env("MESA_SHARD_COUNT")); err != nil {
+			return sh, fmt.Errorf("%v (a Kubernetes Indexed Job sets JOB_COMPLETION_INDEX; set MESA_SHARD_COUNT to its completions)", err)
+		}
+	default:
+		return sh, nil
+	}
+	if sh.Count < 1 || sh.Index < 0 || sh.Index >= sh.Count {
+		return sh, fmt.Errorf("shard %d/%d: want 0 <= I < N", sh.Index, sh.Count)
+	}
+	if sh.Count == 1 {
+		return experiment.Shard{}, nil
+	}
+	return sh, nil
 }
 
 func presetsCmd(args []string, stdout io.Writer) error {

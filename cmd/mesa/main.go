@@ -4,12 +4,16 @@
 // records which objective they pursue.
 //
 //	mesa                       same as `mesa run` on the default preset
-//	mesa run [--preset NAME | --config FILE] [--out DIR] [--workers N] [--seeds N] [--log-steps]
+//	mesa run [--preset NAME | --config FILE] [--out DIR] [--set PATH=VALUE]... [--workers N] [--seeds N] [--log-steps] [--shard I/N]
+//	mesa sweep --config FILE --out DIR [--shard I/N] [--set PATH=VALUE]...
+//	mesa sweep plan --config FILE [--out DIR]
 //	mesa presets               list presets with one line each
 //	mesa export DIR --format parquet|csv [--out DIR] [--partial]
 //	mesa render --level FILE
+//	mesa version
 //
-// Exit codes: 0 success, 1 failure, 2 usage.
+// Exit codes: 0 success, 1 failure, 2 usage. SIGINT and SIGTERM stop a run
+// cleanly; the same command continues it.
 package main
 
 import (
@@ -19,10 +23,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM is what Slurm, Kubernetes and docker send before SIGKILL.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(exitCode(err, os.Stderr))
@@ -55,10 +62,14 @@ var errHelp = errors.New("help requested")
 
 const usage = `usage:
   mesa                         run the default preset (the talk's green-exit maze)
-  mesa run [--preset NAME | --config FILE] [--out DIR] [--workers N] [--seeds N] [--log-steps]
+  mesa run [--preset NAME | --config FILE] [--out DIR] [--set PATH=VALUE]... [--workers N]
+           [--seeds N] [--log-steps] [--shard I/N] [--overwrite] [--quiet]
+  mesa sweep --config FILE --out DIR [--shard I/N] [--set PATH=VALUE]... [--dry-run]
+  mesa sweep plan --config FILE [--out DIR]
   mesa presets                 list presets with one line each
   mesa export DIR --format parquet|csv [--out DIR] [--partial]
   mesa render --level FILE
+  mesa version
 `
 
 // run is mesa without the process: it parses args, does the work, and
@@ -71,6 +82,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "run":
 		return runCmd(ctx, rest, stdout, stderr)
+	case "sweep":
+		return sweepCmd(ctx, rest, stdout, stderr)
+	case "version", "--version", "-version":
+		if len(rest) > 0 {
+			return usagef("version: unexpected argument %q", rest[0])
+		}
+		fmt.Fprintln(stdout, version())
+		return nil
 	case "presets":
 		return presetsCmd(rest, stdout)
 	case "export":
@@ -86,4 +105,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runCmd(ctx, args, stdout, stderr)
 	}
 	return usagef("unknown command %q\n%s", cmd, usage)
+}
+
+// version describes the build: the module version, the VCS revision and
+// time when built from a checkout, and the Go version.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "mesa (unknown build)"
+	}
+	v := "mesa " + bi.Main.Version
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = ", modified"
+			}
+		}
+	}
+	if rev != "" {
+		v += fmt.Sprintf(" (%.12s %s%s)", rev, at, dirty)
+	}
+	return v + " " + bi.GoVersion
 }

@@ -116,8 +116,14 @@ func TestRunSmoke(t *testing.T) {
 			t.Errorf("run output lacks %q:\n%s", want, out)
 		}
 	}
-	if _, errOut, code := mesa(t, "run", "--preset", "smoke", "--out", dir, "--quiet"); code != 1 || !strings.Contains(errOut, "overwrite") {
-		t.Errorf("rerun into a full directory: exit %d, %q", code, errOut)
+	// The same command on the directory continues the run: here, it is
+	// complete, and the tables come out again.
+	if again, errOut, code := mesa(t, "run", "--preset", "smoke", "--out", dir, "--quiet"); code != 0 || again != out {
+		t.Errorf("the same command again: exit %d, %q; output changed: %t", code, errOut, again != out)
+	}
+	// Another config is refused, naming the run there.
+	if _, errOut, code := mesa(t, "run", "--preset", "smoke", "--set", "seed=2", "--out", dir, "--quiet"); code != 1 || !strings.Contains(errOut, "--overwrite") || !strings.Contains(errOut, "smoke-") {
+		t.Errorf("another config into the directory: exit %d, %q", code, errOut)
 	}
 	for _, format := range []string{"parquet", "csv"} {
 		out, errOut, code := mesa(t, "export", dir, "--format", format)
@@ -176,5 +182,71 @@ func TestExportPartial(t *testing.T) {
 		if out != want {
 			t.Errorf("mesa %v: stdout %q, want %q", tt.args, out, want)
 		}
+	}
+}
+
+func TestParseShard(t *testing.T) {
+	for _, tt := range []struct {
+		flag string
+		env  map[string]string
+		want string // "" for no shard
+		err  string
+	}{
+		{"", nil, "", ""},
+		{"1/4", nil, "1/4", ""},
+		{"0/1", nil, "", ""},
+		{"", map[string]string{"SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4"}, "3/4", ""},
+		{"", map[string]string{"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "2", "SLURM_ARRAY_TASK_COUNT": "4"}, "3/4", ""},
+		{"", map[string]string{"JOB_COMPLETION_INDEX": "2", "MESA_SHARD_COUNT": "3"}, "2/3", ""},
+		{"2/3", map[string]string{"SLURM_ARRAY_TASK_ID": "0", "SLURM_ARRAY_TASK_COUNT": "4"}, "2/3", ""},
+		{"4/4", nil, "", "shard 4/4: want 0 <= I < N"},
+		{"1-4", nil, "", `--shard "1-4": want I/N`},
+		{"a/4", nil, "", `--shard "a" is not a count`},
+		{"", map[string]string{"SLURM_ARRAY_TASK_ID": "1"}, "", `SLURM_ARRAY_TASK_COUNT "" is not a count`},
+		{"", map[string]string{"JOB_COMPLETION_INDEX": "1"}, "", "set MESA_SHARD_COUNT"},
+	} {
+		sh, err := parseShard(tt.flag, func(k string) string { return tt.env[k] })
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("%q %v: %v, want an error containing %q", tt.flag, tt.env, err, tt.err)
+			}
+		case err != nil:
+			t.Errorf("%q %v: %v", tt.flag, tt.env, err)
+		case tt.want == "" && sh.Count != 0, tt.want != "" && sh.String() != tt.want:
+			t.Errorf("%q %v: shard %v, want %q", tt.flag, tt.env, sh, tt.want)
+		}
+	}
+}
+
+// TestSweepCommand plans, shards and merges a small sweep through the CLI.
+func TestSweepCommand(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "sweep.yaml")
+	text := "name: s\nseed: 1\ntrain: {preset: train}\nsplits: [{name: deploy, distribution: {preset: deploy}, episodes: 3}]\n" +
+		"families: [{name: planner}]\noptimizers: [{name: sgd, batch: 4}]\nbudget: {env_steps: 500}\nprobe: {episodes: 4}\n" +
+		"sweep: {train.randomize: [0, 0.5]}\n"
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "run")
+	plan, errOut, code := mesa(t, "sweep", "plan", "--config", cfg)
+	if code != 0 || !strings.Contains(plan, "2 sweep points, 2 units") || !strings.Contains(plan, "p1/sgd/planner/s0  train.randomize=0.5  to do") {
+		t.Fatalf("sweep plan: exit %d %s\n%s", code, errOut, plan)
+	}
+	if _, errOut, code := mesa(t, "sweep", "--config", cfg); code != 2 || !strings.Contains(errOut, "give --out DIR") {
+		t.Errorf("sweep without --out: exit %d, %q", code, errOut)
+	}
+	res, errOut, code := mesa(t, "sweep", "--config", cfg, "--out", out, "--shard", "1/2", "--quiet")
+	if code != 0 || !strings.Contains(res, "shard 1/2 done; 1 of 2 units complete") {
+		t.Fatalf("shard 1/2: exit %d %s\n%s", code, errOut, res)
+	}
+	plan, _, _ = mesa(t, "sweep", "--config", cfg, "--out", out, "--dry-run")
+	if !strings.Contains(plan, "p1/sgd/planner/s0  train.randomize=0.5  complete") || !strings.Contains(plan, "1 of 2 complete") {
+		t.Errorf("dry run after shard 1/2:\n%s", plan)
+	}
+	res, errOut, code = mesa(t, "sweep", "--config", cfg, "--out", out)
+	if code != 0 || !strings.Contains(res, "run s-") || !strings.Contains(errOut, "1 complete, 1 to run here") {
+		t.Errorf("merge: exit %d, stderr %q\n%s", code, errOut, res)
 	}
 }

@@ -1,0 +1,259 @@
+package experiment
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"mesa/agents"
+)
+
+// A Unit is the unit of work, of resume, of sharding and of statistical
+// replication: one training seed of one family under one base optimizer at
+// one sweep point, trained, evaluated on every split and the probes, and
+// written on its own; or one scripted reference agent at one sweep point,
+// evaluated alike.
+type Unit struct {
+	// Index is the unit's place in Plan.Units, the canonical order in
+	// which the run's tables hold their rows.
+	Index int
+	// Point is the sweep point (0 without a sweep).
+	Point int
+	// Optimizer is the base optimizer, "" for a scripted reference.
+	Optimizer string
+	// Family is the policy family, or the reference's spec.
+	Family string
+	// Seed is the training seed's index, from 0 (0 for references).
+	Seed int
+}
+
+// Scripted reports whether the unit is a scripted reference agent.
+func (u Unit) Scripted() bool { return u.Optimizer == "" }
+
+// ID names the unit: "p0/ga/planner/s3", "p0/ref/to-colour:green".
+func (u Unit) ID() string {
+	if u.Scripted() {
+		return fmt.Sprintf("p%d/ref/%s", u.Point, u.Family)
+	}
+	return fmt.Sprintf("p%d/%s/%s/s%d", u.Point, u.Optimizer, u.Family, u.Seed)
+}
+
+// Dir is the unit's directory under the run's units/ directory: its ID as
+// a file name ("p0000-ga-planner-s0003", "p0000-ref-to-colour_green").
+func (u Unit) Dir() string {
+	if u.Scripted() {
+		return fmt.Sprintf("p%04d-ref-%s", u.Point, fileSafe(u.Family))
+	}
+	return fmt.Sprintf("p%04d-%s-%s-s%04d", u.Point, u.Optimizer, u.Family, u.Seed)
+}
+
+// fileSafe maps a reference spec to a file name: letters, digits, '-' and
+// '.' stay, anything else becomes '_'. Specs are validated, so distinct
+// specs of one config never collide.
+func fileSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// A Plan is a config expanded into its units, deterministically: the same
+// config gives the same plan, whatever runs it, wherever.
+type Plan struct {
+	// RunID names the run (Config.RunID of the config as given).
+	RunID string
+	// Config is the config as given, sweep included; Points the config of
+	// each sweep point (Config.Points).
+	Config *Config
+	Points []*Config
+	// Units in canonical order: point by point, then optimizers, families
+	// and seeds in config order, then the scripted references.
+	Units []Unit
+}
+
+// maxUnits bounds a plan; a sweep of a million trainings is a typo.
+const maxUnits = 1_000_000
+
+// NewPlan expands c into units.
+func NewPlan(c *Config) (*Plan, error) {
+	id, err := c.RunID()
+	if err != nil {
+		return nil, err
+	}
+	points, err := c.Points()
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{RunID: id, Config: c, Points: points}
+	for k, pc := range points {
+		for _, o := range pc.Optimizers {
+			for _, f := range pc.Families {
+				for s := range pc.Seeds {
+					p.Units = append(p.Units, Unit{Point: k, Optimizer: o.Name, Family: f.Name, Seed: s})
+				}
+			}
+		}
+		for _, r := range pc.Reference {
+			spec, _ := agents.ScriptedByName(r)
+			p.Units = append(p.Units, Unit{Point: k, Family: spec.(*agents.Scripted).Spec()})
+		}
+		if len(p.Units) > maxUnits {
+			return nil, fmt.Errorf("config: the plan has more than %d units", maxUnits)
+		}
+	}
+	for i := range p.Units {
+		p.Units[i].Index = i
+	}
+	return p, nil
+}
+
+// PointValues returns the swept values of point k, "path=value" in sweep
+// order; nil without a sweep.
+func (p *Plan) PointValues(k int) []string {
+	vs := p.Config.Sweep.values(k)
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = p.Config.Sweep[i].Path + "=" + v
+	}
+	return out
+}
+
+// Shard returns the units of shard i of n: every n-th unit from the i-th,
+// so that shards get a share of every sweep point.
+func (p *Plan) Shard(i, n int) []Unit {
+	var out []Unit
+	for _, u := range p.Units {
+		if n <= 1 || u.Index%n == i {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// planFile is the plan a run directory holds, written before any unit: a
+// later command on the directory continues the run only if its plan is the
+// same.
+type planFile struct {
+	Format string   `json:"format"` // "mesa-plan"
+	RunID  string   `json:"run_id"`
+	Config string   `json:"config"` // the resolved config, sweep included
+	Units  []string `json:"units"`  // unit IDs in canonical order
+	SHA256 string   `json:"sha256"` // of Config and Units
+}
+
+const (
+	planFormat = "mesa-plan"
+	// PlanFile is the name of a run directory's plan.
+	PlanFile = "plan.json"
+)
+
+func (p *Plan) file() (*planFile, error) {
+	cfg, err := p.Config.ResolvedYAML()
+	if err != nil {
+		return nil, err
+	}
+	f := &planFile{Format: planFormat, RunID: p.RunID, Config: string(cfg)}
+	h := sha256.New()
+	h.Write(cfg)
+	for _, u := range p.Units {
+		f.Units = append(f.Units, u.ID())
+		fmt.Fprintf(h, "\n%s", u.ID())
+	}
+	f.SHA256 = hex.EncodeToString(h.Sum(nil))
+	return f, nil
+}
+
+// claim writes the plan into dir, or checks that the plan dir already holds
+// is p's. A directory holding another run is refused, saying which.
+func (p *Plan) claim(dir string) error {
+	want, err := p.file()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, PlanFile)
+	b, err := readCapped(path, 64<<20)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+			return fmt.Errorf("%s holds a run without a plan (written by an older mesa); use --overwrite to replace it, or another --out", dir)
+		}
+		out, err := json.MarshalIndent(want, "", "  ")
+		if err != nil {
+			return err
+		}
+		return writeAtomic(path, append(out, '\n'))
+	case err != nil:
+		return err
+	}
+	var got planFile
+	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&got); err != nil || got.Format != planFormat {
+		return fmt.Errorf("%s: not a mesa plan", path)
+	}
+	if got.SHA256 != want.SHA256 || got.Config != want.Config {
+		return fmt.Errorf("%s holds run %s, whose config differs from this one (%s); use --overwrite to replace it, or another --out",
+			dir, got.RunID, p.RunID)
+	}
+	return nil
+}
+
+// readCapped reads a file of at most limit bytes.
+func readCapped(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: longer than %d bytes", path, limit)
+	}
+	return b, nil
+}
+
+// writeAtomic writes b to a temporary file beside path, syncs it and
+// renames it over path.
+func writeAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+	}
+	return err
+}
+
+// resolvedPointYAML returns the resolved YAML of a point's config.
+func resolvedPointYAML(c *Config) []byte {
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return []byte(strings.TrimSpace(err.Error()))
+	}
+	return b
+}

@@ -1,0 +1,291 @@
+package experiment
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"mesa/agents"
+	"mesa/analysis"
+	"mesa/data"
+	"mesa/seeds"
+	"mesa/train"
+	"mesa/world"
+)
+
+// evalAgent is an agent a unit evaluates: a trained θ of a family, or a
+// scripted reference.
+type evalAgent struct {
+	ID        string
+	Optimizer string // "none" for scripted agents
+	Family    string // the family, or the scripted agent's spec
+	Seed      uint64
+	Params    []float64
+	family    agents.Family
+	scripted  string
+}
+
+// unitRun executes one unit into a writer of its own.
+type unitRun struct {
+	c       *Config // the unit's point
+	runID   string
+	u       Unit
+	w       *data.Writer
+	workers int
+	rule    world.BaseReturn
+	// envSteps counts the unit's training steps, for progress.
+	envSteps int
+}
+
+// run trains (unless the unit is a scripted reference), evaluates on every
+// split and the probes, and appends every row.
+func (r *unitRun) run(ctx context.Context) error {
+	var err error
+	if r.rule, err = world.ParseBaseReturn(r.c.BaseReturn); err != nil {
+		return fmt.Errorf("base_return: %w", err)
+	}
+	var ag evalAgent
+	if r.u.Scripted() {
+		spec := r.u.Family
+		ag = evalAgent{ID: "none/" + spec, Optimizer: data.OptimizerNone, Family: spec, scripted: spec}
+		if err := r.w.AppendAgents(data.AgentRow{Optimizer: data.OptimizerNone, Family: spec,
+			AgentID: ag.ID, Role: data.RoleScripted}); err != nil {
+			return err
+		}
+	} else if ag, err = r.train(ctx); err != nil {
+		return err
+	}
+	cands, err := r.c.candidates()
+	if err != nil && !r.c.Probe.Off {
+		return fmt.Errorf("probe: %w", err)
+	}
+	if cands == nil {
+		// Without a probe the episodes are still classified, against the
+		// candidates the training distribution offers if any.
+		cands, _ = analysis.NewCandidates(r.c.Train.Distribution, 0)
+	}
+	for _, sp := range r.c.Splits {
+		g, err := world.NewGenerator(sp.Distribution.Distribution)
+		if err != nil {
+			return fmt.Errorf("split %s: %w", sp.Name, err)
+		}
+		// Evaluation levels derive from (root seed, split) only: every
+		// unit and every sweep point plays the same levels.
+		level := func(k int) (evalLevel, error) {
+			return evalLevel{level: g.Level(seeds.Derive(r.c.Seed, "eval/"+sp.Name, uint64(k)))}, nil
+		}
+		if _, err := r.evaluate(ctx, ag, sp.Name, sp.Distribution.Name, sp.Episodes, level, cands, false); err != nil {
+			return err
+		}
+	}
+	if r.c.Probe.Off {
+		return nil
+	}
+	prober, err := analysis.NewProber(cands)
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	probe := func(k int) (evalLevel, error) {
+		pr, err := prober.Probe(k, seeds.Derive(r.c.Seed, "eval/"+ProbeSplit, uint64(k)))
+		if err != nil {
+			return evalLevel{}, err
+		}
+		return evalLevel{level: pr.Level, probe: pr}, nil
+	}
+	ev, err := r.evaluate(ctx, ag, ProbeSplit, ProbeSplit, r.c.Probe.Episodes, probe, cands, true)
+	if err != nil {
+		return err
+	}
+	return r.w.AppendAttribution(r.attribution(ag, ev, cands)...)
+}
+
+// train trains the unit's family with its optimizer from its seed, appends
+// the training and agent rows, and returns the final agent.
+func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
+	method, fam, err := r.build()
+	if err != nil {
+		return evalAgent{}, err
+	}
+	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(r.u.Seed))
+	run := trainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
+	b := r.c.Budget
+	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: r.rule, Seed: seed}, &train.Settings{
+		EnvSteps: b.EnvSteps, Episodes: b.Episodes, Iterations: b.Iterations, TargetReturn: b.TargetReturn,
+		Workers: r.workers, Recorder: run.recorder(r.w),
+	})
+	if err != nil {
+		return evalAgent{}, fmt.Errorf("train %s: %w", r.u.ID(), err)
+	}
+	if res.Status == train.Canceled {
+		return evalAgent{}, ctx.Err()
+	}
+	r.envSteps = res.EnvSteps
+	names := fam.ParamNames()
+	obj, _ := fam.(agents.Objective)
+	var final *evalAgent
+	for _, a := range res.Agents {
+		if a.Role != data.RoleFinal && !r.c.Record.Population {
+			continue // what analysis needs is the agent the method hands over
+		}
+		id := run.agentID(a.Role, a.Index)
+		row := data.AgentRow{Optimizer: method.Name(), Family: fam.Name(), AgentID: id,
+			AgentSeed: seed, Role: a.Role, Index: a.Index, Fitness: a.Fitness, Params: a.Params,
+			ParamNames: names, Status: res.Status.String(), EnvSteps: res.EnvSteps, Episodes: res.Episodes,
+			Iterations: res.Last.Iteration, Distribution: r.c.Train.Name}
+		if obj != nil {
+			row.Objective = weights(obj.Readout(a.Params))
+		}
+		if err := r.w.AppendAgents(row); err != nil {
+			return evalAgent{}, err
+		}
+		if a.Role == data.RoleFinal {
+			final = &evalAgent{ID: id, Optimizer: method.Name(), Family: fam.Name(), Seed: seed,
+				Params: a.Params, family: fam}
+		}
+	}
+	if final == nil {
+		return evalAgent{}, fmt.Errorf("train %s: %s handed over no final agent (status %s)", r.u.ID(), method.Name(), res.Status)
+	}
+	return *final, nil
+}
+
+// build returns the unit's method and family.
+func (r *unitRun) build() (train.Method, agents.Family, error) {
+	for _, o := range r.c.Optimizers {
+		if o.Name != r.u.Optimizer {
+			continue
+		}
+		for _, f := range r.c.Families {
+			if f.Name != r.u.Family {
+				continue
+			}
+			m, err := o.Build()
+			if err != nil {
+				return nil, nil, err
+			}
+			fam, err := f.Build()
+			return m, fam, err
+		}
+	}
+	return nil, nil, fmt.Errorf("unit %s: no such optimizer and family in its config", r.u.ID())
+}
+
+// attribution returns the attribution rows of an agent from its probe
+// evidence.
+func (r *unitRun) attribution(ag evalAgent, ev *analysis.Evidence, cands *analysis.Candidates) []data.AttributionRow {
+	var readout []agents.Weight
+	if obj, ok := ag.family.(agents.Objective); ok {
+		readout = obj.Readout(ag.Params)
+	}
+	var rows []data.AttributionRow
+	for i, a := range ev.Attribute() {
+		row := data.AttributionRow{Optimizer: ag.Optimizer, Family: ag.Family, AgentID: ag.ID,
+			AgentSeed: ag.Seed, Candidate: a.Candidate, Role: a.Role.String(), Control: a.Control,
+			Probes: a.Probes, ExitFirst: a.ExitFirst, TargetFirst: a.TargetFirst, ControlFirst: a.ControlFirst,
+			TargetRate: a.TargetRate, TargetLo: a.TargetLo, TargetHi: a.TargetHi,
+			ControlRate: a.ControlRate, ControlLo: a.ControlLo, ControlHi: a.ControlHi,
+			PValue: a.PValue, Pursued: a.Pursued, Beta: a.Beta, LogLik: a.LogLik, LogEvidence: a.LogEvidence,
+			Posterior: a.Posterior, Attributed: a.Attributed, Readout: math.NaN(), ProbeSteps: ev.Steps()}
+		if readout != nil {
+			row.Readout = analysis.ReadoutWeight(readout, &cands.List[i])
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
+
+// episodeResult is what one evaluation episode leaves for the tables.
+type episodeResult struct {
+	row   data.EpisodeRow
+	steps []data.StepRow
+}
+
+// An evalLevel is one evaluation level, and the probe it is if it is one.
+type evalLevel struct {
+	level *world.Level
+	probe *analysis.Probe
+}
+
+// evaluate plays ag on the n levels of a split, made by level in the
+// workers, classifies each episode against cands, and appends the rows in
+// episode order. On probe levels (probe) it also gathers the evidence for
+// attribution, which it returns (nil for other splits).
+func (r *unitRun) evaluate(ctx context.Context, ag evalAgent, split, dist string, n int,
+	level func(k int) (evalLevel, error), cands *analysis.Candidates, probe bool) (*analysis.Evidence, error) {
+	workers := min(train.Workers(r.workers), n)
+	type scratch struct {
+		runner     agents.Runner
+		traj       agents.Trajectory
+		policy     agents.Policy
+		classifier analysis.Classifier
+		evidence   *analysis.Evidence
+	}
+	ws := make([]*scratch, workers)
+	for i := range ws {
+		s := &scratch{classifier: analysis.Classifier{Candidates: cands}}
+		s.runner = agents.Runner{BaseReturn: r.rule, Greedy: r.c.Evaluate.Greedy, Trajectory: &s.traj}
+		if ag.family != nil {
+			s.policy = ag.family.Policy(ag.Params)
+		} else {
+			p, err := agents.ScriptedByName(ag.scripted)
+			if err != nil {
+				return nil, err
+			}
+			s.policy = p
+		}
+		if probe {
+			s.evidence = analysis.NewEvidence(cands)
+		}
+		ws[i] = s
+	}
+	results := make([]episodeResult, n)
+	err := train.Parallel(ctx, workers, n, func(worker, k int) error {
+		s := ws[worker]
+		lv, err := level(k)
+		if err != nil {
+			return err
+		}
+		l := lv.level
+		rng := seeds.New(r.c.Seed, "eval-rollout/"+ag.ID+"/"+split, uint64(k))
+		sum := s.runner.Run(s.policy, l, rng)
+		cl := s.classifier.Classify(l, &s.traj)
+		row := data.EpisodeRow{Optimizer: ag.Optimizer, Family: ag.Family, AgentID: ag.ID,
+			AgentSeed: ag.Seed, Split: split, Episode: k, Distribution: dist,
+			Outcome: string(cl.Outcome), Proxy: cl.Proxy, Targets: make([]data.TargetVisit, len(cl.Visits))}
+		for i, v := range cl.Visits {
+			row.Targets[i] = data.TargetVisit{Target: v.Target, Step: v.Step, Pursued: v.Pursued}
+		}
+		if pr := lv.probe; pr != nil {
+			row.Probe, row.ProbeFirst = pr.Candidate, s.evidence.Add(pr, &s.traj)
+		}
+		setEpisode(&row, s.runner.Episode(), sum)
+		res := episodeResult{row: row}
+		if r.c.Record.Steps {
+			res.steps = stepRows(nil, ag.ID, split, k, &s.traj, l)
+		}
+		results[k] = res
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, res := range results {
+		if err := r.w.AppendEpisodes(res.row); err != nil {
+			return nil, err
+		}
+		if len(res.steps) > 0 {
+			if err := r.w.AppendSteps(res.steps...); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if !probe {
+		return nil, nil
+	}
+	// Evidence is counts: merging in any order gives the same totals.
+	ev := ws[0].evidence
+	for _, s := range ws[1:] {
+		ev.Merge(s.evidence)
+	}
+	return ev, nil
+}
