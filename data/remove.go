@@ -10,11 +10,12 @@ import (
 )
 
 // Names in a run directory besides the tables and the manifest: a sweep's
-// plan and units, and what `mesa export` and `mesa analyze` write by
-// default.
+// plan, units and merge staging directory, and what `mesa export` and
+// `mesa analyze` write by default.
 const (
 	planFile   = "plan.json"
 	unitsDir   = "units"
+	mergeStage = ".merge.tmp"
 	parquetOut = "parquet"
 	csvOut     = "csv"
 	reportDir  = "report"
@@ -23,7 +24,8 @@ const (
 // RemoveRun removes everything mesa derived in the run directory dir:
 // table files in every state (*.arrow, *.partial.arrow, *.arrow.tmp),
 // manifest.json, plan.json (and their .tmp), the directories units/,
-// parquet/, csv/ and report/, and the lock file with its holder files. It
+// .merge.tmp/, parquet/, csv/ and report/, and the lock file with its
+// holder files. It
 // removes nothing else, and leaves dir itself. A dir that does not exist
 // or is empty is nothing to remove.
 //
@@ -74,7 +76,7 @@ func RemoveRun(dir string) error {
 		name, path := e.Name(), filepath.Join(dir, e.Name())
 		var err error
 		switch {
-		case e.IsDir() && (name == unitsDir || name == parquetOut || name == csvOut || name == reportDir):
+		case e.IsDir() && (name == unitsDir || name == mergeStage || name == parquetOut || name == csvOut || name == reportDir):
 			err = os.RemoveAll(path)
 		case !e.Type().IsRegular():
 		case derivedFile(name):
