@@ -27,7 +27,7 @@ const (
 // .merge.tmp/, parquet/, csv/ and report/, and the lock file with its
 // holder files. It
 // removes nothing else, and leaves dir itself. A dir that does not exist
-// or is empty is nothing to remove.
+// or is empty but for its lock is nothing to remove.
 //
 // It refuses, removing nothing, a directory that holds none of
 // manifest.json, plan.json and units/ ("not a mesa run directory"), and a
@@ -42,17 +42,20 @@ func RemoveRun(dir string) error {
 	if err != nil {
 		return fmt.Errorf("data: remove run: %w", fileError{err})
 	}
-	if len(es) == 0 {
-		return nil
-	}
-	run := false
+	run, empty := false, true
 	for _, e := range es {
+		if n := e.Name(); n != LockFile && !strings.HasPrefix(n, holderPrefix) {
+			empty = false // a directory holding only its lock is a new run's
+		}
 		switch e.Name() {
 		case ManifestFile, planFile:
 			run = run || e.Type().IsRegular()
 		case unitsDir:
 			run = run || e.IsDir()
 		}
+	}
+	if empty {
+		return nil
 	}
 	if !run {
 		return fmt.Errorf("data: %s is not a mesa run directory (no %s, %s or %s/); refusing to remove it", dir, ManifestFile, planFile, unitsDir)

@@ -77,6 +77,7 @@ func TestRemoveRun(t *testing.T) {
 		{"a sweep's plan only", []string{"plan.json", "units/", "notes.txt"}, []string{"notes.txt"}, ""},
 		{"units only", []string{"units/3/episodes.arrow.tmp"}, nil, ""},
 		{"empty", nil, nil, ""},
+		{"only a lock", []string{"lock", "lock.0123456789abcdef"}, []string{"lock", "lock.0123456789abcdef"}, ""},
 		{"foreign", foreignFiles, foreignTree, "is not a mesa run directory (no manifest.json, plan.json or units/); refusing to remove it"},
 		{"only exports", []string{"parquet/episodes.parquet", "episodes.arrow"}, []string{"episodes.arrow", "parquet/", "parquet/episodes.parquet"},
 			"is not a mesa run directory"},

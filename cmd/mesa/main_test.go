@@ -249,4 +249,11 @@ func TestSweepCommand(t *testing.T) {
 	if code != 0 || !strings.Contains(res, "run s-") || !strings.Contains(errOut, "1 complete, 1 to run here") {
 		t.Errorf("merge: exit %d, stderr %q\n%s", code, errOut, res)
 	}
+	// Every table is printed per sweep point, labelled by its values.
+	for _, want := range []string{"  train.randomize=0        sgd  planner  deploy", "train.randomize=0.5        sgd  planner  deploy",
+		"train.randomize=0.5  sgd        planner  1"} {
+		if !strings.Contains(res, want) {
+			t.Errorf("merged run's tables lack %q:\n%s", want, res)
+		}
+	}
 }
