@@ -16,6 +16,9 @@ import (
 // (optimizer, family): how many were attributed to each candidate, and how
 // many pursue each probed candidate more than its control.
 type AttributionSummary struct {
+	// Point is the sweep point and Params its values (see OutcomeRow).
+	Point             int
+	Params            string
 	Optimizer, Family string
 	Agents            int
 	// Attributed counts agents by the candidate attributed to them, and
@@ -32,28 +35,39 @@ type AttributionSummary struct {
 // Attributions reads dir/attribution.arrow and summarises it by optimizer
 // and family, in file order.
 func Attributions(dir string) ([]AttributionSummary, error) {
+	labels, err := PointLabels(dir)
+	if err != nil {
+		return nil, err
+	}
 	r, err := data.OpenAttribution(filepath.Join(dir, data.FileName(data.TableAttribution)), nil)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	type key struct{ opt, fam string }
+	type key struct {
+		point    int
+		opt, fam string
+	}
 	var out []AttributionSummary
 	index := map[key]int{}
-	seen := map[string]bool{}
+	type agent struct {
+		point int
+		id    string
+	}
+	seen := map[agent]bool{} // agent ids repeat across sweep points
 	for r.Next() {
 		a := r.Row()
-		k := key{a.Optimizer, a.Family}
+		k := key{a.Point, a.Optimizer, a.Family}
 		i, ok := index[k]
 		if !ok {
 			i = len(out)
 			index[k] = i
-			out = append(out, AttributionSummary{Optimizer: a.Optimizer, Family: a.Family,
+			out = append(out, AttributionSummary{Point: a.Point, Params: labels[a.Point], Optimizer: a.Optimizer, Family: a.Family,
 				Attributed: map[string]int{}, Beta: map[string]float64{}, Pursued: map[string]int{}})
 		}
 		s := &out[i]
-		if !seen[a.AgentID] {
-			seen[a.AgentID] = true
+		if !seen[agent{a.Point, a.AgentID}] {
+			seen[agent{a.Point, a.AgentID}] = true
 			s.Agents++
 		}
 		if a.Attributed {
@@ -79,6 +93,10 @@ func Attributions(dir string) ([]AttributionSummary, error) {
 // candidate the number of agents that pursue it more than its control.
 func PrintAttributions(w io.Writer, rows []AttributionSummary) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	sweep := slices.ContainsFunc(rows, func(r AttributionSummary) bool { return r.Params != "" })
+	if sweep {
+		fmt.Fprint(tw, "point\t")
+	}
 	fmt.Fprintln(tw, "optimizer\tfamily\tagents\tattributed to (inverse planning on probes: agents, mean β)\tpursued more than its control (probes; sign test, Holm 5%)")
 	for _, s := range rows {
 		type kv struct {
@@ -101,6 +119,9 @@ func PrintAttributions(w io.Writer, rows []AttributionSummary) error {
 		var pur []string
 		for _, c := range s.Probed {
 			pur = append(pur, fmt.Sprintf("%s %d/%d", c, s.Pursued[c], s.Agents))
+		}
+		if sweep {
+			fmt.Fprintf(tw, "%s\t", s.Params)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", s.Optimizer, s.Family, s.Agents, strings.Join(parts, ", "), strings.Join(pur, ", "))
 	}

@@ -18,6 +18,9 @@ import (
 // L1-normalised weight over the agents evaluated (each training run's
 // final agent).
 type ObjectiveRow struct {
+	// Point is the sweep point and Params its values (see OutcomeRow).
+	Point             int
+	Params            string
 	Optimizer, Family string
 	Agents            int
 	Features          []FeatureWeight // by decreasing |mean|
@@ -32,12 +35,19 @@ type FeatureWeight struct {
 // Objectives reads dir/agents.arrow and summarises the mesa objectives of
 // the families that have one (the planner). Rows are in file order.
 func Objectives(dir string) ([]ObjectiveRow, error) {
+	labels, err := PointLabels(dir)
+	if err != nil {
+		return nil, err
+	}
 	r, err := data.OpenAgents(filepath.Join(dir, "agents.arrow"), nil)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	type key struct{ opt, fam string }
+	type key struct {
+		point    int
+		opt, fam string
+	}
 	var order []key
 	weights := map[key]map[string][]float64{}
 	counts := map[key]int{}
@@ -47,7 +57,7 @@ func Objectives(dir string) ([]ObjectiveRow, error) {
 		if a.Role != data.RoleFinal || a.Objective == nil {
 			continue
 		}
-		k := key{a.Optimizer, a.Family}
+		k := key{a.Point, a.Optimizer, a.Family}
 		if weights[k] == nil {
 			order = append(order, k)
 			weights[k] = map[string][]float64{}
@@ -62,7 +72,7 @@ func Objectives(dir string) ([]ObjectiveRow, error) {
 	}
 	rows := make([]ObjectiveRow, 0, len(order))
 	for _, k := range order {
-		row := ObjectiveRow{Optimizer: k.opt, Family: k.fam, Agents: counts[k]}
+		row := ObjectiveRow{Point: k.point, Params: labels[k.point], Optimizer: k.opt, Family: k.fam, Agents: counts[k]}
 		for f, ws := range weights[k] {
 			fw := FeatureWeight{Feature: f, Min: math.Inf(1), Max: math.Inf(-1)}
 			for _, w := range ws {
@@ -86,11 +96,18 @@ func Objectives(dir string) ([]ObjectiveRow, error) {
 // range over agents.
 func PrintObjectives(w io.Writer, rows []ObjectiveRow, top int) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	sweep := slices.ContainsFunc(rows, func(r ObjectiveRow) bool { return r.Params != "" })
+	if sweep {
+		fmt.Fprint(tw, "point\t")
+	}
 	fmt.Fprintln(tw, "optimizer\tfamily\tagents\tmesa objective: mean L1-normalised weight [min, max] over agents")
 	for _, r := range rows {
 		parts := make([]string, 0, top)
 		for _, f := range r.Features[:min(top, len(r.Features))] {
 			parts = append(parts, fmt.Sprintf("%s %+.2f [%+.2f, %+.2f]", f.Feature, f.Mean, f.Min, f.Max))
+		}
+		if sweep {
+			fmt.Fprintf(tw, "%s\t", r.Params)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", r.Optimizer, r.Family, r.Agents, strings.Join(parts, ", "))
 	}

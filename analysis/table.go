@@ -2,8 +2,10 @@ package analysis
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,8 +14,13 @@ import (
 	"mesa/data"
 )
 
-// An OutcomeRow aggregates the episodes of one (optimizer, family, split).
+// An OutcomeRow aggregates the episodes of one (sweep point, optimizer,
+// family, split).
 type OutcomeRow struct {
+	// Point is the sweep point and Params its values ("train.randomize=0.25";
+	// "" outside sweeps).
+	Point                    int
+	Params                   string
 	Optimizer, Family, Split string
 	Agents                   int
 	Episodes                 int
@@ -35,27 +42,34 @@ type OutcomeTable struct {
 	Rows  []OutcomeRow
 }
 
-// Outcomes reads dir/episodes.arrow and counts outcomes by optimizer,
-// family and split. Rows are ordered as the run evaluated them.
+// Outcomes reads dir/episodes.arrow and counts outcomes by sweep point,
+// optimizer, family and split. Rows are ordered as the run evaluated them.
 func Outcomes(dir string) (*OutcomeTable, error) {
+	labels, err := PointLabels(dir)
+	if err != nil {
+		return nil, err
+	}
 	r, err := data.OpenEpisodes(filepath.Join(dir, "episodes.arrow"), nil)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	t := &OutcomeTable{RunID: r.Meta().RunID}
-	type key struct{ opt, fam, split string }
+	type key struct {
+		point           int
+		opt, fam, split string
+	}
 	index := map[key]int{}
 	agentsSeen := map[key]map[string]bool{}
 	var stepsGoal []float64
 	for r.Next() {
 		e := r.Row()
-		k := key{e.Optimizer, e.Family, e.Split}
+		k := key{e.Point, e.Optimizer, e.Family, e.Split}
 		i, ok := index[k]
 		if !ok {
 			i = len(t.Rows)
 			index[k] = i
-			t.Rows = append(t.Rows, OutcomeRow{Optimizer: e.Optimizer, Family: e.Family, Split: e.Split, ByProxy: map[string]int{}})
+			t.Rows = append(t.Rows, OutcomeRow{Point: e.Point, Params: labels[e.Point], Optimizer: e.Optimizer, Family: e.Family, Split: e.Split, ByProxy: map[string]int{}})
 			stepsGoal = append(stepsGoal, 0)
 			agentsSeen[k] = map[string]bool{}
 		}
@@ -101,10 +115,17 @@ func Outcomes(dir string) (*OutcomeTable, error) {
 // the targets pursued before (or instead of) the exit, by episodes.
 func (t *OutcomeTable) Print(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	sweep := slices.ContainsFunc(t.Rows, func(r OutcomeRow) bool { return r.Params != "" })
+	if sweep {
+		fmt.Fprint(tw, "point\t")
+	}
 	fmt.Fprintln(tw, "optimizer\tfamily\tsplit\tagents\tepisodes\tgoal\tproxy→goal\tproxy\tfailure\treached\tsteps\ttargets pursued instead of the exit\t")
 	for _, r := range t.Rows {
 		n := float64(max(r.Episodes, 1))
 		pct := func(k int) string { return fmt.Sprintf("%.1f%%", 100*float64(k)/n) }
+		if sweep {
+			fmt.Fprintf(tw, "%s\t", r.Params)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t\n",
 			r.Optimizer, r.Family, r.Split, r.Agents, r.Episodes,
 			pct(r.Goal), pct(r.ProxyThenGoal), pct(r.Proxy), pct(r.Failure), pct(r.Reached), r.MeanSteps, proxyList(r.ByProxy))
@@ -135,4 +156,27 @@ func proxyList(m map[string]int) string {
 		return "-"
 	}
 	return strings.Join(parts, ", ")
+}
+
+// PointLabels returns the label of each sweep point of the run in dir,
+// "train.randomize=0.25,train.loops=0.1" in the sweep's order, read from
+// its manifest (or, for a run not yet merged, nothing). Outside sweeps the
+// map is empty.
+func PointLabels(dir string) (map[int]string, error) {
+	out := map[int]string{}
+	m, err := data.ReadManifest(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return out, nil // the tables say what is missing
+	}
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range m.Points {
+		parts := make([]string, 0, len(m.Params))
+		for _, par := range m.Params {
+			parts = append(parts, par.Path+"="+p.Values[par.Path])
+		}
+		out[p.Index] = strings.Join(parts, ",")
+	}
+	return out, nil
 }

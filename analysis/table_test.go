@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/agents"
 	"mesa/analysis"
 	"mesa/data"
 )
@@ -69,7 +68,7 @@ func TestOutcomesFromFile(t *testing.T) {
 func TestObjectivesFromFile(t *testing.T) {
 	agent := func(opt, role string, index int, exit, green float64) data.AgentRow {
 		return data.AgentRow{RunID: "r", Optimizer: opt, Family: "planner", AgentID: opt + role, Role: role, Index: index,
-			Objective: []agents.Weight{{Feature: "kind_exit", Weight: exit}, {Feature: "colour_green", Weight: green}}}
+			Objective: []data.Weight{{Feature: "kind_exit", Weight: exit}, {Feature: "colour_green", Weight: green}}}
 	}
 	dir := writeRun(t, nil, []data.AgentRow{
 		agent("sgd", "final", 0, 0.5, 0.5),

@@ -19,10 +19,7 @@ func BenchmarkWriteEpisodes(b *testing.B) {
 	for _, comp := range []data.Compression{data.CompressionNone, data.CompressionLZ4, data.CompressionZstd} {
 		b.Run(string(comp), func(b *testing.B) {
 			dir := b.TempDir()
-			w, err := data.Create(dir, testInfo(), data.Options{Compression: comp})
-			if err != nil {
-				b.Fatal(err)
-			}
+			w := create(b, dir, data.Options{Compression: comp})
 			n := 0
 			for b.Loop() {
 				i := n % len(all)
@@ -50,10 +47,7 @@ func BenchmarkReadEpisodes(b *testing.B) {
 	for _, comp := range []data.Compression{data.CompressionNone, data.CompressionLZ4, data.CompressionZstd} {
 		b.Run(string(comp), func(b *testing.B) {
 			dir := b.TempDir()
-			w, err := data.Create(dir, testInfo(), data.Options{Compression: comp})
-			if err != nil {
-				b.Fatal(err)
-			}
+			w := create(b, dir, data.Options{Compression: comp})
 			rows := episodeRows(data.DefaultBatchRows)
 			for range 2 {
 				if err := w.AppendEpisodes(rows...); err != nil {

@@ -6,8 +6,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"mesa/agents"
 )
 
 // A colBuffer holds the values of one column for the batch being built.
@@ -61,7 +59,7 @@ func newColBuffer(c column, vocab map[string][]string, mem memory.Allocator) (co
 			sb.ReserveData(n)
 		}}, nil
 	case "mesa_objective":
-		return &listBuffer[agents.Weight]{typ: c.typ, elems: func(b array.Builder, ws []agents.Weight) {
+		return &listBuffer[Weight]{typ: c.typ, elems: func(b array.Builder, ws []Weight) {
 			sb := b.(*array.StructBuilder)
 			fb, wb := sb.FieldBuilder(0).(*array.StringBuilder), sb.FieldBuilder(1).(*array.Float64Builder)
 			for _, w := range ws {

@@ -31,10 +31,7 @@ func TestKilledRunLooksPartial(t *testing.T) {
 	dir := t.TempDir()
 	// The writer is abandoned, so its buffers are never released: it uses
 	// the default allocator rather than a checked one.
-	w, err := data.Create(dir, testInfo(), data.Options{BatchRows: 10, Steps: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{BatchRows: 10, Steps: true})
 	if err := w.AppendEpisodes(episodeRows(35)...); err != nil {
 		t.Fatal(err)
 	}
@@ -64,10 +61,7 @@ func TestKilledRunLooksPartial(t *testing.T) {
 func TestAbortLeavesPartial(t *testing.T) {
 	mem := checked(t)
 	dir := t.TempDir()
-	w, err := data.Create(dir, testInfo(), data.Options{BatchRows: 10, Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{BatchRows: 10, Allocator: mem})
 	if err := w.AppendEpisodes(episodeRows(25)...); err != nil {
 		t.Fatal(err)
 	}
@@ -153,5 +147,35 @@ func TestReadManifestErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "manifest.json") {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestCloseManifestFails: when the complete manifest cannot be written,
+// Close fails with one line naming it, and takes the tables' final names
+// back: the run stays partial, and no table looks complete.
+func TestCloseManifestFails(t *testing.T) {
+	mem := checked(t)
+	dir := t.TempDir()
+	w := create(t, dir, data.Options{Allocator: mem})
+	if err := w.AppendEpisodes(episodeRows(5)...); err != nil {
+		t.Fatal(err)
+	}
+	// A directory where the manifest's temporary file goes: creating it
+	// fails.
+	tmp := filepath.Join(dir, data.ManifestFile+".tmp")
+	if err := os.Mkdir(tmp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	err := w.Close()
+	if err == nil || !strings.HasPrefix(err.Error(), "data: "+tmp+": ") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("Close: %v, want one line naming %s", err, tmp)
+	}
+	want := []string{"agents.partial.arrow", "attribution.partial.arrow", "episodes.partial.arrow", "manifest.json",
+		"manifest.json.tmp", "training.partial.arrow"}
+	if got := dirNames(t, dir); !slices.Equal(got, want) {
+		t.Errorf("files %v, want %v", got, want)
+	}
+	if m, err := data.ReadManifest(dir); err != nil || m.Status != data.StatusPartial {
+		t.Errorf("manifest %+v, %v", m, err)
 	}
 }

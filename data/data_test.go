@@ -15,11 +15,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"mesa/agents"
 	"mesa/data"
 	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
 )
 
 // checked returns a checked allocator that fails t if anything allocated
@@ -31,6 +28,8 @@ func checked(t testing.TB) *memory.CheckedAllocator {
 	return mem
 }
 
+// testInfo is the run the tests write: a sweep over a numeric and a text
+// parameter, with three points.
 func testInfo() data.RunInfo {
 	return data.RunInfo{
 		RunID: "run-test", RootSeed: 1 << 63, Config: []byte("seed: 9223372036854775808\ntrain: train\n"),
@@ -38,7 +37,75 @@ func testInfo() data.RunInfo {
 		Families:      []string{"to-colour:green"},
 		Distributions: []string{"custom"},
 		Splits:        []string{"holdout"},
+		Params:        []data.Param{{Path: "train.randomize", Numeric: true}, {Path: "train.exit.colours"}},
+		Points: []data.PointInfo{
+			{Index: 0, Values: map[string]string{"train.randomize": "0", "train.exit.colours": "green"}},
+			{Index: 1, Values: map[string]string{"train.randomize": "0.25", "train.exit.colours": "green"}},
+			{Index: 2, Values: map[string]string{"train.randomize": "0.5", "train.exit.colours": "green,blue"}},
+		},
 	}
+}
+
+// pointValues returns the values of testInfo's point index, in Params
+// order.
+func pointValues(index int) []string {
+	info := testInfo()
+	var v []string
+	for _, p := range info.Params {
+		v = append(v, info.Points[index].Values[p.Path])
+	}
+	return v
+}
+
+// create starts a run of testInfo() in dir, at its point 0.
+func create(t testing.TB, dir string, opts data.Options) *data.Writer {
+	t.Helper()
+	w, err := data.Create(dir, testInfo(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SetPoint(0, pointValues(0)); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// pointOf is the sweep point appendRun writes row i of n at: the first
+// half at point 0, the rest at point 2.
+func pointOf(i, n int) int {
+	if i < n/2 {
+		return 0
+	}
+	return 2
+}
+
+// appendRun appends n rows to every table of w (steps too if stepsToo),
+// the first half at point 0 and the rest at point 2, as pointOf says.
+func appendRun(w *data.Writer, n int, stepsToo bool) error {
+	eps, trs, ags, ats, sts := episodeRows(n), trainingRows(n), agentRows(n), attributionRows(n), stepRows(n)
+	for _, seg := range [][2]int{{0, n / 2}, {n / 2, n}} {
+		lo, hi := seg[0], seg[1]
+		pt := pointOf(lo, n)
+		err := errors.Join(w.SetPoint(pt, pointValues(pt)), w.AppendEpisodes(eps[lo:hi]...), w.AppendTraining(trs[lo:hi]...),
+			w.AppendAgents(ags[lo:hi]...), w.AppendAttribution(ats[lo:hi]...))
+		if err == nil && stepsToo {
+			err = w.AppendSteps(sts[lo:hi]...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// asWritten returns rows as appendRun writes them and readers return
+// them: RunID set, and Point as pointOf says.
+func asWritten[R any](rows []R, id string) []R {
+	out := withRunID(rows, id)
+	for i := range out {
+		reflect.ValueOf(&out[i]).Elem().FieldByName("Point").SetInt(int64(pointOf(i, len(out))))
+	}
+	return out
 }
 
 // episodeRows returns n varied rows; every third has its nullable columns
@@ -52,7 +119,7 @@ func episodeRows(n int) []data.EpisodeRow {
 	colours := data.Vocabulary(data.VocabColour)
 	candidates := data.Vocabulary(data.VocabCandidate)
 	firsts := data.Vocabulary(data.VocabProbeFirst)
-	targets := slices.Concat(objects, []string{data.RegionProxy("top-right"), data.RegionProxy("bottom-left")})
+	targets := slices.Concat(objects, []string{"region:top-right", "region:bottom-left"})
 	rows := make([]data.EpisodeRow, n)
 	for i := range rows {
 		r := data.EpisodeRow{
@@ -105,14 +172,14 @@ func agentRows(n int) []data.AgentRow {
 			Optimizer: "ga", Family: "planner", AgentID: fmt.Sprintf("ga/planner/7/population/%d", i), AgentSeed: 7,
 			Role: data.RolePopulation, Index: i, Fitness: 0.5, Params: []float64{float64(i), -1, 0.5},
 			ParamNames: []string{"colour:green", "kind:exit", "bias"},
-			Objective:  []agents.Weight{{Feature: "colour:green", Weight: 0.75}, {Feature: "kind:exit", Weight: -0.25}},
+			Objective:  []data.Weight{{Feature: "colour:green", Weight: 0.75}, {Feature: "kind:exit", Weight: -0.25}},
 			Status:     "step_budget", EnvSteps: 5000, Episodes: 50, Iterations: 12, Distribution: "train",
 		}
 		switch i % 4 {
 		case 1: // a family without a readout, no names, untrained
 			r.Objective, r.ParamNames, r.Status, r.Distribution = nil, nil, "", ""
 		case 2: // an empty readout is not a missing one
-			r.Objective = []agents.Weight{}
+			r.Objective = []data.Weight{}
 		case 3: // no parameters at all (scripted)
 			r.Params, r.ParamNames, r.Role = nil, nil, data.RoleScripted
 		}
@@ -155,7 +222,7 @@ func stepRows(n int) []data.StepRow {
 	rows := make([]data.StepRow, n)
 	for i := range rows {
 		rows[i] = data.StepRow{AgentID: "a", Split: "deploy", Episode: i / 10, T: i%10 + 1, X: i % 5, Y: i % 3,
-			Action: world.Action(i % 4).String()}
+			Action: []string{"up", "right", "down", "left"}[i%4]}
 		if i%10 == 9 {
 			rows[i].Object = "exit"
 		}
@@ -231,11 +298,8 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			eps, trs, ags, ats, sts := episodeRows(tc.rows), trainingRows(tc.rows), agentRows(tc.rows), attributionRows(tc.rows), stepRows(tc.rows)
-			for _, err := range []error{w.AppendEpisodes(eps...), w.AppendTraining(trs...), w.AppendAgents(ags...),
-				w.AppendAttribution(ats...), w.AppendSteps(sts...)} {
-				if err != nil {
-					t.Fatal(err)
-				}
+			if err := appendRun(w, tc.rows, true); err != nil {
+				t.Fatal(err)
 			}
 			if err := w.Close(); err != nil {
 				t.Fatal(err)
@@ -253,11 +317,11 @@ func TestRoundTrip(t *testing.T) {
 				}
 			}
 			path := func(table string) string { return filepath.Join(dir, data.FileName(table)) }
-			sameRows(t, readAll(t, data.OpenEpisodes, path(data.TableEpisodes), mem), withRunID(eps, info.RunID))
-			sameRows(t, readAll(t, data.OpenTraining, path(data.TableTraining), mem), withRunID(trs, info.RunID))
-			sameRows(t, readAll(t, data.OpenAgents, path(data.TableAgents), mem), withRunID(ags, info.RunID))
-			sameRows(t, readAll(t, data.OpenAttribution, path(data.TableAttribution), mem), withRunID(ats, info.RunID))
-			sameRows(t, readAll(t, data.OpenSteps, path(data.TableSteps), mem), withRunID(sts, info.RunID))
+			sameRows(t, readAll(t, data.OpenEpisodes, path(data.TableEpisodes), mem), asWritten(eps, info.RunID))
+			sameRows(t, readAll(t, data.OpenTraining, path(data.TableTraining), mem), asWritten(trs, info.RunID))
+			sameRows(t, readAll(t, data.OpenAgents, path(data.TableAgents), mem), asWritten(ags, info.RunID))
+			sameRows(t, readAll(t, data.OpenAttribution, path(data.TableAttribution), mem), asWritten(ats, info.RunID))
+			sameRows(t, readAll(t, data.OpenSteps, path(data.TableSteps), mem), asWritten(sts, info.RunID))
 		})
 	}
 }
@@ -272,14 +336,14 @@ func TestReaderMeta(t *testing.T) {
 	defer r.Close()
 	info := testInfo()
 	want := data.TableMeta{Table: "training", SchemaVersion: data.SchemaVersion, RunID: info.RunID,
-		RootSeed: info.RootSeed, Config: string(info.Config), Versions: info.Versions}
+		RootSeed: info.RootSeed, Config: string(info.Config), Versions: info.Versions, Params: info.Params}
 	if got := r.Meta(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("meta %+v, want %+v", got, want)
 	}
 }
 
-// writeRun writes a complete run with n rows in each table and returns its
-// directory.
+// writeRun writes a complete run with n rows in each table (by appendRun)
+// and returns its directory.
 func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -288,11 +352,8 @@ func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, err := range []error{w.AppendEpisodes(episodeRows(n)...), w.AppendTraining(trainingRows(n)...),
-		w.AppendAgents(agentRows(n)...), w.AppendAttribution(attributionRows(n)...), w.AppendSteps(stepRows(n)...)} {
-		if err != nil {
-			t.Fatal(err)
-		}
+	if err := appendRun(w, n, true); err != nil {
+		t.Fatal(err)
 	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
@@ -334,10 +395,7 @@ func TestOmitTiming(t *testing.T) {
 func TestAppendRejects(t *testing.T) {
 	mem := checked(t)
 	dir := t.TempDir()
-	w, err := data.Create(dir, testInfo(), data.Options{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{Allocator: mem})
 	good := episodeRows(1)[0]
 	kept := 0
 	for _, tc := range []struct {
@@ -460,128 +518,21 @@ func TestCreateErrors(t *testing.T) {
 	}
 }
 
-func TestRecorders(t *testing.T) {
-	mem := checked(t)
-	dir := t.TempDir()
-	w, err := data.Create(dir, testInfo(), data.Options{Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run := data.TrainingRun{Optimizer: "es", Family: "planner", AgentSeed: 3, Distribution: "train"}
-	stats := []train.Stats{
-		{Method: "es", Iteration: 1, EnvSteps: 100, Episodes: 4, Min: 0, Mean: 0.5, Max: 1, Std: 0.5, Best: 1, Params: []float64{3, 4}},
-		{Method: "es", Iteration: 2, EnvSteps: 200, Episodes: 8, Mean: 0.75, Best: 1, Elapsed: time.Second},
-	}
-	rec := w.Recorder(run)
-	var log data.TrainingLog
-	log.Run = run
-	for i := range stats {
-		if err := rec.Record(&stats[i]); err != nil {
-			t.Fatal(err)
-		}
-		if err := log.Record(&stats[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := rec.Record(&train.Stats{Method: "ga"}); err == nil {
-		t.Error("recorder took stats of another method")
-	}
-	if err := w.AppendTraining(log.Rows...); err != nil {
-		t.Fatal(err)
-	}
-	res := &train.Result{Status: train.StepBudget, EnvSteps: 200, Episodes: 8, Last: train.Stats{Iteration: 2},
-		Agents: []train.Agent{{Role: "final", Params: []float64{1, 0}, Fitness: 0.75}}}
-	if err := w.AppendAgents(run.AgentRows(res, nil)...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got := readAll(t, data.OpenTraining, filepath.Join(dir, "training.arrow"), mem)
-	if len(got) != 4 || got[0] != got[2] || got[1] != got[3] {
-		t.Fatalf("recorder and log rows differ: %+v", got)
-	}
-	want := data.TrainingRow{RunID: "run-test", Optimizer: "es", Family: "planner", AgentSeed: 3, Iteration: 1,
-		EnvSteps: 100, Episodes: 4, FitnessMean: 0.5, FitnessMax: 1, FitnessStd: 0.5, Best: 1, Distribution: "train", ParamNorm: 5}
-	if got[0] != want {
-		t.Errorf("row %+v\nwant %+v", got[0], want)
-	}
-	if got[1].Elapsed != time.Second {
-		t.Errorf("elapsed %v, want 1s", got[1].Elapsed)
-	}
-	ag := readAll(t, data.OpenAgents, filepath.Join(dir, "agents.arrow"), mem)
-	if len(ag) != 1 || ag[0].AgentID != "es/planner/3/final/0" || ag[0].Status != "step_budget" || ag[0].Iterations != 2 {
-		t.Errorf("agent row %+v", ag)
-	}
-}
-
-// TestEpisodeFromRunner fills a row from a real episode and checks the
-// level and behaviour columns against the level.
-func TestEpisodeFromRunner(t *testing.T) {
-	l, err := world.Parse([]byte("mesa-level v1 steps=40 cue=true seed=5 randomized=false\n" +
-		"#######\n" +
-		"#S..#.#\n" +
-		"#.#.#.#\n" +
-		"#.#r..#\n" +
-		"#.###.#\n" +
-		"#....G#\n" +
-		"#######\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Down four times, right four: straight to the exit.
-	moves := []world.Action{world.Down, world.Down, world.Down, world.Down, world.Right, world.Right, world.Right, world.Right}
-	var tr agents.Trajectory
-	r := agents.Runner{Greedy: true, Trajectory: &tr}
-	sum := r.Run(&script{moves: moves}, l, nil)
-	var row data.EpisodeRow
-	row.SetEpisode(r.Episode(), sum)
-	// The runner's default base return, world.Sooner: 1 − 0.9·8/40.
-	want := data.EpisodeRow{LevelSeed: 5, Width: 7, Height: 7, Steps: 8, BaseReturn: 1 - 0.9*8.0/40, ReachedExit: true,
-		FirstTarget: "exit", Greedy: true, FirstStep: 8, StepLimit: 40, ExitColour: "green", ExitX: 5, ExitY: 5,
-		StartX: 1, StartY: 1, EndX: 5, EndY: 5, Apples: 1, Cue: true, ShortestPath: 8, CellsVisited: 9}
-	if !reflect.DeepEqual(row, want) {
-		t.Errorf("row %+v\nwant %+v", row, want)
-	}
-	steps := data.StepRows(nil, "oracle", "train", 0, &tr, l)
-	if len(steps) != 8 || steps[0] != (data.StepRow{AgentID: "oracle", Split: "train", T: 1, X: 1, Y: 2, Action: "down"}) ||
-		steps[7].Object != "exit" || steps[7].X != 5 {
-		t.Errorf("steps %+v", steps)
-	}
-}
-
-// script plays a fixed sequence of moves.
-type script struct {
-	moves []world.Action
-	t     int
-}
-
-func (s *script) Reset(*world.Episode) { s.t = 0 }
-func (s *script) Probs(p *agents.Probs, _ *world.Episode) {
-	*p = agents.Probs{}
-	p[s.moves[s.t%len(s.moves)]] = 1
-	s.t++
-}
-
 // TestConcurrentAppends appends from several goroutines: the Writer is safe
 // for concurrent use (rows land in some order, all of them).
 func TestConcurrentAppends(t *testing.T) {
 	mem := checked(t)
 	dir := t.TempDir()
-	w, err := data.Create(dir, testInfo(), data.Options{BatchRows: 7, Allocator: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := create(t, dir, data.Options{BatchRows: 7, Allocator: mem})
 	done := make(chan error)
 	for g := range 4 {
 		go func() {
-			rec := w.Recorder(data.TrainingRun{Optimizer: "ga", Family: "mlp", AgentSeed: uint64(g)})
 			for i := range 25 {
 				if err := w.AppendEpisodes(episodeRows(3)...); err != nil {
 					done <- err
 					return
 				}
-				if err := rec.Record(&train.Stats{Method: "ga", Iteration: i + 1}); err != nil {
+				if err := w.AppendTraining(data.TrainingRow{Optimizer: "ga", Family: "mlp", AgentSeed: uint64(g), Iteration: i + 1}); err != nil {
 					done <- err
 					return
 				}
@@ -613,12 +564,12 @@ func TestVocabularies(t *testing.T) {
 		name string
 		has  []string
 	}{
-		{data.VocabProxy, []string{"colour:green", "region:bottom-right", data.ColourProxy(world.Gray), data.RegionProxy("top-left")}},
-		{data.VocabObject, []string{"exit", data.ObjectName(world.Object{Kind: world.Apple, Colour: world.Red})}},
-		{data.VocabStatus, []string{train.StepBudget.String(), train.Diverged.String()}},
+		{data.VocabProxy, []string{"colour:green", "region:bottom-right", "colour:gray", "region:top-left"}},
+		{data.VocabObject, []string{"exit", "apple:red"}},
+		{data.VocabStatus, []string{"step_budget", "diverged"}},
 		{data.VocabOutcome, []string{data.OutcomeGoal, data.OutcomeProxyThenGoal, data.OutcomeProxy, data.OutcomeCapabilityFailure}},
 		{data.VocabAction, []string{"up", "left"}},
-		{data.VocabCandidate, []string{data.CandidateGoal, data.ColourProxy(world.White), data.RegionProxy("bottom-right"),
+		{data.VocabCandidate, []string{data.CandidateGoal, "colour:white", "region:bottom-right",
 			data.ProxyKindApple, data.ProxyNearestObject, data.CandidateRandom}},
 		{data.VocabCandidateRole, []string{data.CandidateRoleGoal, data.CandidateRoleProxy, data.CandidateRoleKind,
 			data.CandidateRoleControl, data.CandidateRoleNull}},

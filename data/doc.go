@@ -1,16 +1,28 @@
 // Package data is mesa's data contract: the Arrow tables a run writes, their
 // provenance, typed writers and readers, and export to Parquet and CSV.
 //
+// It imports only the standard library, arrow-go and flatbuffers, never a
+// simulator package (world, agents, train): reading a run links no
+// simulator. Rows are plain values; the adapters that fill them from
+// levels, episodes and training statistics live in package experiment.
+// The vocabularies spell the simulator's names as literals (see
+// Vocabulary), checked against the simulator by a test in experiment.
+//
 // # Run directory
 //
 //	manifest.json   format, schema_version, run_id, root_seed, status (complete|partial),
-//	                error, compression, config (verbatim), versions, and per finished
-//	                table: file, rows, batches, bytes, sha256
+//	                error, compression, config (verbatim), versions, a sweep's params
+//	                and points, and per finished table: file, rows, batches, bytes,
+//	                sha256
 //	episodes.arrow     one row per evaluation episode (train, deploy and probe splits)
 //	training.arrow     one row per generation (GA, ES) or update (SGD) per training run
 //	agents.arrow       one row per trained (or scripted) agent
 //	attribution.arrow  one row per evaluated agent and candidate objective
 //	steps.arrow        one row per environment step, only with Options.Steps
+//	lock, lock.<id>    the directory's lock and its holders (see Lock)
+//
+// RemoveRun removes all of this, and the exports and reports mesa writes
+// beside it, and nothing else; Create with Options.Overwrite uses it.
 //
 // Tables are Arrow IPC files (Feather v2): pandas read_feather, polars
 // read_ipc, R arrow read_feather/read_ipc_file, DuckDB (via `mesa export`
@@ -59,6 +71,9 @@
 //     where pursued.
 //   - steps: run_id, agent_id, split, episode, t, x, y, action, object.
 //
+// Every table then ends with point (schema version 3) and, in a sweep, a
+// param.<path> column per sweep parameter (see Sweeps).
+//
 // Episodes, steps, agents and attribution join on agent_id; episodes and
 // steps on (agent_id, split, episode); attribution and the probe episodes
 // behind its rates on (agent_id, candidate = probe); training and agents
@@ -97,17 +112,55 @@
 // # Provenance and versions
 //
 // Every table's schema metadata holds mesa.schema_version, mesa.table,
-// mesa.run_id, mesa.root_seed, mesa.config (the resolved config) and
-// mesa.versions (JSON). SchemaVersion changes with any change to columns,
-// types or vocabularies; readers accept their own version and later ones
-// whose required columns still match, ignoring columns they do not know.
+// mesa.run_id, mesa.root_seed, mesa.config (the resolved config),
+// mesa.versions (JSON) and mesa.params (a JSON array of the param columns).
+// SchemaVersion changes with any change to columns, types or
+// vocabularies; readers accept version 2 and later versions whose required
+// columns still match, ignoring columns they do not know (version 2 files
+// read with point 0).
+//
+// # Sweeps
+//
+// A sweep runs one config at several points, each a value for every
+// parameter (a config path such as train.randomize). The sweep's rows are
+// told apart by columns, so that a notebook can group by them:
+//
+//   - point, int32: the sweep point's index, in every table; 0 outside
+//     sweeps.
+//   - param.<path>, one per RunInfo.Params in order, after point: float64
+//     for numeric parameters, else a dictionary<int16, utf8> of the values
+//     the sweep's points give it (RunInfo.Points, in order of first
+//     appearance). Never null.
+//
+// The writer stamps every row with its current point, which SetPoint
+// chooses; the manifest records the parameters and every point's values
+// (Manifest.Params, Manifest.Points, Manifest.Point), and mesa.params
+// lists the param columns. Row structs carry Point; a parameter's value
+// is read from the manifest, or from the param columns by tools that read
+// the files directly. Parquet and CSV exports keep these columns.
+//
+// # One writer per directory
+//
+// Lock holds a run directory for a writer: LockShared for the shards of
+// one sweep writing disjoint parts concurrently, LockExclusive for a whole
+// run, a merge, an overwrite or a removal. It is flock(2) on dir/lock,
+// taken without waiting (a contender fails at once, its error quoting the
+// live holders' texts from their dir/lock.<id> files) and released by
+// Unlock or by the kernel when the holder dies, even by SIGKILL. Create
+// and Writer do not lock: the caller holds the lock for as long as it
+// writes.
 //
 // # Determinism and crash safety
 //
 // Files hold no timestamps: the same sequence of Writer calls gives
 // byte-identical files (training elapsed_ms is wall time unless
 // Options.OmitTiming). Tables are written as <table>.arrow.tmp and renamed
-// when complete; manifest.json is replaced atomically and says "partial"
-// until Close succeeds, so a killed run never looks complete. Abort keeps
-// what was written as <table>.partial.arrow with a partial manifest.
+// to <table>.arrow only once every table is complete; manifest.json is
+// replaced atomically and says "partial" until Close succeeds, so a killed
+// run never looks complete. Abort keeps what was written as
+// <table>.partial.arrow with a partial manifest. A write that fails (a
+// full disk, a file size limit) is an error of one line naming the file
+// and the OS error ("data: /runs/x/episodes.arrow.tmp: write: file too
+// large"); the run then ends as Abort leaves it, the failed table left as
+// <table>.arrow.tmp and not listed.
 package data

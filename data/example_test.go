@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"mesa/data"
-	"mesa/train"
 )
 
 // Example writes a small run, an episode and a training iteration, and
@@ -23,12 +22,15 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	run := data.TrainingRun{Optimizer: data.OptimizerSGD, Family: "planner", AgentSeed: 7, Distribution: "train"}
-	if err := w.Recorder(run).Record(&train.Stats{Method: "sgd", Iteration: 1, EnvSteps: 512, Episodes: 8, Mean: 0.25, Best: 0.25}); err != nil {
+	err = w.AppendTraining(data.TrainingRow{
+		Optimizer: data.OptimizerSGD, Family: "planner", AgentSeed: 7, Distribution: "train",
+		Iteration: 1, EnvSteps: 512, Episodes: 8, FitnessMean: 0.25, Best: 0.25,
+	})
+	if err != nil {
 		log.Fatal(err)
 	}
 	err = w.AppendEpisodes(data.EpisodeRow{
-		Optimizer: data.OptimizerSGD, Family: "planner", AgentID: run.AgentID(data.RoleFinal, 0), AgentSeed: 7,
+		Optimizer: data.OptimizerSGD, Family: "planner", AgentID: "sgd/planner/7/final/0", AgentSeed: 7,
 		Split: data.SplitDeploy, Distribution: "deploy", LevelSeed: 99, Width: 15, Height: 15, Steps: 40,
 		ExitColour: "gray", Outcome: data.OutcomeProxy, Proxy: "colour:green", FirstTarget: "apple:green", FirstStep: 12,
 	})

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -20,6 +21,23 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
+// ExportOptions tune ExportParquet and ExportCSV. A nil *ExportOptions is
+// the zero value.
+type ExportOptions struct {
+	// ReadOptions tune the readers of the table files.
+	ReadOptions
+	// Partial exports the finished tables of a partial run: the
+	// <table>.partial.arrow files its manifest lists, as
+	// <table>.partial.parquet or <table>.partial.csv, so that the names
+	// say what they hold. Without it a partial run is an error wrapping
+	// ErrPartial.
+	Partial bool
+}
+
+// ErrPartial is wrapped by the error of exporting a partial run without
+// ExportOptions.Partial.
+var ErrPartial = errors.New("partial")
+
 // ExportParquet writes every table file listed in the manifest of the run
 // in dir as Parquet into outDir (created if needed; it may be dir itself):
 // episodes.arrow becomes episodes.parquet. Columns are zstd-compressed, the
@@ -28,11 +46,11 @@ import (
 // back as categoricals. Each file is checked against the manifest's SHA-256
 // first. It returns the paths written.
 //
-// The run must be of this package's schema version or a later one, and its
-// manifest must list every table a run writes (all but the optional steps
-// table): a run of an older version, or one killed before its tables were
-// finished, is an error naming the run directory, and nothing is written.
-func ExportParquet(dir, outDir string, opts *ReadOptions) ([]string, error) {
+// The run must be of a schema version this package reads and complete:
+// a partial run (killed, interrupted or failed) is an error naming the run
+// directory and the run's status, and nothing is written, unless
+// opts.Partial asks for its finished tables.
+func ExportParquet(dir, outDir string, opts *ExportOptions) ([]string, error) {
 	return export(dir, outDir, ".parquet", opts, writeParquet)
 }
 
@@ -45,24 +63,28 @@ func ExportParquet(dir, outDir string, opts *ReadOptions) ([]string, error) {
 // and -Inf outside lists. CSV carries no schema metadata: keep
 // manifest.json beside it. It returns the paths written. It requires of the
 // run what ExportParquet does.
-func ExportCSV(dir, outDir string, opts *ReadOptions) ([]string, error) {
+func ExportCSV(dir, outDir string, opts *ExportOptions) ([]string, error) {
 	return export(dir, outDir, ".csv", opts, writeCSV)
 }
 
-func export(dir, outDir, ext string, opts *ReadOptions, write func(w io.Writer, t *tableFile, mem memory.Allocator) error) ([]string, error) {
+func export(dir, outDir, ext string, opts *ExportOptions, write func(w io.Writer, t *tableFile, mem memory.Allocator) error) ([]string, error) {
+	var o ExportOptions
+	if opts != nil {
+		o = *opts
+	}
 	m, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := exportable(dir, m); err != nil {
+	if err := exportable(dir, m, o.Partial); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("data: export: %w", err)
+		return nil, fmt.Errorf("data: export: %w", fileError{err})
 	}
 	mem := memory.DefaultAllocator
-	if opts != nil && opts.Allocator != nil {
-		mem = opts.Allocator
+	if o.Allocator != nil {
+		mem = o.Allocator
 	}
 	var paths []string
 	for _, tf := range m.Tables {
@@ -71,7 +93,7 @@ func export(dir, outDir, ext string, opts *ReadOptions, write func(w io.Writer, 
 			return paths, fmt.Errorf("data: %s: %w", in, err)
 		}
 		out := filepath.Join(outDir, strings.TrimSuffix(tf.File, ".arrow")+ext)
-		if err := exportFile(in, out, tf.Table, opts, mem, write); err != nil {
+		if err := exportFile(in, out, tf.Table, &o.ReadOptions, mem, write); err != nil {
 			return paths, err
 		}
 		paths = append(paths, out)
@@ -79,20 +101,31 @@ func export(dir, outDir, ext string, opts *ReadOptions, write func(w io.Writer, 
 	return paths, nil
 }
 
-// exportable checks that the run m of dir has the tables this package
-// reads, in a version it reads.
-func exportable(dir string, m *Manifest) error {
-	if m.SchemaVersion < SchemaVersion {
-		return fmt.Errorf("data: export: %s: run of schema version %d is older than this reader's %d (see SchemaVersion for what changed); write the run again",
-			dir, m.SchemaVersion, SchemaVersion)
+// exportable checks that the run m of dir is one to export: of a version
+// this package reads, and complete with every table a run writes (all but
+// the optional steps table), or, with partial, partial with at least one
+// finished table.
+func exportable(dir string, m *Manifest, partial bool) error {
+	if m.SchemaVersion < oldestReadable {
+		return fmt.Errorf("data: export: %s: run of schema version %d is older than this reader reads (%d; see SchemaVersion for what changed); write the run again",
+			dir, m.SchemaVersion, oldestReadable)
+	}
+	if m.Status != StatusComplete {
+		why := ""
+		if m.Error != "" {
+			why = ": " + m.Error
+		}
+		switch {
+		case !partial:
+			return fmt.Errorf("data: export: %s: run %s is %w%s", dir, m.RunID, ErrPartial, why)
+		case len(m.Tables) == 0:
+			return fmt.Errorf("data: export: %s: run %s is %s%s, and has no finished table", dir, m.RunID, m.Status, why)
+		}
+		return nil
 	}
 	for _, name := range Tables() {
 		if _, ok := m.Table(name); !ok && name != TableSteps {
-			msg := ""
-			if m.Status != StatusComplete {
-				msg = fmt.Sprintf(" (run %s is %s: %s)", m.RunID, m.Status, m.Error)
-			}
-			return fmt.Errorf("data: export: %s: the manifest lists no %s table%s", dir, name, msg)
+			return fmt.Errorf("data: export: %s: the manifest of run %s lists no %s table", dir, m.RunID, name)
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package data_test
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
@@ -28,7 +30,7 @@ func testExportParquet(t *testing.T, rows int) {
 	mem := checked(t)
 	dir := writeRun(t, mem, data.Options{BatchRows: 40}, rows)
 	out := t.TempDir()
-	paths, err := data.ExportParquet(dir, out, &data.ReadOptions{Allocator: mem})
+	paths, err := data.ExportParquet(dir, out, &data.ExportOptions{ReadOptions: data.ReadOptions{Allocator: mem}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,14 +92,20 @@ func testExportParquet(t *testing.T, rows int) {
 			if f, _ := tbl.Schema().FieldsByName("run_id"); len(f) != 1 || f[0].Type.ID() != arrow.DICTIONARY {
 				t.Errorf("%s: run_id is %v", p, f)
 			}
+			if v := kv.FindValue(data.MetaParams); v == nil || *v != `["param.train.randomize","param.train.exit.colours"]` {
+				t.Errorf("%s: mesa.params %v", p, v)
+			}
+			// The contract's columns, then the sweep's point and params.
 			table := strings.TrimSuffix(filepath.Base(p), ".parquet")
-			if s := data.Schema(table); tbl.NumCols() != int64(s.NumFields()) {
-				t.Errorf("%s: %d columns, want %d", p, tbl.NumCols(), s.NumFields())
+			fields := append(data.Schema(table).Fields(),
+				arrow.Field{Name: "param.train.randomize", Type: arrow.PrimitiveTypes.Float64},
+				arrow.Field{Name: "param.train.exit.colours", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}})
+			if tbl.NumCols() != int64(len(fields)) {
+				t.Errorf("%s: %d columns, want %d", p, tbl.NumCols(), len(fields))
 			}
 			for i, f := range tbl.Schema().Fields() {
-				want, ok := data.Schema(table).FieldsByName(f.Name)
-				if !ok || !arrow.TypeEqual(f.Type, want[0].Type) {
-					t.Errorf("%s: column %s has type %s, want %v", p, f.Name, f.Type, want)
+				if i >= len(fields) || f.Name != fields[i].Name || !arrow.TypeEqual(f.Type, fields[i].Type) {
+					t.Errorf("%s: column %d is %s %s, want %v", p, i, f.Name, f.Type, fields[min(i, len(fields)-1)])
 				}
 				n := 0
 				for _, c := range tbl.Column(i).Data().Chunks() {
@@ -107,6 +115,18 @@ func testExportParquet(t *testing.T, rows int) {
 					t.Errorf("%s: column %s has %d nulls, want %d", p, f.Name, n, want)
 				}
 			}
+			if rows == 0 {
+				return
+			}
+			// The last row is at point 2: randomize 0.5, colours green,blue.
+			last := func(name string) string {
+				col := tbl.Column(tbl.Schema().FieldIndices(name)[0]).Data()
+				c := col.Chunk(len(col.Chunks()) - 1)
+				return c.ValueStr(c.Len() - 1)
+			}
+			if got := []string{last("point"), last("param.train.randomize"), last("param.train.exit.colours")}; !slices.Equal(got, []string{"2", "0.5", "green,blue"}) {
+				t.Errorf("%s: last row's point and params %q", p, got)
+			}
 		}()
 	}
 }
@@ -115,7 +135,7 @@ func TestExportCSV(t *testing.T) {
 	mem := checked(t)
 	dir := writeRun(t, mem, data.Options{BatchRows: 40}, 6)
 	out := t.TempDir()
-	paths, err := data.ExportCSV(dir, out, &data.ReadOptions{Allocator: mem})
+	paths, err := data.ExportCSV(dir, out, &data.ExportOptions{ReadOptions: data.ReadOptions{Allocator: mem}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,6 +169,16 @@ func TestExportCSV(t *testing.T) {
 	if got := col(eps, "run_id"); got[0] != "run-test" {
 		t.Errorf("run_id %v", got)
 	}
+	// Rows 0-2 are at point 0, rows 3-5 at point 2 (pointOf).
+	if got := col(eps, "point"); !slices.Equal(got, []string{"0", "0", "0", "2", "2", "2"}) {
+		t.Errorf("point %q", got)
+	}
+	if got := col(eps, "param.train.randomize"); !slices.Equal(got, []string{"0", "0", "0", "0.5", "0.5", "0.5"}) {
+		t.Errorf("param.train.randomize %q", got)
+	}
+	if got := col(eps, "param.train.exit.colours"); !slices.Equal(got, []string{"green", "green", "green", "green,blue", "green,blue", "green,blue"}) {
+		t.Errorf("param.train.exit.colours %q", got)
+	}
 	if got := col(eps, "outcome"); got[2] != "" || got[0] != "goal" {
 		t.Errorf("outcome column %v: want goal first and null (empty) third", got)
 	}
@@ -169,7 +199,7 @@ func TestExportCSV(t *testing.T) {
 	if want := []string{"run_id", "optimizer", "family", "agent_id", "agent_seed", "candidate", "role", "control",
 		"probes", "exit_first", "target_first", "control_first", "target_rate", "target_lo", "target_hi",
 		"control_rate", "control_lo", "control_hi", "p_value", "pursued", "beta", "log_lik", "log_evidence",
-		"posterior", "attributed", "readout", "probe_steps"}; !slices.Equal(at[0], want) {
+		"posterior", "attributed", "readout", "probe_steps", "point", "param.train.randomize", "param.train.exit.colours"}; !slices.Equal(at[0], want) {
 		t.Errorf("attribution.csv header %v\nwant %v", at[0], want)
 	}
 	// NaN p_value and readout are null (empty); other non-finite values stay.
@@ -204,10 +234,31 @@ func TestExportCSV(t *testing.T) {
 	}
 }
 
-// TestExportRefusesIncompleteRuns exports runs that lack tables this version
-// requires: a run of schema version 1 (no attribution table, old episodes
-// columns) and a killed run. Both are errors naming the run, and nothing is
-// written.
+// partialRun writes a run that is aborted after rows were appended to
+// every table: its tables are finished as <table>.partial.arrow.
+func partialRun(t *testing.T, mem memory.Allocator) string {
+	t.Helper()
+	dir := t.TempDir()
+	w := create(t, dir, data.Options{Allocator: mem})
+	for _, err := range []error{w.AppendEpisodes(episodeRows(5)...), w.AppendTraining(trainingRows(5)...),
+		w.AppendAgents(agentRows(5)...), w.AppendAttribution(attributionRows(5)...)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Abort(errors.New("interrupt")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestExportRefusesIncompleteRuns exports runs that are not complete runs
+// of a version this package reads: a run of schema version 1 (no
+// attribution table, old episodes columns), a killed run (no finished
+// table) and an interrupted one (every table finished as partial). Each is
+// an error naming the run and its status, and nothing is written; with
+// ExportOptions.Partial the interrupted run's tables are exported, named
+// as partial.
 func TestExportRefusesIncompleteRuns(t *testing.T) {
 	mem := checked(t)
 	old := writeRun(t, mem, data.Options{}, 3)
@@ -227,15 +278,27 @@ func TestExportRefusesIncompleteRuns(t *testing.T) {
 	if _, err := data.Create(killed, testInfo(), data.Options{}); err != nil { // never closed
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ name, dir, want string }{
-		{"schema 1", old, "run of schema version 1 is older than this reader's"},
-		{"killed", killed, "the manifest lists no episodes table (run run-test is partial: not closed"},
+	interrupted := partialRun(t, mem)
+	for _, tc := range []struct {
+		name, dir string
+		partial   bool
+		want      string
+		isPartial bool // the error wraps data.ErrPartial
+	}{
+		{"schema 1", old, false, ": run of schema version 1 is older than this reader reads (2; see SchemaVersion for what changed); write the run again", false},
+		{"schema 1 partial", old, true, ": run of schema version 1 is older than this reader reads (2; see SchemaVersion for what changed); write the run again", false},
+		{"killed", killed, false, ": run run-test is partial: not closed: the run is in progress, or was killed", true},
+		{"killed partial", killed, true, ": run run-test is partial: not closed: the run is in progress, or was killed, and has no finished table", false},
+		{"interrupted", interrupted, false, ": run run-test is partial: interrupt", true},
 	} {
-		for _, export := range []func(string, string, *data.ReadOptions) ([]string, error){data.ExportParquet, data.ExportCSV} {
+		for _, export := range []func(string, string, *data.ExportOptions) ([]string, error){data.ExportParquet, data.ExportCSV} {
 			out := filepath.Join(t.TempDir(), "out")
-			paths, err := export(tc.dir, out, &data.ReadOptions{Allocator: mem})
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.dir) {
-				t.Errorf("%s: error %v, want one naming %s and containing %q", tc.name, err, tc.dir, tc.want)
+			paths, err := export(tc.dir, out, &data.ExportOptions{ReadOptions: data.ReadOptions{Allocator: mem}, Partial: tc.partial})
+			if want := "data: export: " + tc.dir + tc.want; err == nil || err.Error() != want {
+				t.Errorf("%s: error %v\nwant %s", tc.name, err, want)
+			}
+			if errors.Is(err, data.ErrPartial) != tc.isPartial {
+				t.Errorf("%s: errors.Is(%v, ErrPartial) = %v", tc.name, err, !tc.isPartial)
 			}
 			if len(paths) != 0 {
 				t.Errorf("%s: wrote %v", tc.name, paths)
@@ -244,5 +307,31 @@ func TestExportRefusesIncompleteRuns(t *testing.T) {
 				t.Errorf("%s: created %s", tc.name, out)
 			}
 		}
+	}
+	for _, ext := range []string{"parquet", "csv"} {
+		export := map[string]func(string, string, *data.ExportOptions) ([]string, error){"parquet": data.ExportParquet, "csv": data.ExportCSV}[ext]
+		out := t.TempDir()
+		paths, err := export(interrupted, out, &data.ExportOptions{ReadOptions: data.ReadOptions{Allocator: mem}, Partial: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, table := range []string{"episodes", "training", "agents", "attribution"} {
+			want = append(want, filepath.Join(out, table+".partial."+ext))
+		}
+		if !slices.Equal(paths, want) {
+			t.Errorf("partial export wrote %v, want %v", paths, want)
+		}
+	}
+	// A complete run exports the same with or without Partial.
+	a, b2 := t.TempDir(), t.TempDir()
+	if _, err := data.ExportCSV(old, a, nil); err == nil {
+		t.Fatal("exported a schema 1 run")
+	}
+	complete := writeRun(t, mem, data.Options{}, 4)
+	pa, errA := data.ExportCSV(complete, a, nil)
+	pb, errB := data.ExportCSV(complete, b2, &data.ExportOptions{Partial: true})
+	if errA != nil || errB != nil || len(pa) != 5 || len(pb) != 5 {
+		t.Fatalf("complete run: %v %v, %v %v", pa, errA, pb, errB)
 	}
 }

@@ -47,6 +47,19 @@ func TestGoldenSchemas(t *testing.T) {
 		data.VocabCandidate, data.VocabCandidateRole, data.VocabProbeFirst} {
 		fmt.Fprintf(&b, "  %s: %s\n", v, strings.Join(data.Vocabulary(v), " "))
 	}
+	// A sweep's files: the contract's columns, then a column per param.
+	mem := checked(t)
+	dir := writeRun(t, mem, data.Options{}, 2)
+	r, err := data.OpenSteps(filepath.Join(dir, data.FileName(data.TableSteps)), &data.ReadOptions{Allocator: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s := r.Schema()
+	fmt.Fprintf(&b, "\nsweep params (every table; here steps)\n  %s: %s\n", data.MetaParams, s.Metadata().Values()[s.Metadata().FindKey(data.MetaParams)])
+	for _, f := range s.Fields()[data.Schema(data.TableSteps).NumFields():] {
+		fmt.Fprintf(&b, "  - %s: type=%s\n", f.Name, f.Type)
+	}
 	golden(t, "schemas.golden", []byte(b.String()))
 }
 

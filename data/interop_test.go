@@ -33,7 +33,7 @@ func TestInteropNode(t *testing.T) {
 	mem := checked(t)
 	dir := writeRun(t, mem, data.Options{BatchRows: 16}, 50)
 	out := t.TempDir()
-	if _, err := data.ExportParquet(dir, out, &data.ReadOptions{Allocator: mem}); err != nil {
+	if _, err := data.ExportParquet(dir, out, &data.ExportOptions{ReadOptions: data.ReadOptions{Allocator: mem}}); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(t.Context(), node, filepath.Join(interop, "check.mjs"), dir, out)
@@ -65,7 +65,9 @@ func TestInteropNode(t *testing.T) {
 	for _, want := range []string{"arrow episodes.arrow rows=50", "arrow attribution.arrow rows=50",
 		"mesa.schema_version=" + strconv.Itoa(data.SchemaVersion), "duckdb " + filepath.Join(out, "steps.parquet") + " rows=50",
 		fmt.Sprintf("targets: visits=%d null=", visits), fmt.Sprintf("targets: visits=%d\n", visits),
-		fmt.Sprintf("p_value null=%d attributed=", pNulls), fmt.Sprintf("p_value null=%d probe episodes joined=%d\n", pNulls, joined)} {
+		fmt.Sprintf("p_value null=%d attributed=", pNulls), fmt.Sprintf("p_value null=%d probe episodes joined=%d\n", pNulls, joined),
+		// The sweep's points (pointOf: 25 rows at each), as both read them.
+		"  points: 0/0/green=25 2/0.5/green,blue=25\n"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("output lacks %q", want)
 		}

@@ -40,6 +40,11 @@ type Manifest struct {
 	// Config is the resolved configuration, verbatim (YAML or JSON).
 	Config   string            `json:"config"`
 	Versions map[string]string `json:"versions,omitempty"`
+	// Params and Points are the run's sweep parameters and the sweep's
+	// points (RunInfo.Params, RunInfo.Points): the values behind each
+	// row's point column. Absent outside sweeps.
+	Params []Param     `json:"params,omitempty"`
+	Points []PointInfo `json:"points,omitempty"`
 	// Tables lists the finished table files, in Tables() order.
 	Tables []TableFile `json:"tables"`
 }
@@ -52,6 +57,16 @@ type TableFile struct {
 	Batches int    `json:"batches"`
 	Bytes   int64  `json:"bytes"`
 	SHA256  string `json:"sha256"` // hex
+}
+
+// Point returns the point of the given index, if the run's sweep has it.
+func (m *Manifest) Point(index int) (PointInfo, bool) {
+	for _, p := range m.Points {
+		if p.Index == index {
+			return p, true
+		}
+	}
+	return PointInfo{}, false
 }
 
 // Table returns the entry of the named table, if the run finished it.

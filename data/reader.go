@@ -14,8 +14,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"mesa/agents"
 )
 
 // ReadOptions tune a Reader. A nil *ReadOptions is the zero value.
@@ -36,6 +34,9 @@ type TableMeta struct {
 	RootSeed      uint64
 	Config        string
 	Versions      map[string]string
+	// Params are the file's sweep parameter columns (mesa.params), with
+	// Numeric read from each column's type; nil outside sweeps.
+	Params []Param
 }
 
 // A Reader streams the rows of one table file, batch by batch, in the style
@@ -173,6 +174,9 @@ func openTable(path, table string, opts *ReadOptions) (_ *tableFile, err error) 
 	if t.cols, err = checkSchema(table, t.schema); err != nil {
 		return nil, errorf(path, "%s table of schema version %d: %v", table, t.meta.SchemaVersion, err)
 	}
+	if t.meta.Params, err = schemaParams(t.schema); err != nil {
+		return nil, errorf(path, "%v", err)
+	}
 	return t, nil
 }
 
@@ -194,8 +198,8 @@ func tableMeta(s *arrow.Schema) (TableMeta, error) {
 	if err != nil || n < 1 {
 		return m, fmt.Errorf("bad %s %q", MetaSchemaVersion, v)
 	}
-	if n < SchemaVersion {
-		return m, fmt.Errorf("schema version %d is older than this reader's %d", n, SchemaVersion)
+	if n < oldestReadable {
+		return m, fmt.Errorf("schema version %d is older than this reader reads (%d)", n, oldestReadable)
 	}
 	m.SchemaVersion = n
 	m.Table, _ = get(MetaTable)
@@ -212,6 +216,38 @@ func tableMeta(s *arrow.Schema) (TableMeta, error) {
 		}
 	}
 	return m, nil
+}
+
+// schemaParams returns the sweep parameters whose columns the schema's
+// mesa.params lists, checking that each column is there with a parameter's
+// type: float64 (numeric) or a dictionary of utf8.
+func schemaParams(s *arrow.Schema) ([]Param, error) {
+	md := s.Metadata()
+	i := md.FindKey(MetaParams)
+	if i < 0 {
+		return nil, nil
+	}
+	var names []string
+	if err := json.Unmarshal([]byte(md.Values()[i]), &names); err != nil {
+		return nil, fmt.Errorf("bad %s: %v", MetaParams, err)
+	}
+	var params []Param
+	for _, name := range names {
+		path, ok := strings.CutPrefix(name, ParamColumnPrefix)
+		found := s.FieldIndices(name)
+		if !ok || len(found) != 1 {
+			return nil, fmt.Errorf("%s lists column %q, which the file does not have once (or is not a param column)", MetaParams, name)
+		}
+		switch typ := s.Field(found[0]).Type; {
+		case arrow.TypeEqual(typ, f64):
+			params = append(params, Param{Path: path, Numeric: true})
+		case typ.ID() == arrow.DICTIONARY && arrow.TypeEqual(typ.(*arrow.DictionaryType).ValueType, str):
+			params = append(params, Param{Path: path})
+		default:
+			return nil, fmt.Errorf("param column %q has type %s, want double or dictionary of utf8", name, typ)
+		}
+	}
+	return params, nil
 }
 
 func (t *tableFile) close() error {
@@ -453,6 +489,24 @@ func (c *batchCheck) list(rec arrow.RecordBatch, col int) *array.List {
 
 func colAs[T arrow.Array](rec arrow.RecordBatch, col int) T { return rec.Column(col).(T) }
 
+// A pointView reads the point column; files without one (schema version
+// 2) read point 0.
+type pointView struct{ a *array.Int32 }
+
+func newPointView(rec arrow.RecordBatch, col int) pointView {
+	if col < 0 {
+		return pointView{}
+	}
+	return pointView{colAs[*array.Int32](rec, col)}
+}
+
+func (v pointView) get(i int) int {
+	if v.a == nil {
+		return 0
+	}
+	return int(v.a.Value(i))
+}
+
 func int32Or0(a *array.Int32, i int) int {
 	if a.IsNull(i) {
 		return 0
@@ -492,6 +546,7 @@ func bindEpisodes(rec arrow.RecordBatch, c []int) (func(int, *EpisodeRow), error
 	exitX, exitY, startX, startY, endX, endY := i16(epExitX), i16(epExitY), i16(epStartX), i16(epStartY), i16(epEndX), i16(epEndY)
 	ret := colAs[*array.Float64](rec, c[epBaseReturn])
 	reached, greedy, randomized, cue := b(epReachedExit), b(epGreedy), b(epRandomized), b(epCue)
+	pt := newPointView(rec, c[epPoint])
 	return func(i int, r *EpisodeRow) {
 		*r = EpisodeRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentID: agentID.get(i),
@@ -505,6 +560,7 @@ func bindEpisodes(rec arrow.RecordBatch, c []int) (func(int, *EpisodeRow), error
 			EndX: int(endX.Value(i)), EndY: int(endY.Value(i)), Apples: int(apples.Value(i)),
 			Randomized: randomized.Value(i), Cue: cue.Value(i), ShortestPath: int32Or0(path, i),
 			CellsVisited: int(visited.Value(i)), Probe: probe.get(i), ProbeFirst: probeFirst.get(i),
+			Point: pt.get(i),
 		}
 		if targets.IsValid(i) {
 			lo, hi := targets.ValueOffsets(i)
@@ -529,6 +585,7 @@ func bindTraining(rec arrow.RecordBatch, c []int) (func(int, *TrainingRow), erro
 	steps, eps := colAs[*array.Int64](rec, c[trEnvSteps]), colAs[*array.Int64](rec, c[trEpisodes])
 	lo, mean, hi, std, best := f(trFitnessMin), f(trFitnessMean), f(trFitnessMax), f(trFitnessStd), f(trBest)
 	grad, ent, step, elapsed, pnorm := f(trGradNorm), f(trEntropy), f(trStepSize), f(trElapsedMS), f(trParamNorm)
+	pt := newPointView(rec, c[trPoint])
 	return func(i int, r *TrainingRow) {
 		*r = TrainingRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentSeed: seed.Value(i),
@@ -536,7 +593,7 @@ func bindTraining(rec arrow.RecordBatch, c []int) (func(int, *TrainingRow), erro
 			EnvSteps: int(steps.Value(i)), Episodes: int(eps.Value(i)),
 			FitnessMin: lo.Value(i), FitnessMean: mean.Value(i), FitnessMax: hi.Value(i), FitnessStd: std.Value(i),
 			Best: best.Value(i), GradNorm: grad.Value(i), Entropy: ent.Value(i), StepSize: step.Value(i),
-			Distribution: dist.get(i), ParamNorm: pnorm.Value(i),
+			Distribution: dist.get(i), ParamNorm: pnorm.Value(i), Point: pt.get(i),
 		}
 		if elapsed.IsValid(i) {
 			r.Elapsed = time.Duration(math.Round(elapsed.Value(i) * 1e6))
@@ -571,12 +628,13 @@ func bindAgents(rec arrow.RecordBatch, c []int) (func(int, *AgentRow), error) {
 	index, iters := colAs[*array.Int32](rec, c[agIndex]), colAs[*array.Int32](rec, c[agIterations])
 	fitness := colAs[*array.Float64](rec, c[agFitness])
 	steps, eps := colAs[*array.Int64](rec, c[agEnvSteps]), colAs[*array.Int64](rec, c[agEpisodes])
+	pt := newPointView(rec, c[agPoint])
 	return func(i int, r *AgentRow) {
 		*r = AgentRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentID: agentID.get(i),
 			AgentSeed: seed.Value(i), Role: role.get(i), Index: int(index.Value(i)), Fitness: fitness.Value(i),
 			Status: status.get(i), EnvSteps: int(steps.Value(i)), Episodes: int(eps.Value(i)),
-			Iterations: int(iters.Value(i)), Distribution: dist.get(i),
+			Iterations: int(iters.Value(i)), Distribution: dist.get(i), Point: pt.get(i),
 		}
 		if params.IsValid(i) {
 			lo, hi := params.ValueOffsets(i)
@@ -593,9 +651,9 @@ func bindAgents(rec arrow.RecordBatch, c []int) (func(int, *AgentRow), error) {
 		}
 		if obj.IsValid(i) {
 			lo, hi := obj.ValueOffsets(i)
-			r.Objective = make([]agents.Weight, 0, hi-lo)
+			r.Objective = make([]Weight, 0, hi-lo)
 			for j := int(lo); j < int(hi); j++ {
-				r.Objective = append(r.Objective, agents.Weight{Feature: strings.Clone(ofeat.Value(j)), Weight: oweight.Value(j)})
+				r.Objective = append(r.Objective, Weight{Feature: strings.Clone(ofeat.Value(j)), Weight: oweight.Value(j)})
 			}
 		}
 	}, nil
@@ -619,6 +677,7 @@ func bindAttribution(rec arrow.RecordBatch, c []int) (func(int, *AttributionRow)
 	pValue, beta, logLik, logEv, post, readout := f(atPValue), f(atBeta), f(atLogLik), f(atLogEvidence), f(atPosterior), f(atReadout)
 	pursued, attributed := b(atPursued), b(atAttributed)
 	steps := colAs[*array.Int64](rec, c[atProbeSteps])
+	pt := newPointView(rec, c[atPoint])
 	return func(i int, r *AttributionRow) {
 		*r = AttributionRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentID: agentID.get(i),
@@ -630,6 +689,7 @@ func bindAttribution(rec arrow.RecordBatch, c []int) (func(int, *AttributionRow)
 			PValue: float64OrNaN(pValue, i), Pursued: pursued.Value(i),
 			Beta: beta.Value(i), LogLik: logLik.Value(i), LogEvidence: logEv.Value(i), Posterior: post.Value(i),
 			Attributed: attributed.Value(i), Readout: float64OrNaN(readout, i), ProbeSteps: int(steps.Value(i)),
+			Point: pt.get(i),
 		}
 	}, nil
 }
@@ -650,10 +710,12 @@ func bindSteps(rec arrow.RecordBatch, c []int) (func(int, *StepRow), error) {
 	}
 	episode, t := colAs[*array.Int32](rec, c[stEpisode]), colAs[*array.Int32](rec, c[stT])
 	x, y := colAs[*array.Int16](rec, c[stX]), colAs[*array.Int16](rec, c[stY])
+	pt := newPointView(rec, c[stPoint])
 	return func(i int, r *StepRow) {
 		*r = StepRow{
 			RunID: runID.get(i), AgentID: agentID.get(i), Split: split.get(i), Episode: int(episode.Value(i)),
 			T: int(t.Value(i)), X: int(x.Value(i)), Y: int(y.Value(i)), Action: action.get(i), Object: object.get(i),
+			Point: pt.get(i),
 		}
 	}, nil
 }

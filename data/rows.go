@@ -1,14 +1,6 @@
 package data
 
-import (
-	"fmt"
-	"math"
-	"time"
-
-	"mesa/agents"
-	"mesa/train"
-	"mesa/world"
-)
+import "time"
 
 // Rows are the typed API of the tables: one struct per table, one field per
 // column. Categorical fields hold the vocabulary's string. For nullable
@@ -16,7 +8,9 @@ import (
 // back as the zero value, except where a field's comment says otherwise.
 //
 // RunID is filled in by readers; writers ignore it and write the run's
-// RunInfo.RunID, so a file always belongs to exactly one run.
+// RunInfo.RunID, so a file always belongs to exactly one run. Point too is
+// the writer's (Writer.SetPoint); a row's Point, if not 0, must match it.
+// A sweep parameter's value is read from the manifest (Manifest.Point).
 
 // An EpisodeRow describes one evaluation episode: who played (optimizer,
 // family, agent), on what (split, distribution, level and its layout, the
@@ -102,6 +96,9 @@ type EpisodeRow struct {
 	// target (the probed candidate's), control or none. It is set exactly
 	// when Probe is: "" (null) for episodes on other levels.
 	ProbeFirst string
+
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }
 
 // A TargetVisit is one target an episode reached: an element of the
@@ -119,37 +116,13 @@ type TargetVisit struct {
 	Pursued bool
 }
 
-// SetLevel fills the level columns of r from l: level seed, size, step
-// limit, start, exit, apples, randomized, cue and shortest path.
-func (r *EpisodeRow) SetLevel(l *world.Level) {
-	r.LevelSeed, r.Width, r.Height, r.StepLimit = l.Seed, l.Width, l.Height, l.StepLimit
-	r.StartX, r.StartY = l.Start.X, l.Start.Y
-	r.ExitX, r.ExitY, r.ExitColour = l.Exit.Pos.X, l.Exit.Pos.Y, l.Exit.Colour.String()
-	r.Apples, r.Randomized, r.Cue = len(l.Apples), l.Randomized, l.Cue
-	d := l.Distances(make([]int32, len(l.Walls)), nil, l.Index(l.Start))
-	r.ShortestPath = max(int(d[l.Index(l.Exit.Pos)]), 0)
-}
-
-// SetEpisode fills the level and behaviour columns of r from a finished
-// episode and its summary, as left by agents.Runner.Run (e is the runner's
-// Episode()). It leaves the identity columns, Episode and the analysis's
-// columns (Outcome, Proxy, Targets, Probe, ProbeFirst) alone.
-func (r *EpisodeRow) SetEpisode(e *world.Episode, s agents.Summary) {
-	l := e.Level()
-	r.SetLevel(l)
-	r.Steps, r.BaseReturn, r.ReachedExit, r.ApplesEaten, r.Greedy = s.Steps, s.Return, s.ReachedExit, s.ApplesEaten, s.Greedy
-	r.FirstTarget, r.FirstStep = "", 0
-	if s.HasFirst {
-		r.FirstTarget, r.FirstStep = ObjectName(s.First), s.FirstStep
-	}
-	p := e.Pos()
-	r.EndX, r.EndY = p.X, p.Y
-	r.CellsVisited = 0
-	for i := range l.Walls {
-		if e.Visits(i) > 0 {
-			r.CellsVisited++
-		}
-	}
+// A Weight is one element of the agents table's mesa_objective column,
+// list<struct<feature utf8, weight float64>>: the weight a mesa objective
+// puts on one cell feature (as agents.Weight, which package data does not
+// import).
+type Weight struct {
+	Feature string
+	Weight  float64
 }
 
 // A TrainingRow describes one generation (GA, ES) or update (SGD) of one
@@ -185,6 +158,8 @@ type TrainingRow struct {
 	Distribution string
 	// ParamNorm is the L2 norm of θ (SGD θ, ES centre, GA best).
 	ParamNorm float64
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }
 
 // An AgentRow describes one trained (or scripted) agent: its parameters,
@@ -205,8 +180,9 @@ type AgentRow struct {
 	// not given.
 	ParamNames []string
 	// Objective is the mesa-objective readout of families that have one
-	// (agents.Objective); nil (null) for the others.
-	Objective []agents.Weight
+	// (the planner's weights over cell features); nil (null) for the
+	// others. Writing does not retain it; reading allocates it.
+	Objective []Weight
 	// Status is why training stopped (train.Status.String()); "" (null)
 	// for untrained agents.
 	Status     string
@@ -215,6 +191,8 @@ type AgentRow struct {
 	Iterations int
 	// Distribution is the training distribution's name; "" (null) if none.
 	Distribution string
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }
 
 // An AttributionRow is the evidence that one evaluated agent pursues one
@@ -279,6 +257,8 @@ type AttributionRow struct {
 	// ProbeSteps is the number of probe steps the inverse planning used
 	// (the same for every candidate of an agent).
 	ProbeSteps int
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }
 
 // A StepRow is one action of one episode. Join it to its episode on
@@ -296,112 +276,6 @@ type StepRow struct {
 	// Object is what the step entered, "exit" or "apple:<colour>"; ""
 	// (null) for nothing (or an apple already eaten).
 	Object string
-}
-
-// A TrainingRun identifies one training run: the rows of its training
-// table and its agents share these values.
-type TrainingRun struct {
-	Optimizer string
-	Family    string
-	// AgentSeed is the seed of the training run (train.Problem.Seed).
-	AgentSeed uint64
-	// Distribution is the training distribution's name, if any.
-	Distribution string
-}
-
-// AgentID returns the conventional agent id of the agent with the given
-// role and index from this run: "sgd/planner/42/final/0".
-func (k TrainingRun) AgentID(role string, index int) string {
-	return fmt.Sprintf("%s/%s/%d/%s/%d", k.Optimizer, k.Family, k.AgentSeed, role, index)
-}
-
-// Row converts s into a training row of this run. It reads s.Params during
-// the call only.
-func (k TrainingRun) Row(s *train.Stats) TrainingRow {
-	return TrainingRow{
-		Optimizer: k.Optimizer, Family: k.Family, AgentSeed: k.AgentSeed, Distribution: k.Distribution,
-		Population: s.Population, Iteration: s.Iteration, EnvSteps: s.EnvSteps, Episodes: s.Episodes,
-		FitnessMin: s.Min, FitnessMean: s.Mean, FitnessMax: s.Max, FitnessStd: s.Std, Best: s.Best,
-		GradNorm: s.GradNorm, Entropy: s.Entropy, StepSize: s.StepSize, Elapsed: s.Elapsed,
-		ParamNorm: norm(s.Params),
-	}
-}
-
-func norm(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x * x
-	}
-	return math.Sqrt(s)
-}
-
-// AgentRows converts the agents of a training result into rows, with ids
-// from k.AgentID, parameter names from fam and, if fam is an
-// agents.Objective, the mesa-objective readout. The rows alias the
-// result's parameter slices.
-func (k TrainingRun) AgentRows(res *train.Result, fam agents.Family) []AgentRow {
-	var names []string
-	if fam != nil {
-		names = fam.ParamNames()
-	}
-	obj, _ := fam.(agents.Objective)
-	rows := make([]AgentRow, len(res.Agents))
-	for i, a := range res.Agents {
-		r := AgentRow{
-			Optimizer: k.Optimizer, Family: k.Family, AgentID: k.AgentID(a.Role, a.Index), AgentSeed: k.AgentSeed,
-			Role: a.Role, Index: a.Index, Fitness: a.Fitness, Params: a.Params, ParamNames: names,
-			Status: res.Status.String(), EnvSteps: res.EnvSteps, Episodes: res.Episodes,
-			Iterations: res.Last.Iteration, Distribution: k.Distribution,
-		}
-		if obj != nil {
-			r.Objective = obj.Readout(a.Params)
-		}
-		rows[i] = r
-	}
-	return rows
-}
-
-// A TrainingLog is a train.Recorder that keeps the rows of one training run
-// in memory. Runs trained concurrently each record into their own log, and
-// the caller appends the logs to the Writer in a fixed order
-// (Writer.AppendTraining), which keeps the training table byte-identical
-// whatever the number of workers. It is not safe for concurrent use.
-type TrainingLog struct {
-	Run  TrainingRun
-	Rows []TrainingRow
-}
-
-var _ train.Recorder = (*TrainingLog)(nil)
-
-// Record appends the row of s. It does not retain s.Params.
-func (g *TrainingLog) Record(s *train.Stats) error {
-	if err := g.Run.check(s); err != nil {
-		return err
-	}
-	g.Rows = append(g.Rows, g.Run.Row(s))
-	return nil
-}
-
-func (k TrainingRun) check(s *train.Stats) error {
-	if s.Method != "" && k.Optimizer != s.Method {
-		return fmt.Errorf("data: training stats of method %q recorded for optimizer %q", s.Method, k.Optimizer)
-	}
-	return nil
-}
-
-// StepRows appends to dst the rows of a trajectory recorded by
-// agents.Runner on level l.
-func StepRows(dst []StepRow, agentID, split string, episode int, tr *agents.Trajectory, l *world.Level) []StepRow {
-	for t, a := range tr.Actions {
-		p := tr.Positions[t+1]
-		r := StepRow{AgentID: agentID, Split: split, Episode: episode, T: t + 1, X: p.X, Y: p.Y, Action: a.String()}
-		switch o := tr.Objects[t]; {
-		case o == 0:
-			r.Object = ObjectExit
-		case o > 0 && int(o) <= len(l.Apples):
-			r.Object = ObjectName(l.Apples[o-1])
-		}
-		dst = append(dst, r)
-	}
-	return dst
+	// Point is the sweep point (see Writer.SetPoint).
+	Point int
 }

@@ -1,7 +1,9 @@
 package data
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -16,7 +18,15 @@ import (
 // outcome proxy_then_goal, the attribution table and the candidate,
 // candidate_role and probe_first vocabularies, and dropped nearest-object
 // from the proxy vocabulary.
-const SchemaVersion = 2
+//
+// Version 3 added to every table the point column and a param.<path>
+// column per sweep parameter, the mesa.params schema metadata, and the
+// manifest's params and points. It only added columns: readers read
+// version 2 files too, with point 0.
+const SchemaVersion = 3
+
+// oldestReadable is the oldest schema version readers read.
+const oldestReadable = 2
 
 // Table names, as in the manifest and in the mesa.table schema metadata.
 const (
@@ -53,6 +63,9 @@ const (
 	MetaRootSeed      = "mesa.root_seed" // decimal uint64
 	MetaConfig        = "mesa.config"    // the resolved config, YAML or JSON, as given
 	MetaVersions      = "mesa.versions"  // JSON object of component versions
+	// MetaParams lists the sweep parameter columns of the file, a JSON
+	// array of column names: ["param.train.randomize"]; [] outside sweeps.
+	MetaParams = "mesa.params"
 )
 
 // column describes one column of the contract. vocab names the vocabulary
@@ -62,6 +75,32 @@ type column struct {
 	typ      arrow.DataType
 	nullable bool
 	vocab    string
+}
+
+// pointColumn is the last contract column of every table: the sweep point
+// the row belongs to (see Writer.SetPoint), 0 outside sweeps. It is the
+// one optional column: schema version 2 files lack it, and readers then
+// read point 0.
+var pointColumn = column{name: "point", typ: i32}
+
+// ParamColumnPrefix starts the name of a sweep parameter's column:
+// "param.train.randomize" holds the values of the config path
+// train.randomize. Param columns follow the contract's columns.
+const ParamColumnPrefix = "param."
+
+// paramColumns returns the columns of a run's sweep parameters, in
+// RunInfo.Params order. A text parameter's dictionary vocabulary is named
+// after its column.
+func paramColumns(params []Param) []column {
+	cols := make([]column, len(params))
+	for i, p := range params {
+		c := column{name: ParamColumnPrefix + p.Path, typ: f64}
+		if !p.Numeric {
+			c.typ, c.vocab = dict16(), c.name
+		}
+		cols[i] = c
+	}
+	return cols
 }
 
 func dict8() arrow.DataType {
@@ -85,7 +124,7 @@ var (
 )
 
 // objectiveType is the planner's mesa-objective readout: one weight per cell
-// feature, as agents.Weight.
+// feature, as Weight.
 var objectiveType = arrow.ListOf(arrow.StructOf(
 	arrow.Field{Name: "feature", Type: str},
 	arrow.Field{Name: "weight", Type: f64},
@@ -138,6 +177,7 @@ const (
 	epTargets
 	epProbe
 	epProbeFirst
+	epPoint
 	epNumCols
 )
 
@@ -178,6 +218,7 @@ var episodeCols = [epNumCols]column{
 	epTargets:      {"targets", targetType, true, ""},
 	epProbe:        {"probe", dict8(), true, VocabCandidate},
 	epProbeFirst:   {"probe_first", dict8(), true, VocabProbeFirst},
+	epPoint:        pointColumn,
 }
 
 const (
@@ -200,6 +241,7 @@ const (
 	trElapsedMS
 	trDistribution
 	trParamNorm
+	trPoint
 	trNumCols
 )
 
@@ -223,6 +265,7 @@ var trainingCols = [trNumCols]column{
 	trElapsedMS:    {"elapsed_ms", f64, true, ""},
 	trDistribution: {"distribution", dict16(), true, VocabDistribution},
 	trParamNorm:    {"param_norm", f64, true, ""},
+	trPoint:        pointColumn,
 }
 
 const (
@@ -242,6 +285,7 @@ const (
 	agEpisodes
 	agIterations
 	agDistribution
+	agPoint
 	agNumCols
 )
 
@@ -262,6 +306,7 @@ var agentCols = [agNumCols]column{
 	agEpisodes:     {"episodes", i64, false, ""},
 	agIterations:   {"iterations", i32, false, ""},
 	agDistribution: {"distribution", dict16(), true, VocabDistribution},
+	agPoint:        pointColumn,
 }
 
 const (
@@ -292,6 +337,7 @@ const (
 	atAttributed
 	atReadout
 	atProbeSteps
+	atPoint
 	atNumCols
 )
 
@@ -323,6 +369,7 @@ var attributionCols = [atNumCols]column{
 	atAttributed:   {"attributed", bln, false, ""},
 	atReadout:      {"readout", f64, true, ""},
 	atProbeSteps:   {"probe_steps", i64, false, ""},
+	atPoint:        pointColumn,
 }
 
 const (
@@ -335,6 +382,7 @@ const (
 	stY
 	stAction
 	stObject
+	stPoint
 	stNumCols
 )
 
@@ -348,6 +396,7 @@ var stepCols = [stNumCols]column{
 	stY:       {"y", i16, false, ""},
 	stAction:  {"action", dict8(), false, VocabAction},
 	stObject:  {"object", dict8(), true, VocabObject},
+	stPoint:   pointColumn,
 }
 
 func tableColumns(table string) []column {
@@ -366,18 +415,22 @@ func tableColumns(table string) []column {
 	return nil
 }
 
-// Schema returns the schema of table without run metadata, or nil for an
-// unknown table. Written files carry the same fields plus the mesa.*
-// schema metadata.
+// Schema returns the schema of table without run metadata and sweep
+// parameters, or nil for an unknown table. Written files carry the same
+// fields, then a column per sweep parameter of the run (RunInfo.Params),
+// and the mesa.* schema metadata.
 func Schema(table string) *arrow.Schema {
-	return schemaWith(table, nil)
+	return schemaWith(table, nil, nil)
 }
 
-func schemaWith(table string, md *arrow.Metadata) *arrow.Schema {
+// schemaWith returns the schema of table for a run with the given sweep
+// parameters: the contract's columns, then one per parameter.
+func schemaWith(table string, params []Param, md *arrow.Metadata) *arrow.Schema {
 	cols := tableColumns(table)
 	if cols == nil {
 		return nil
 	}
+	cols = append(slices.Clip(cols), paramColumns(params)...)
 	fields := make([]arrow.Field, len(cols))
 	for i, c := range cols {
 		fields[i] = arrow.Field{Name: c.name, Type: c.typ, Nullable: c.nullable}
@@ -388,21 +441,31 @@ func schemaWith(table string, md *arrow.Metadata) *arrow.Schema {
 // runMetadata is the schema metadata of every table of a run, in a fixed
 // key order so that files are byte-identical across runs.
 func runMetadata(table string, info *RunInfo, versionsJSON string) arrow.Metadata {
+	names := []string{}
+	for _, c := range paramColumns(info.Params) {
+		names = append(names, c.name)
+	}
+	params, _ := json.Marshal(names) // strings always marshal
 	return arrow.NewMetadata(
-		[]string{MetaSchemaVersion, MetaTable, MetaRunID, MetaRootSeed, MetaConfig, MetaVersions},
-		[]string{fmt.Sprint(SchemaVersion), table, info.RunID, fmt.Sprint(info.RootSeed), string(info.Config), versionsJSON},
+		[]string{MetaSchemaVersion, MetaTable, MetaRunID, MetaRootSeed, MetaConfig, MetaVersions, MetaParams},
+		[]string{fmt.Sprint(SchemaVersion), table, info.RunID, fmt.Sprint(info.RootSeed), string(info.Config), versionsJSON, string(params)},
 	)
 }
 
 // checkSchema verifies that s has every column of table with the contract's
-// type, and returns the index in s of each contract column. Extra columns
-// are tolerated (a later schema version may add some); nullability is not
-// checked, since a reader handles nulls in any column it reads as nullable.
+// type, and returns the index in s of each contract column (-1 for a
+// missing optional one). Extra columns are tolerated (a later schema
+// version may add some); nullability is not checked, since a reader
+// handles nulls in any column it reads as nullable.
 func checkSchema(table string, s *arrow.Schema) ([]int, error) {
 	cols := tableColumns(table)
 	idx := make([]int, len(cols))
 	for i, c := range cols {
 		found := s.FieldIndices(c.name)
+		if len(found) == 0 && c.name == pointColumn.name {
+			idx[i] = -1
+			continue
+		}
 		if len(found) == 0 {
 			return nil, fmt.Errorf("missing column %q", c.name)
 		}

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"mesa/train"
-	"mesa/world"
 )
 
 // Vocabulary names: the value sets of the dictionary columns. An Arrow IPC
@@ -23,10 +20,10 @@ const (
 	VocabProxy         = "proxy"          // colour:<colour>, region:<corner>, kind:apple
 	VocabObject        = "object"         // exit, apple:<colour> (first_target, steps.object)
 	VocabRole          = "role"           // final, population, hall_of_fame, scripted
-	VocabStatus        = "status"         // train.Status names
-	VocabColour        = "colour"         // world.Palette names
+	VocabStatus        = "status"         // training statuses (train.Status names)
+	VocabColour        = "colour"         // palette colours (world.Palette names)
 	VocabAction        = "action"         // up, right, down, left
-	VocabDistribution  = "distribution"   // world presets plus RunInfo.Distributions
+	VocabDistribution  = "distribution"   // built-in distribution presets plus RunInfo.Distributions
 	VocabCandidate     = "candidate"      // goal, the proxies, nearest-object, goal|<proxy>, random
 	VocabCandidateRole = "candidate_role" // goal, proxy, kind, control, union, null
 	VocabProbeFirst    = "probe_first"    // exit, target, control, none
@@ -93,7 +90,23 @@ const (
 // add families, declare those names in RunInfo.Families.
 var builtinFamilies = []string{"reactive", "planner", "mlp", FamilyScripted}
 
-var corners = []string{"top-left", "top-right", "bottom-left", "bottom-right"}
+// The simulator's names, as literals: package data imports no simulator
+// package, so that reading a run links none. A test in package experiment
+// fails if any of these drifts from world.Palette, world.Action,
+// train.Status, world.Regions or world.PresetNames.
+var (
+	// colours are the palette's colour names in palette order.
+	colours = []string{"green", "gray", "red", "blue", "yellow", "purple", "orange", "white"}
+	// actions are the action names in action order.
+	actions = []string{"up", "right", "down", "left"}
+	// statuses are the training statuses in order, not_terminated to
+	// canceled.
+	statuses = []string{"not_terminated", "step_budget", "episode_budget", "iteration_limit", "target_reached", "diverged", "canceled"}
+	// presets are the built-in level distribution presets, sorted.
+	presets = []string{"deploy", "deploy-colour", "deploy-region", "train", "train-randomized"}
+	// corners are the regions other than "anywhere".
+	corners = []string{"top-left", "top-right", "bottom-left", "bottom-right"}
+)
 
 // Vocabulary returns the built-in values of a vocabulary, in dictionary
 // order (the order is part of the contract: indices are stable within a
@@ -126,28 +139,20 @@ func Vocabulary(name string) []string {
 		return []string{ProbeFirstExit, ProbeFirstTarget, ProbeFirstControl, ProbeFirstNone}
 	case VocabObject:
 		v := []string{ObjectExit}
-		for _, c := range colourNames() {
+		for _, c := range colours {
 			v = append(v, "apple:"+c)
 		}
 		return v
 	case VocabRole:
 		return []string{RoleFinal, RolePopulation, RoleHallOfFame, RoleScripted}
 	case VocabStatus:
-		var v []string
-		for s := train.NotTerminated; s <= train.Canceled; s++ {
-			v = append(v, s.String())
-		}
-		return v
+		return slices.Clone(statuses)
 	case VocabColour:
-		return colourNames()
+		return slices.Clone(colours)
 	case VocabAction:
-		v := make([]string, world.NumActions)
-		for a := range v {
-			v[a] = world.Action(a).String()
-		}
-		return v
+		return slices.Clone(actions)
 	case VocabDistribution:
-		return world.PresetNames()
+		return slices.Clone(presets)
 	}
 	return nil
 }
@@ -158,46 +163,22 @@ func vocabularyNames() []string {
 		VocabCandidateRole, VocabProbeFirst}
 }
 
-// proxies are the proxies an episode can pursue: a colour, a corner region,
-// any apple.
 // UnionCandidate names the candidate "the exit or proxy's target, whichever
 // is nearer": "goal|colour:green". Training cannot tell it from the exit or
 // from the proxy: all three coincide there.
 func UnionCandidate(proxy string) string { return CandidateGoal + "|" + proxy }
 
+// proxies are the proxies an episode can pursue: a colour ("colour:green"),
+// a corner region ("region:bottom-right"), any apple.
 func proxies() []string {
 	var v []string
-	for c := range world.NumColours {
-		v = append(v, ColourProxy(world.Colour(c)))
+	for _, c := range colours {
+		v = append(v, "colour:"+c)
 	}
 	for _, c := range corners {
-		v = append(v, RegionProxy(c))
+		v = append(v, "region:"+c)
 	}
 	return append(v, ProxyKindApple)
-}
-
-func colourNames() []string {
-	v := make([]string, world.NumColours)
-	for i, p := range world.Palette {
-		v[i] = p.Name
-	}
-	return v
-}
-
-// ColourProxy names the proxy "go to things of colour c": "colour:green".
-func ColourProxy(c world.Colour) string { return "colour:" + c.String() }
-
-// RegionProxy names the proxy "go to this corner": "region:bottom-right".
-// corner is one of world.Regions other than "anywhere".
-func RegionProxy(corner string) string { return "region:" + corner }
-
-// ObjectName names an object as the first_target and object columns do:
-// "exit" for the exit, "apple:<colour>" for an apple.
-func ObjectName(o world.Object) string {
-	if o.Kind == world.Exit {
-		return ObjectExit
-	}
-	return "apple:" + o.Colour.String()
 }
 
 // validTarget reports whether s names a target of the episodes table's
@@ -207,12 +188,7 @@ func validTarget(s string) bool {
 		return true
 	}
 	if c, ok := strings.CutPrefix(s, "apple:"); ok {
-		for _, p := range world.Palette {
-			if p.Name == c {
-				return true
-			}
-		}
-		return false
+		return slices.Contains(colours, c)
 	}
 	if c, ok := strings.CutPrefix(s, "region:"); ok {
 		return slices.Contains(corners, c)

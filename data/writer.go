@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -19,9 +21,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"mesa/agents"
-	"mesa/train"
 )
 
 // RunInfo is the provenance of a run, written into the manifest and into
@@ -43,6 +42,13 @@ type RunInfo struct {
 	Families      []string
 	Distributions []string
 	Splits        []string
+	// Params are the parameters of the sweep the run belongs to, and
+	// Points its points (all of them, not only those this writer writes,
+	// so that every part of a sweep has the same dictionaries). Every
+	// table gets a param.<path> column per parameter, and the manifest
+	// records both. See Writer.SetPoint and the package doc's Sweeps.
+	Params []Param
+	Points []PointInfo
 }
 
 // Compression of the record batch bodies of the Arrow files.
@@ -81,8 +87,9 @@ type Options struct {
 	// OmitTiming writes null elapsed_ms, so that two runs with the same
 	// seed write byte-identical training tables.
 	OmitTiming bool
-	// Overwrite allows Create on a directory that already holds a run; its
-	// table files and manifest are removed first.
+	// Overwrite allows Create on a directory that already holds a run
+	// (a manifest.json): everything mesa derived there is removed first,
+	// as by RemoveRun, exports and reports included.
 	Overwrite bool
 	// Allocator for Arrow buffers; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
@@ -90,7 +97,8 @@ type Options struct {
 
 // A Writer writes the tables of one run into a directory. Rows are written
 // in call order, so a caller that wants byte-identical files for any number
-// of workers appends in a fixed order (see TrainingLog). A Writer is safe
+// of workers appends in a fixed order (rows made concurrently are kept
+// aside and appended in order afterwards). A Writer is safe
 // for concurrent use.
 //
 // Each table is streamed into <table>.arrow.tmp and renamed to
@@ -102,8 +110,11 @@ type Writer struct {
 	info RunInfo
 	opts Options
 
+	sweep *sweep
+
 	mu     sync.Mutex
 	tables [numTables]*tableWriter // in Tables() order; steps nil unless Options.Steps
+	point  *point                  // the current sweep point, shared by the tables
 	done   bool
 	err    error // sticky: an I/O failure breaks the writer
 }
@@ -130,15 +141,19 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 		opts.Allocator = memory.DefaultAllocator
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("data: create: %w", err)
+		return nil, fmt.Errorf("data: create: %w", fileError{err})
 	}
 	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
 		if !opts.Overwrite {
 			return nil, fmt.Errorf("data: create: %s already holds a run (%s); refusing to overwrite", dir, ManifestFile)
 		}
-		if err := removeRun(dir); err != nil {
-			return nil, fmt.Errorf("data: create: %w", err)
+		if err := RemoveRun(dir); err != nil {
+			return nil, err
 		}
+	}
+	sw, err := newSweep(&info)
+	if err != nil {
+		return nil, fmt.Errorf("data: create: %w", err)
 	}
 	versions, err := json.Marshal(info.Versions)
 	if err != nil {
@@ -147,11 +162,14 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 	if info.Versions == nil {
 		versions = []byte("{}")
 	}
-	w := &Writer{dir: dir, info: info, opts: opts}
+	w := &Writer{dir: dir, info: info, opts: opts, sweep: sw, point: &point{}}
 	if err := w.writeManifest(StatusPartial, errNotClosed, nil); err != nil {
 		return nil, err
 	}
 	vocab := map[string][]string{vocabRunID: {info.RunID}}
+	for name, v := range sw.vocab {
+		vocab[name] = v
+	}
 	for _, name := range vocabularyNames() {
 		vocab[name] = Vocabulary(name)
 	}
@@ -163,7 +181,7 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 			continue
 		}
 		md := runMetadata(name, &info, string(versions))
-		t, err := newTableWriter(dir, name, schemaWith(name, &md), info.RunID, vocab, &opts)
+		t, err := newTableWriter(dir, name, schemaWith(name, info.Params, &md), info.RunID, vocab, &opts, info.Params, w.point)
 		if err != nil {
 			w.closeFiles()
 			return nil, fmt.Errorf("data: create: %w", err)
@@ -174,20 +192,6 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 }
 
 const errNotClosed = "not closed: the run is in progress, or was killed"
-
-// removeRun removes the manifest and table files of a previous run in dir.
-func removeRun(dir string) error {
-	names := []string{ManifestFile}
-	for _, t := range Tables() {
-		names = append(names, FileName(t), partialName(t), FileName(t)+".tmp")
-	}
-	for _, n := range names {
-		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
-}
 
 func partialName(table string) string { return table + ".partial.arrow" }
 
@@ -241,14 +245,17 @@ func appendRows[R any](w *Writer, table int, rows []R, add func(*tableWriter, *R
 	if t == nil {
 		return fmt.Errorf("data: %s: the steps table is not enabled (Options.Steps)", Tables()[table])
 	}
+	if len(w.info.Params) > 0 && !w.point.set {
+		return fmt.Errorf("data: %s: the run has sweep params: call SetPoint before appending rows", t.name)
+	}
 	for i := range rows {
 		if err := add(t, &rows[i]); err != nil {
 			return fmt.Errorf("data: %s: row %d: %w", t.name, t.total+int64(t.rows), err)
 		}
 		if t.rows >= w.opts.BatchRows {
 			if err := t.flush(); err != nil {
-				w.err = fmt.Errorf("data: %s: %w", t.name, err)
-				return w.err
+				w.err = err
+				return err
 			}
 		}
 	}
@@ -262,28 +269,12 @@ func (w *Writer) usable() error {
 	return w.err
 }
 
-// Recorder returns a train.Recorder that appends the statistics of one
-// training run to the training table as they come. Runs trained in
-// parallel should record into TrainingLogs instead (see TrainingLog).
-func (w *Writer) Recorder(run TrainingRun) train.Recorder {
-	return &recorder{w: w, run: run}
-}
-
-type recorder struct {
-	w   *Writer
-	run TrainingRun
-}
-
-func (r *recorder) Record(s *train.Stats) error {
-	if err := r.run.check(s); err != nil {
-		return err
-	}
-	return r.w.AppendTraining(r.run.Row(s))
-}
-
-// Close flushes every table, renames each to its final name and writes a
-// complete manifest. If any of that fails, Close leaves the run as Abort
-// does and returns the error. Close releases every Arrow buffer the writer
+// Close flushes every table, writes its footer and syncs it, then renames
+// each to its final name and writes a complete manifest. A table gets its
+// final name only once every table is complete. If any of that fails,
+// Close leaves the run as Abort does and returns the error, one line
+// naming the file and the OS error ("data: /runs/x/agents.arrow.tmp:
+// write: file too large"). Close releases every Arrow buffer the writer
 // holds; calling it again returns an error.
 func (w *Writer) Close() error {
 	w.mu.Lock()
@@ -294,28 +285,51 @@ func (w *Writer) Close() error {
 		}
 		return err
 	}
+	for _, t := range w.tables {
+		if t == nil {
+			continue
+		}
+		if err := t.finish(); err != nil {
+			w.err = err
+			w.abortLocked(err)
+			return err
+		}
+	}
 	var files []TableFile
 	for _, t := range w.tables {
 		if t == nil {
 			continue
 		}
-		tf, err := t.finish(FileName(t.name))
-		if err != nil {
-			err = fmt.Errorf("data: close %s: %w", t.name, err)
+		if err := t.rename(FileName(t.name)); err != nil {
+			w.err = err
 			w.abortLocked(err)
 			return err
 		}
-		files = append(files, tf)
+		files = append(files, t.file)
 	}
 	w.done = true
-	return w.writeManifest(StatusComplete, "", files)
+	if err := w.writeManifest(StatusComplete, "", files); err != nil {
+		// The manifest still says partial: take the final names back, so
+		// that no file looks like part of a complete run, and try to list
+		// the tables in a partial manifest.
+		files = files[:0]
+		for _, t := range w.tables {
+			if t != nil && t.rename(partialName(t.name)) == nil {
+				files = append(files, t.file)
+			}
+		}
+		_ = w.writeManifest(StatusPartial, oneLine(err.Error()), files)
+		return err
+	}
+	return nil
 }
 
 // Abort ends the run as partial: each table is finished as a valid Arrow
 // file named <table>.partial.arrow holding the rows appended so far (a
-// table that cannot be finished is left as .arrow.tmp), and the manifest
-// records status "partial" with cause's message. It returns an error only
-// if the manifest cannot be written.
+// table that cannot be finished, or whose writing failed, is left as
+// .arrow.tmp and not listed), and the manifest records status "partial"
+// with cause's message. It returns an error only if the manifest cannot be
+// written.
 func (w *Writer) Abort(cause error) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -332,15 +346,17 @@ func (w *Writer) abortLocked(cause error) error {
 		if t == nil {
 			continue
 		}
-		if w.err != nil {
+		if t.state == tableOpen {
+			_ = t.finish() // on failure the table is left as .arrow.tmp
+		}
+		if t.state == tableFailed {
 			t.discard()
 			continue
 		}
-		tf, err := t.finish(partialName(t.name))
-		if err != nil {
+		if err := t.rename(partialName(t.name)); err != nil {
 			continue
 		}
-		files = append(files, tf)
+		files = append(files, t.file)
 	}
 	msg := "aborted"
 	if cause != nil {
@@ -362,13 +378,13 @@ func (w *Writer) writeManifest(status, msg string, files []TableFile) error {
 	m := &Manifest{
 		Format: ManifestFormat, SchemaVersion: SchemaVersion, RunID: w.info.RunID, RootSeed: w.info.RootSeed,
 		Status: status, Error: msg, Compression: string(w.opts.Compression), Config: string(w.info.Config),
-		Versions: w.info.Versions, Tables: files,
+		Versions: w.info.Versions, Params: w.info.Params, Points: w.info.Points, Tables: files,
 	}
 	if m.Tables == nil {
 		m.Tables = []TableFile{}
 	}
 	if err := writeManifest(w.dir, m); err != nil {
-		return fmt.Errorf("data: %w", err)
+		return fmt.Errorf("data: %w", fileError{err})
 	}
 	return nil
 }
@@ -379,13 +395,19 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // column buffers (plain Go slices, reused from batch to batch) and become
 // Arrow arrays in bulk when a batch is flushed: far cheaper than an Arrow
 // builder call per value.
+//
+// A table is open until finish, which leaves it complete (footer written,
+// synced, closed, still named .arrow.tmp) or failed; rename then gives a
+// complete table its name. A failed table is never written again: its
+// buffers are released, and its .tmp file stays behind as evidence.
 type tableWriter struct {
 	name   string
 	dir    string
 	schema *arrow.Schema
 	mem    memory.Allocator
 
-	file  *os.File
+	f     *os.File
+	out   osWriter // f, remembering its first error
 	buf   *bufio.Writer
 	sum   hash.Hash
 	count countingWriter
@@ -394,20 +416,50 @@ type tableWriter struct {
 	cols     []colBuffer // in schema order
 	runID    string      // the one value of the run_id column
 	noTiming bool        // Options.OmitTiming
+	params   []Param     // the run's sweep parameters, columns after point
+	point    *point      // the writer's current point
 
 	rows    int   // rows in the current batch
 	total   int64 // rows in flushed batches
 	batches int
+
+	state tableState
+	path  string    // where the file is now: the .tmp name, then its final one
+	file  TableFile // the manifest entry of a complete table
 }
+
+type tableState int
+
+const (
+	tableOpen     tableState = iota
+	tableComplete            // finished: footer written, file synced and closed
+	tableFailed              // an I/O error; never written again
+)
 
 type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab map[string][]string, opts *Options) (*tableWriter, error) {
+// An osWriter writes to a file and remembers the first error, so that the
+// error a table reports is the OS's ("write: file too large") whatever
+// arrow-go and bufio wrapped around it.
+type osWriter struct {
+	f   *os.File
+	err error
+}
+
+func (w *osWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return n, err
+}
+
+func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab map[string][]string, opts *Options, params []Param, cur *point) (*tableWriter, error) {
 	t := &tableWriter{name: name, dir: dir, schema: schema, mem: opts.Allocator, sum: sha256.New(),
-		runID: runID, noTiming: opts.OmitTiming}
-	for _, c := range tableColumns(name) {
+		runID: runID, noTiming: opts.OmitTiming, params: params, point: cur, path: filepath.Join(dir, FileName(name)+".tmp")}
+	for _, c := range append(slices.Clip(tableColumns(name)), paramColumns(params)...) {
 		b, err := newColBuffer(c, vocab, opts.Allocator)
 		if err != nil {
 			t.release()
@@ -415,13 +467,13 @@ func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab 
 		}
 		t.cols = append(t.cols, b)
 	}
-	f, err := os.Create(filepath.Join(dir, FileName(name)+".tmp"))
+	f, err := os.Create(t.path)
 	if err != nil {
 		t.release()
-		return nil, err
+		return nil, fileError{err}
 	}
-	t.file = f
-	t.buf = bufio.NewWriterSize(io.MultiWriter(f, t.sum, &t.count), 1<<16)
+	t.f, t.out.f = f, f
+	t.buf = bufio.NewWriterSize(io.MultiWriter(&t.out, t.sum, &t.count), 1<<16)
 	ipcOpts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(opts.Allocator)}
 	switch opts.Compression {
 	case CompressionLZ4:
@@ -450,8 +502,12 @@ func (t *tableWriter) end(c *rowCheck) error {
 	return nil
 }
 
-// flush writes the current batch.
+// flush writes the current batch. On failure the table is failed and the
+// error is one line naming the file.
 func (t *tableWriter) flush() error {
+	if t.state != tableOpen {
+		return t.notOpen()
+	}
 	if t.rows == 0 {
 		return nil
 	}
@@ -465,7 +521,7 @@ func (t *tableWriter) flush() error {
 	}
 	defer rec.Release()
 	if err := t.fw.Write(rec); err != nil {
-		return err
+		return t.fail(err)
 	}
 	t.total += int64(t.rows)
 	t.rows = 0
@@ -473,42 +529,108 @@ func (t *tableWriter) flush() error {
 	return nil
 }
 
-// finish flushes, writes the footer, syncs and renames the file to name.
-// The table's buffers are released whatever happens.
-func (t *tableWriter) finish(name string) (TableFile, error) {
-	defer t.release()
-	err := t.flush()
-	if cerr := t.fw.Close(); err == nil {
-		err = cerr
+func (t *tableWriter) notOpen() error {
+	if t.state == tableFailed {
+		return fmt.Errorf("data: %s: the table failed earlier and is not written again", t.path)
 	}
-	if err == nil {
-		err = t.buf.Flush()
-	}
-	if err == nil {
-		err = t.file.Sync()
-	}
-	if cerr := t.file.Close(); err == nil {
-		err = cerr
-	}
-	t.file = nil
-	if err != nil {
-		return TableFile{}, err
-	}
-	if err := os.Rename(filepath.Join(t.dir, FileName(t.name)+".tmp"), filepath.Join(t.dir, name)); err != nil {
-		return TableFile{}, err
-	}
-	return TableFile{Table: t.name, File: name, Rows: t.total, Batches: t.batches,
-		Bytes: t.count.n, SHA256: hex.EncodeToString(t.sum.Sum(nil))}, nil
+	return fmt.Errorf("data: %s: the table is finished", t.path)
 }
 
-// discard closes the file, leaving the .tmp behind, and releases buffers.
+// fail marks the table failed, closes its file (leaving the .tmp behind)
+// and releases its buffers. It returns err as one line naming the file and
+// the OS error that caused it, if there was one.
+func (t *tableWriter) fail(err error) error {
+	cause := t.out.err
+	if cause == nil {
+		cause = err
+	}
+	t.state = tableFailed
+	t.discard()
+	var pe *fs.PathError
+	if errors.As(cause, &pe) {
+		return fmt.Errorf("data: %w", fileError{cause})
+	}
+	return fmt.Errorf("data: %s: %w", t.path, fileError{cause})
+}
+
+// A fileError is an OS error on one line with its file first: "path: op:
+// cause" ("/runs/x/episodes.arrow.tmp: write: file too large") rather than
+// Go's "write /runs/x/episodes.arrow.tmp: file too large". Other errors
+// are put on one line.
+type fileError struct{ err error }
+
+func (e fileError) Error() string {
+	var pe *fs.PathError
+	if errors.As(e.err, &pe) {
+		return pe.Path + ": " + pe.Op + ": " + pe.Err.Error()
+	}
+	var le *os.LinkError
+	if errors.As(e.err, &le) {
+		return le.Old + ": " + le.Op + " to " + le.New + ": " + le.Err.Error()
+	}
+	return oneLine(e.err.Error())
+}
+
+func (e fileError) Unwrap() error { return e.err }
+
+// finish flushes the last batch, writes the footer, syncs and closes the
+// file, leaving the table complete under its .tmp name, and releases the
+// table's buffers. On failure the table is failed (see fail). It is an
+// error to finish a table twice or a failed one.
+func (t *tableWriter) finish() error {
+	if t.state != tableOpen {
+		return t.notOpen()
+	}
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if err := t.fw.Close(); err != nil {
+		return t.fail(err)
+	}
+	t.fw = nil
+	if err := t.buf.Flush(); err != nil {
+		return t.fail(err)
+	}
+	if err := t.f.Sync(); err != nil {
+		return t.fail(err)
+	}
+	err := t.f.Close()
+	t.f = nil
+	if err != nil {
+		return t.fail(err)
+	}
+	t.release()
+	t.state = tableComplete
+	t.file = TableFile{Table: t.name, Rows: t.total, Batches: t.batches, Bytes: t.count.n, SHA256: hex.EncodeToString(t.sum.Sum(nil))}
+	return nil
+}
+
+// rename gives a complete table the file name name.
+func (t *tableWriter) rename(name string) error {
+	if t.state != tableComplete {
+		return t.notOpen()
+	}
+	path := filepath.Join(t.dir, name)
+	if path == t.path {
+		return nil
+	}
+	if err := os.Rename(t.path, path); err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
+	}
+	t.path, t.file.File = path, name
+	return nil
+}
+
+// discard closes the file, leaving it behind, and releases buffers. It may
+// be called more than once.
 func (t *tableWriter) discard() {
 	if t.fw != nil {
 		_ = t.fw.Close()
+		t.fw = nil
 	}
-	if t.file != nil {
-		_ = t.file.Close()
-		t.file = nil
+	if t.f != nil {
+		_ = t.f.Close()
+		t.f = nil
 	}
 	t.release()
 }
@@ -610,6 +732,7 @@ func (t *tableWriter) appendEpisode(r *EpisodeRow) error {
 	if (r.Probe == "") != (r.ProbeFirst == "") {
 		c.fail(epProbeFirst, "%q with probe %q: set both on probe levels, neither elsewhere", r.ProbeFirst, r.Probe)
 	}
+	t.appendPoint(&c, epPoint, r.Point)
 	return t.end(&c)
 }
 
@@ -635,6 +758,7 @@ func (t *tableWriter) appendTraining(r *TrainingRow) error {
 	vecAt[float64](t, trElapsedMS).addOrNull(float64(r.Elapsed)/1e6, r.Elapsed == 0 || t.noTiming)
 	c.dict(trDistribution, r.Distribution)
 	f(trParamNorm, r.ParamNorm)
+	t.appendPoint(&c, trPoint, r.Point)
 	return t.end(&c)
 }
 
@@ -653,12 +777,13 @@ func (t *tableWriter) appendAgent(r *AgentRow) error {
 	vecAt[float64](t, agFitness).add(r.Fitness)
 	t.cols[agParams].(*listBuffer[float64]).add(r.Params, false)
 	t.cols[agParamNames].(*listBuffer[string]).add(r.ParamNames, r.ParamNames == nil)
-	t.cols[agObjective].(*listBuffer[agents.Weight]).add(r.Objective, r.Objective == nil)
+	t.cols[agObjective].(*listBuffer[Weight]).add(r.Objective, r.Objective == nil)
 	c.dict(agStatus, r.Status)
 	vecAt[int64](t, agEnvSteps).add(int64(r.EnvSteps))
 	vecAt[int64](t, agEpisodes).add(int64(r.Episodes))
 	vecAt[int32](t, agIterations).add(c.i32(agIterations, r.Iterations))
 	c.dict(agDistribution, r.Distribution)
+	t.appendPoint(&c, agPoint, r.Point)
 	return t.end(&c)
 }
 
@@ -694,6 +819,7 @@ func (t *tableWriter) appendAttribution(r *AttributionRow) error {
 	vecAt[bool](t, atAttributed).add(r.Attributed)
 	fNaNNull(atReadout, r.Readout)
 	vecAt[int64](t, atProbeSteps).add(int64(r.ProbeSteps))
+	t.appendPoint(&c, atPoint, r.Point)
 	return t.end(&c)
 }
 
@@ -708,5 +834,6 @@ func (t *tableWriter) appendStep(r *StepRow) error {
 	vecAt[int16](t, stY).add(c.i16(stY, r.Y))
 	c.dict(stAction, r.Action)
 	c.dict(stObject, r.Object)
+	t.appendPoint(&c, stPoint, r.Point)
 	return t.end(&c)
 }

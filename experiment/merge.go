@@ -50,7 +50,11 @@ func merge(ctx context.Context, p *Plan, dir string, opts Options) error {
 			_ = w.Abort(err)
 			return err
 		}
-		if err := appendUnit(w, filepath.Join(dir, unitsDir, u.Dir()), steps); err != nil {
+		err := p.setPoint(w, u.Point)
+		if err == nil {
+			err = appendUnit(w, filepath.Join(dir, unitsDir, u.Dir()), steps)
+		}
+		if err != nil {
 			_ = w.Abort(err)
 			return fmt.Errorf("merge: unit %s: %w", u.ID(), err)
 		}

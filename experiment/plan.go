@@ -226,14 +226,19 @@ func readCapped(path string, limit int64) ([]byte, error) {
 }
 
 // writeAtomic writes b to a temporary file beside path, syncs it and
-// renames it over path.
+// renames it over path. The temporary file's name is unique: processes that
+// write the same path at once (shards claiming a new directory) each rename
+// a complete file of their own.
 func writeAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
+	tmp := f.Name()
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = f.Write(b)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

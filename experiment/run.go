@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -39,8 +40,8 @@ type Options struct {
 	Shard Shard
 	// Progress, if not nil, is told what the run does.
 	Progress Progress
-	// Holder names this process in the directory's lock ("mesa run");
-	// "" means "mesa".
+	// Holder names what this process runs in the directory's lock, as
+	// "mesa sweep --shard 1/4"; "" means the process's command line.
 	Holder string
 }
 
@@ -96,6 +97,15 @@ func (c *Config) RunID() (string, error) {
 	return fmt.Sprintf("%s-%s", c.Name, hex.EncodeToString(h[:4])), nil
 }
 
+// holder describes this process for the directory's lock.
+func holder(what string) string {
+	if what == "" {
+		return data.ProcessHolder()
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("pid %d on host %s (%s) since %s", os.Getpid(), host, what, time.Now().UTC().Format(time.RFC3339))
+}
+
 // unitsDir is the directory of a run's units.
 const unitsDir = "units"
 
@@ -117,18 +127,18 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("run: %w", err)
 	}
-	holder := opts.Holder
-	if holder == "" {
-		holder = "mesa"
-	}
 	sharded := opts.Shard.Count > 1
-	unlock, err := lockDir(dir, !sharded || opts.Overwrite, holder)
+	mode := data.LockExclusive
+	if sharded && !opts.Overwrite {
+		mode = data.LockShared // the shards of one plan write disjoint units
+	}
+	lock, err := data.Lock(dir, mode, holder(opts.Holder))
 	if err != nil {
 		return nil, err
 	}
-	defer unlock()
+	defer lock.Unlock()
 	if opts.Overwrite {
-		if err := removeRun(dir); err != nil {
+		if err := data.RemoveRun(dir); err != nil {
 			return nil, err
 		}
 	}
@@ -245,7 +255,11 @@ func runUnit(ctx context.Context, plan *Plan, dir string, u Unit, workers int, o
 		return 0, err
 	}
 	r := &unitRun{c: c, runID: plan.RunID, u: u, w: w, workers: workers}
-	if err := r.run(ctx); err != nil {
+	err = plan.setPoint(w, u.Point)
+	if err == nil {
+		err = r.run(ctx)
+	}
+	if err != nil {
 		_ = w.Abort(err)
 		_ = os.RemoveAll(tmp)
 		if ctx.Err() != nil {
@@ -272,8 +286,49 @@ func syncDir(dir string) {
 	}
 }
 
+// params returns the swept paths as the tables' parameter columns: numeric
+// when every value is a number.
+func (p *Plan) params() []data.Param {
+	var out []data.Param
+	for _, sp := range p.Config.Sweep {
+		numeric := true
+		for _, v := range sp.Values {
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				numeric = false
+			}
+		}
+		out = append(out, data.Param{Path: sp.Path, Numeric: numeric})
+	}
+	return out
+}
+
+// points returns every sweep point with its values, for the manifest.
+func (p *Plan) points() []data.PointInfo {
+	if len(p.Config.Sweep) == 0 {
+		return nil
+	}
+	out := make([]data.PointInfo, len(p.Points))
+	for k := range out {
+		vs := p.Config.Sweep.values(k)
+		out[k] = data.PointInfo{Index: k, Values: map[string]string{}}
+		for i, sp := range p.Config.Sweep {
+			out[k].Values[sp.Path] = vs[i]
+		}
+	}
+	return out
+}
+
+// setPoint stamps the rows w appends next with point k's values.
+func (p *Plan) setPoint(w *data.Writer, k int) error {
+	if len(p.Config.Sweep) == 0 {
+		return nil
+	}
+	return w.SetPoint(k, p.Config.Sweep.values(k))
+}
+
 // runInfo returns the provenance of point k's unit files; with k < 0, of
-// the merged tables (the config as given, every point's names).
+// the merged tables (the config as given, every point's names). Both carry
+// every point, so that their parameter columns are alike.
 func (p *Plan) runInfo(k int) data.RunInfo {
 	cfgs := p.Points
 	cfg, _ := p.Config.ResolvedYAML()
@@ -281,7 +336,8 @@ func (p *Plan) runInfo(k int) data.RunInfo {
 		cfgs = p.Points[k : k+1]
 		cfg = resolvedPointYAML(p.Points[k])
 	}
-	info := data.RunInfo{RunID: p.RunID, RootSeed: p.Config.Seed, Config: cfg, Versions: data.BuildVersions()}
+	info := data.RunInfo{RunID: p.RunID, RootSeed: p.Config.Seed, Config: cfg, Versions: data.BuildVersions(),
+		Params: p.params(), Points: p.points()}
 	for _, c := range cfgs {
 		info.Families = append(info.Families, c.Reference...)
 		for _, r := range c.Reference {

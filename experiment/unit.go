@@ -107,11 +107,11 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 		return evalAgent{}, err
 	}
 	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(r.u.Seed))
-	run := data.TrainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
+	run := trainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
 	b := r.c.Budget
 	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: r.rule, Seed: seed}, &train.Settings{
 		EnvSteps: b.EnvSteps, Episodes: b.Episodes, Iterations: b.Iterations, TargetReturn: b.TargetReturn,
-		Workers: r.workers, Recorder: r.w.Recorder(run),
+		Workers: r.workers, Recorder: run.recorder(r.w),
 	})
 	if err != nil {
 		return evalAgent{}, fmt.Errorf("train %s: %w", r.u.ID(), err)
@@ -127,13 +127,13 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 		if a.Role != data.RoleFinal && !r.c.Record.Population {
 			continue // what analysis needs is the agent the method hands over
 		}
-		id := run.AgentID(a.Role, a.Index)
+		id := run.agentID(a.Role, a.Index)
 		row := data.AgentRow{Optimizer: method.Name(), Family: fam.Name(), AgentID: id,
 			AgentSeed: seed, Role: a.Role, Index: a.Index, Fitness: a.Fitness, Params: a.Params,
 			ParamNames: names, Status: res.Status.String(), EnvSteps: res.EnvSteps, Episodes: res.Episodes,
 			Iterations: res.Last.Iteration, Distribution: r.c.Train.Name}
 		if obj != nil {
-			row.Objective = obj.Readout(a.Params)
+			row.Objective = weights(obj.Readout(a.Params))
 		}
 		if err := r.w.AppendAgents(row); err != nil {
 			return evalAgent{}, err
@@ -258,10 +258,10 @@ func (r *unitRun) evaluate(ctx context.Context, ag evalAgent, split, dist string
 		if pr := lv.probe; pr != nil {
 			row.Probe, row.ProbeFirst = pr.Candidate, s.evidence.Add(pr, &s.traj)
 		}
-		row.SetEpisode(s.runner.Episode(), sum)
+		setEpisode(&row, s.runner.Episode(), sum)
 		res := episodeResult{row: row}
 		if r.c.Record.Steps {
-			res.steps = data.StepRows(nil, ag.ID, split, k, &s.traj, l)
+			res.steps = stepRows(nil, ag.ID, split, k, &s.traj, l)
 		}
 		results[k] = res
 		return nil

@@ -9,10 +9,16 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+
+	"mesa/data"
 )
 
 // unitsConfig is a small sweep: 2 points × (2 optimizers × 2 seeds + a
@@ -277,5 +283,62 @@ func TestOneWriterPerDirectory(t *testing.T) {
 	_, err := Run(t.Context(), unitsCfg(t), Options{Out: dir})
 	if err == nil || !strings.Contains(err.Error(), "is being written by") || !strings.Contains(err.Error(), fmt.Sprint(cmd.Process.Pid)) {
 		t.Errorf("a second writer: %v; want a refusal naming pid %d", err, cmd.Process.Pid)
+	}
+}
+
+// TestSweepParamColumns: every merged table carries the sweep point and a
+// param.train.randomize column whose value is the point's, and the
+// manifest lists the points.
+func TestSweepParamColumns(t *testing.T) {
+	dir := referenceRun(t)
+	m, err := data.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Params) != 1 || m.Params[0].Path != "train.randomize" || !m.Params[0].Numeric {
+		t.Fatalf("manifest params %+v", m.Params)
+	}
+	want := map[int]float64{0: 0, 1: 0.5}
+	for k, v := range want {
+		p, ok := m.Point(k)
+		if !ok || p.Values["train.randomize"] != strconv.FormatFloat(v, 'g', -1, 64) {
+			t.Errorf("manifest point %d: %+v, %v", k, p, ok)
+		}
+	}
+	for _, name := range []string{"episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow"} {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd, err := ipc.NewFileReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema := rd.Schema()
+		pi, vi := schema.FieldIndices("point"), schema.FieldIndices("param.train.randomize")
+		if len(pi) != 1 || len(vi) != 1 {
+			t.Fatalf("%s: columns point %v, param.train.randomize %v", name, pi, vi)
+		}
+		seen := map[int]bool{}
+		for i := 0; i < rd.NumRecords(); i++ {
+			rec, err := rd.RecordBatch(i)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pts := rec.Column(pi[0]).(*array.Int32)
+			vals := rec.Column(vi[0]).(*array.Float64)
+			for j := 0; j < int(rec.NumRows()); j++ {
+				k := int(pts.Value(j))
+				seen[k] = true
+				if vals.Value(j) != want[k] {
+					t.Fatalf("%s row %d: point %d has randomize %v, want %v", name, j, k, vals.Value(j), want[k])
+				}
+			}
+		}
+		if !seen[0] || !seen[1] {
+			t.Errorf("%s: points seen %v, want 0 and 1", name, seen)
+		}
+		rd.Close()
+		f.Close()
 	}
 }

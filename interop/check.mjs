@@ -1,10 +1,11 @@
 // check.mjs reads a mesa run directory the way researchers do outside Go:
 // every .arrow table with apache-arrow JS (row counts, schema metadata, a
-// categorical column decoded, the episodes' targets list of structs and
-// the attribution's nullable p_value), and, given a Parquet export, every
-// .parquet file with DuckDB, checking its row counts against the manifest,
-// the targets and p_value against what apache-arrow read, and joining
-// attribution to the probe episodes behind it.
+// categorical column decoded, the episodes' targets list of structs, the
+// attribution's nullable p_value, and in a sweep each row's point and
+// param columns against the manifest's points), and, given a Parquet
+// export, every .parquet file with DuckDB, checking its row counts against
+// the manifest, the targets, p_value and points against what apache-arrow
+// read, and joining attribution to the probe episodes behind it.
 //
 //   npm ci && node check.mjs RUN_DIR [PARQUET_DIR]
 //
@@ -81,6 +82,32 @@ for (const t of manifest.tables) {
     seen.visits = visits;
     console.log(`  targets: visits=${visits} null=${nulls}`);
   }
+  if (manifest.params) {
+    // A sweep: every row's point, and its param columns agreeing with the
+    // manifest's value of that point.
+    const point = table.getChild("point");
+    const cols = manifest.params.map((p) => [p, table.getChild(`param.${p.path}`)]);
+    if (!point || cols.some(([, c]) => !c)) {
+      fail(`arrow ${t.file}: no point or param columns`);
+    } else {
+      const counts = {};
+      for (let i = 0; i < table.numRows; i++) {
+        const pt = manifest.points.find((p) => p.index === point.get(i));
+        if (!pt) fail(`arrow ${t.file}: row ${i}: point ${point.get(i)} is not in the manifest`);
+        const vals = cols.map(([p, c]) => {
+          const v = c.get(i);
+          const want = p.numeric ? Number(pt?.values[p.path]) : pt?.values[p.path];
+          if (v !== want) fail(`arrow ${t.file}: row ${i}: param.${p.path} ${v}, manifest says ${want}`);
+          return v;
+        });
+        const key = [point.get(i), ...vals].join("/");
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      const line = Object.entries(counts).sort().map(([k, n]) => `${k}=${n}`).join(" ");
+      (seen.points ??= {})[t.table] = line;
+      console.log(`  points: ${line}`);
+    }
+  }
   if (t.table === "attribution" && table.getChild("p_value")) {
     const p = table.getChild("p_value");
     const a = table.getChild("attributed");
@@ -109,6 +136,16 @@ if (parquetDir) {
     );
     console.log(`duckdb ${path} rows=${n} mesa.schema_version=${kv.length ? kv[0].v : "missing"}`);
     if (n !== t.rows) fail(`duckdb ${path}: ${n} rows, manifest says ${t.rows}`);
+    if (manifest.params && n > 0) {
+      const cols = ["point", ...manifest.params.map((p) => `"param.${p.path}"`)].join(", ");
+      const rows = await q(`SELECT ${cols}, count(*)::INTEGER AS n FROM read_parquet('${path}') GROUP BY ALL ORDER BY ALL`);
+      const line = rows
+        .map((r) => `${Object.values(r).slice(0, -1).join("/")}=${r.n}`)
+        .sort()
+        .join(" ");
+      console.log(`  points: ${line}`);
+      if (seen.points?.[t.table] !== line) fail(`duckdb ${path}: points ${line}, arrow read ${seen.points?.[t.table]}`);
+    }
     if (t.table === "episodes" && n > 0) {
       const rows = await q(
         `SELECT split, coalesce(outcome, 'null') AS outcome, count(*)::INTEGER AS n FROM read_parquet('${path}') GROUP BY ALL ORDER BY ALL`,

@@ -335,6 +335,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
 	format := fs.String("format", "parquet", "output `format`: parquet or csv")
 	out := fs.String("out", "", "output `directory` (default DIR/parquet or DIR/csv)")
+	partial := fs.Bool("partial", false, "export the finished tables of a partial (killed, interrupted or failed) run, as <table>.partial.parquet|csv")
 	// Allow `mesa export DIR --format csv` as well as flags first.
 	var dir string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -349,26 +350,33 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 		return usagef("export: unexpected argument %q", fs.Arg(0))
 	}
 	if dir == "" {
-		return usagef("export: give the run directory: mesa export DIR --format parquet|csv")
+		return usagef("export: give the run directory: mesa export DIR --format parquet|csv [--partial]")
 	}
 	if *out == "" {
 		*out = filepath.Join(dir, *format)
 	}
+	opts := &data.ExportOptions{Partial: *partial}
 	var files []string
 	var err error
 	switch *format {
 	case "parquet":
-		files, err = data.ExportParquet(dir, *out, nil)
+		files, err = data.ExportParquet(dir, *out, opts)
 	case "csv":
-		files, err = data.ExportCSV(dir, *out, nil)
+		files, err = data.ExportCSV(dir, *out, opts)
 	default:
 		return usagef("export: --format %q: want parquet or csv", *format)
+	}
+	if errors.Is(err, data.ErrPartial) {
+		return fmt.Errorf("%w (mesa export --partial exports its finished tables)", err)
 	}
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
 		fmt.Fprintln(stdout, f)
+	}
+	if m, err := data.ReadManifest(dir); err == nil && m.Status != data.StatusComplete {
+		fmt.Fprintf(stderr, "mesa: export: %s: run %s is %s: exported its %d finished tables only\n", dir, m.RunID, m.Status, len(files))
 	}
 	return nil
 }

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mesa/data"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.stdout")
@@ -133,6 +136,55 @@ func TestRunSmoke(t *testing.T) {
 	}
 }
 
+// TestExportPartial: a partial run (killed: no finished table;
+// interrupted: every table finished as partial) is never exported
+// silently. Without --partial it is exit code 1 and one line naming the
+// directory and the run's status; with it, the finished tables are
+// exported under names that say partial, and stderr says so.
+func TestExportPartial(t *testing.T) {
+	info := data.RunInfo{RunID: "r"}
+	killed := t.TempDir()
+	if _, err := data.Create(killed, info, data.Options{}); err != nil { // never closed
+		t.Fatal(err)
+	}
+	interrupted := t.TempDir()
+	w, err := data.Create(interrupted, info, data.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Abort(errors.New("context canceled")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args   []string
+		code   int
+		stdout []string
+		stderr string
+	}{
+		{[]string{"export", killed}, 1, nil,
+			"mesa: data: export: " + killed + ": run r is partial: not closed: the run is in progress, or was killed (mesa export --partial exports its finished tables)\n"},
+		{[]string{"export", interrupted, "--format", "csv"}, 1, nil,
+			"mesa: data: export: " + interrupted + ": run r is partial: context canceled (mesa export --partial exports its finished tables)\n"},
+		{[]string{"export", killed, "--partial"}, 1, nil,
+			"mesa: data: export: " + killed + ": run r is partial: not closed: the run is in progress, or was killed, and has no finished table\n"},
+		{[]string{"export", interrupted, "--partial"}, 0, []string{"episodes", "training", "agents", "attribution"},
+			"mesa: export: " + interrupted + ": run r is partial: exported its 4 finished tables only\n"},
+	}
+	for _, tt := range tests {
+		out, errOut, code := mesa(t, tt.args...)
+		if code != tt.code || errOut != tt.stderr {
+			t.Errorf("mesa %v: exit %d, stderr %q\nwant exit %d, stderr %q", tt.args, code, errOut, tt.code, tt.stderr)
+		}
+		var want string
+		for _, table := range tt.stdout {
+			want += filepath.Join(interrupted, "parquet", table+".partial.parquet") + "\n"
+		}
+		if out != want {
+			t.Errorf("mesa %v: stdout %q, want %q", tt.args, out, want)
+		}
+	}
+}
+
 func TestParseShard(t *testing.T) {
 	for _, tt := range []struct {
 		flag string
@@ -196,5 +248,12 @@ func TestSweepCommand(t *testing.T) {
 	res, errOut, code = mesa(t, "sweep", "--config", cfg, "--out", out)
 	if code != 0 || !strings.Contains(res, "run s-") || !strings.Contains(errOut, "1 complete, 1 to run here") {
 		t.Errorf("merge: exit %d, stderr %q\n%s", code, errOut, res)
+	}
+	// Every table is printed per sweep point, labelled by its values.
+	for _, want := range []string{"  train.randomize=0        sgd  planner  deploy", "train.randomize=0.5        sgd  planner  deploy",
+		"train.randomize=0.5  sgd        planner  1"} {
+		if !strings.Contains(res, want) {
+			t.Errorf("merged run's tables lack %q:\n%s", want, res)
+		}
 	}
 }
