@@ -9,6 +9,9 @@ import (
 // near reports whether got is within tol of want, treating two NaNs as
 // equal.
 func near(got, want, tol float64) bool {
+	if got == want {
+		return true
+	}
 	if math.IsNaN(want) {
 		return math.IsNaN(got)
 	}
