@@ -52,11 +52,14 @@ type Comparison struct {
 // (count+1)/(100000+1), which is never zero. Differences within 1e-9 of
 // the largest absolute value are treated as ties.
 //
-// With few seeds the test cannot reach small p-values: the smallest exact
-// p-value is 2/C(na+nb, na) (1/C(na+nb, na) for equal-sized groups is not
-// attainable because every split has a mirror image), so 2 vs 2 gives at
-// least 2/6 ≈ 0.33 and 3 vs 3 at least 2/20 = 0.1; no difference between
-// groups that small can be significant at alpha = 0.05.
+// With few seeds the test cannot reach small p-values. The observed split
+// always counts, so the smallest exact p-value is 1/C(na+nb, na); when
+// na = nb every split has a mirror image with the opposite difference, so
+// it is 2/C(na+nb, na). Thus 2 vs 2 gives at least 2/6 ≈ 0.33, 3 vs 3 at
+// least 2/20 = 0.1, 4 vs 4 at least 2/70 ≈ 0.029 and 5 vs 5 at least
+// 2/252 ≈ 0.0079: with three or fewer seeds per group no difference can
+// be significant at alpha = 0.05, however large, and after a Holm
+// adjustment over m comparisons the bound is multiplied by up to m.
 //
 // If all values in both groups are equal, P is 1 and EffectSize 0. If a
 // group is empty or any value is NaN, Diff, P and EffectSize are NaN and
@@ -215,8 +218,8 @@ func monteCarloPermutation(a, b []float64, resamples int, rng *rand.Rand) float6
 // HedgesG returns 0 if both groups have zero variance and equal means,
 // and +Inf or -Inf, with the sign of mean(a) - mean(b), if they have zero
 // variance and different means. It returns NaN if either group is empty,
-// if na+nb < 4 (J is zero or negative there, and s has at most one degree
-// of freedom), or if any value is NaN.
+// if na+nb < 4 (s then has at most one degree of freedom and the
+// correction J is zero or meaningless), or if any value is NaN.
 func HedgesG(a, b []float64) float64 {
 	na, nb := len(a), len(b)
 	if na == 0 || nb == 0 || na+nb < 4 {

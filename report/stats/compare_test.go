@@ -28,6 +28,7 @@ func TestCompareExact(t *testing.T) {
 		{"2 vs 2, smallest p", []float64{1, 2}, []float64{3, 4}, 2.0 / 6, -2},
 		{"3 vs 4", []float64{0.9, 0.8, 0.85}, []float64{0.6, 0.7, 0.65, 0.75}, 2.0 / 35, 0.175},
 		{"3 vs 5", []float64{0.9, 0.8, 0.85}, []float64{0.6, 0.7, 0.65, 0.75, 0.95}, 14.0 / 56, 0.12},
+		{"1 vs 2, smallest p 1/C", []float64{10}, []float64{0, 1}, 1.0 / 3, 9.5},
 		{"1 vs 2", []float64{0.5}, []float64{0.5, 0.7}, 1, -0.1},
 		{"all equal", []float64{0.4, 0.4, 0.4}, []float64{0.4, 0.4, 0.4}, 1, 0},
 	}
@@ -229,5 +230,34 @@ func TestAdjustHolm(t *testing.T) {
 	bad := []Comparison{{RawP: math.NaN(), P: math.NaN()}}
 	if err := AdjustHolm(bad); err == nil || bad[0].Adjust != "" {
 		t.Errorf("NaN p-value: err %v, %+v", err, bad[0])
+	}
+}
+
+// TestHolmProperties checks, on random inputs, that adjusted p-values are
+// at least the raw ones, at most 1, and ordered as the raw ones are.
+func TestHolmProperties(t *testing.T) {
+	rng := newRand()
+	for range 200 {
+		ps := make([]float64, 1+rng.IntN(12))
+		for i := range ps {
+			ps[i] = rng.Float64()
+			if rng.IntN(4) == 0 {
+				ps[i] = ps[rng.IntN(i+1)] // ties
+			}
+		}
+		adj, err := Holm(ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range ps {
+			if adj[i] < ps[i] || adj[i] > 1 {
+				t.Fatalf("Holm(%v)[%d] = %v", ps, i, adj[i])
+			}
+			for j := range ps {
+				if ps[i] <= ps[j] && adj[i] > adj[j] {
+					t.Fatalf("Holm(%v) = %v: order not preserved at %d, %d", ps, adj, i, j)
+				}
+			}
+		}
 	}
 }

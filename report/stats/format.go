@@ -143,6 +143,8 @@ type Table struct {
 	Notes  []string   // footnote lines, written after a blank line
 }
 
+var _ io.WriterTo = (*Table)(nil)
+
 // AddRow appends a row of cells.
 func (t *Table) AddRow(cells ...string) {
 	t.Rows = append(t.Rows, cells)

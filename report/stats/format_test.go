@@ -31,6 +31,9 @@ func TestFormatInterval(t *testing.T) {
 		{"raw, zero width", Interval{Centre: 0.1, Lo: 0.1, Hi: 0.1}, false, "0.1 ± 0"},
 		{"raw, one seed", Interval{Centre: 12.5, Lo: nan, Hi: nan}, false, "12.5 ± ∞"},
 	}
+	if got, want := (Interval{Centre: 2, Lo: 1.8, Hi: 4.2}).String(), "2.0 [1.8, 4.2]"; got != want {
+		t.Errorf("Interval.String = %q, want %q", got, want)
+	}
 	for _, tt := range tests {
 		if got := FormatInterval(tt.iv, tt.percent); got != tt.want {
 			t.Errorf("%s: FormatInterval = %q, want %q", tt.name, got, tt.want)
@@ -69,6 +72,9 @@ func TestFormatComparison(t *testing.T) {
 		{"tiny p", tiny, true, "+12.0 pp (p<0.001 n=5+5)"},
 		{"empty group", empty, true, "n/a (n=0+5)"},
 		{"raw", raw, false, "+2.00 (p=0.008 n=6+4)"},
+	}
+	if got, want := raw.String(), "+2.00 (p=0.008 n=6+4)"; got != want {
+		t.Errorf("Comparison.String = %q, want %q", got, want)
 	}
 	for _, tt := range tests {
 		if got := FormatComparison(tt.c, tt.percent); got != tt.want {

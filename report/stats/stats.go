@@ -45,6 +45,12 @@ const (
 	MethodWilson    = "wilson"
 )
 
+// String formats iv as [FormatInterval] does for values that are not
+// proportions.
+func (iv Interval) String() string {
+	return FormatInterval(iv, false)
+}
+
 // HalfWidth returns the larger distance from Centre to a bound, which for
 // a symmetric interval is its half-width.
 func (iv Interval) HalfWidth() float64 {
