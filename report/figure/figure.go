@@ -21,7 +21,10 @@ package figure
 import (
 	"errors"
 	"fmt"
+	"image"
 	"image/color"
+	stddraw "image/draw"
+	"image/png"
 	"io"
 	"math"
 	"os"
@@ -102,15 +105,24 @@ func SaveSize(p *plot.Plot, path string, w, h vg.Length) (err error) {
 	return WritePNG(f, p, w, h)
 }
 
-// WritePNG draws p on a w × h canvas at DPI and writes it to out as a PNG.
+// WritePNG draws p on a w × h canvas at DPI and writes it to out as a
+// paletted PNG: the 256 most frequent colours are kept exactly and the
+// other, anti-aliased edge pixels take the nearest of them, which keeps
+// files small. The bytes depend only on p, w and h.
 func WritePNG(out io.Writer, p *plot.Plot, w, h vg.Length) error {
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("figure: size %v × %v is not positive", w, h)
 	}
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI))
 	p.Draw(draw.New(c))
-	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(out)
-	return err
+	img, ok := c.Image().(*image.RGBA)
+	if !ok {
+		b := c.Image().Bounds()
+		img = image.NewRGBA(b)
+		stddraw.Draw(img, b, c.Image(), b.Min, stddraw.Src)
+	}
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	return enc.Encode(out, paletted(img))
 }
 
 // sans returns the report's font at size points.
