@@ -114,7 +114,7 @@ func WritePNG(out io.Writer, p *plot.Plot, w, h vg.Length) error {
 		return fmt.Errorf("figure: size %v × %v is not positive", w, h)
 	}
 	c := vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(DPI))
-	p.Draw(draw.New(c))
+	p.Draw(draw.Crop(draw.New(c), margin, -margin, margin, -margin))
 	img, ok := c.Image().(*image.RGBA)
 	if !ok {
 		b := c.Image().Bounds()
@@ -157,13 +157,12 @@ func newPlot(title, xLabel, yLabel string) *plot.Plot {
 // legend entry is added.
 func legendOutside(p *plot.Plot) {
 	p.Legend.Left = false
-	p.Legend.XOffs = -margin
 	r := p.Legend.Rectangle(draw.Canvas{})
-	p.Add(reserveRight{width: r.Size().X + 2*margin + gap})
+	p.Add(reserveRight{width: r.Size().X + gap})
 }
 
-// margin is the space kept between the legend and the image edge; gap the
-// space between the data area and the legend.
+// margin is the white space around a figure; gap the space between the data
+// area and the legend.
 const (
 	margin = vg.Length(6)
 	gap    = vg.Length(10)
