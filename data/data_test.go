@@ -161,6 +161,9 @@ func trainingRows(n int) []data.TrainingRow {
 			rows[i].Elapsed, rows[i].Distribution = 0, ""
 			rows[i].FitnessMean, rows[i].GradNorm, rows[i].Best = math.NaN(), math.Inf(1), math.Inf(-1)
 		}
+		if i%2 == 1 {
+			rows[i].Monitored, rows[i].MonitorSuccess, rows[i].MonitorReturn = true, float64(i)/8, 0.5
+		}
 	}
 	return rows
 }

@@ -586,6 +586,10 @@ func bindTraining(rec arrow.RecordBatch, c []int) (func(int, *TrainingRow), erro
 	lo, mean, hi, std, best := f(trFitnessMin), f(trFitnessMean), f(trFitnessMax), f(trFitnessStd), f(trBest)
 	grad, ent, step, elapsed, pnorm := f(trGradNorm), f(trEntropy), f(trStepSize), f(trElapsedMS), f(trParamNorm)
 	pt := newPointView(rec, c[trPoint])
+	var monS, monR *array.Float64
+	if c[trMonitorSuccess] >= 0 && c[trMonitorReturn] >= 0 {
+		monS, monR = f(trMonitorSuccess), f(trMonitorReturn)
+	}
 	return func(i int, r *TrainingRow) {
 		*r = TrainingRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentSeed: seed.Value(i),
@@ -597,6 +601,9 @@ func bindTraining(rec arrow.RecordBatch, c []int) (func(int, *TrainingRow), erro
 		}
 		if elapsed.IsValid(i) {
 			r.Elapsed = time.Duration(math.Round(elapsed.Value(i) * 1e6))
+		}
+		if monS != nil && monS.IsValid(i) && monR.IsValid(i) {
+			r.Monitored, r.MonitorSuccess, r.MonitorReturn = true, monS.Value(i), monR.Value(i)
 		}
 	}, nil
 }

@@ -158,6 +158,14 @@ type TrainingRow struct {
 	Distribution string
 	// ParamNorm is the L2 norm of θ (SGD θ, ES centre, GA best).
 	ParamNorm float64
+	// Monitored marks a checkpoint row: MonitorSuccess and MonitorReturn
+	// are the share of held-out training levels on which the agent the
+	// method would hand over now reached the exit, and its mean base
+	// return there. The same levels at every checkpoint and for every
+	// optimizer; the episodes are not charged to the budget and the
+	// optimizer never sees them. Null when not Monitored.
+	Monitored                     bool
+	MonitorSuccess, MonitorReturn float64
 	// Point is the sweep point (see Writer.SetPoint).
 	Point int
 }

@@ -23,7 +23,11 @@ import (
 // column per sweep parameter, the mesa.params schema metadata, and the
 // manifest's params and points. It only added columns: readers read
 // version 2 files too, with point 0.
-const SchemaVersion = 3
+//
+// Version 4 added the training columns monitor_success and monitor_return:
+// the current agent measured on held-out training levels at checkpoints.
+// Readers read older files with those columns null.
+const SchemaVersion = 4
 
 // oldestReadable is the oldest schema version readers read.
 const oldestReadable = 2
@@ -241,6 +245,8 @@ const (
 	trElapsedMS
 	trDistribution
 	trParamNorm
+	trMonitorSuccess
+	trMonitorReturn
 	trPoint
 	trNumCols
 )
@@ -265,7 +271,10 @@ var trainingCols = [trNumCols]column{
 	trElapsedMS:    {"elapsed_ms", f64, true, ""},
 	trDistribution: {"distribution", dict16(), true, VocabDistribution},
 	trParamNorm:    {"param_norm", f64, true, ""},
-	trPoint:        pointColumn,
+	// Null but on checkpoint rows (see TrainingRow.Monitored).
+	trMonitorSuccess: {"monitor_success", f64, true, ""},
+	trMonitorReturn:  {"monitor_return", f64, true, ""},
+	trPoint:          pointColumn,
 }
 
 const (
@@ -452,6 +461,16 @@ func runMetadata(table string, info *RunInfo, versionsJSON string) arrow.Metadat
 	)
 }
 
+// optionalColumn reports whether a table may lack the column: the columns
+// schema versions after the oldest readable added.
+func optionalColumn(name string) bool {
+	switch name {
+	case pointColumn.name, "monitor_success", "monitor_return":
+		return true
+	}
+	return false
+}
+
 // checkSchema verifies that s has every column of table with the contract's
 // type, and returns the index in s of each contract column (-1 for a
 // missing optional one). Extra columns are tolerated (a later schema
@@ -462,7 +481,7 @@ func checkSchema(table string, s *arrow.Schema) ([]int, error) {
 	idx := make([]int, len(cols))
 	for i, c := range cols {
 		found := s.FieldIndices(c.name)
-		if len(found) == 0 && c.name == pointColumn.name {
+		if len(found) == 0 && optionalColumn(c.name) {
 			idx[i] = -1
 			continue
 		}

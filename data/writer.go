@@ -758,6 +758,8 @@ func (t *tableWriter) appendTraining(r *TrainingRow) error {
 	vecAt[float64](t, trElapsedMS).addOrNull(float64(r.Elapsed)/1e6, r.Elapsed == 0 || t.noTiming)
 	c.dict(trDistribution, r.Distribution)
 	f(trParamNorm, r.ParamNorm)
+	vecAt[float64](t, trMonitorSuccess).addOrNull(r.MonitorSuccess, !r.Monitored)
+	vecAt[float64](t, trMonitorReturn).addOrNull(r.MonitorReturn, !r.Monitored)
 	t.appendPoint(&c, trPoint, r.Point)
 	return t.end(&c)
 }

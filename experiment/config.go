@@ -55,6 +55,9 @@ type Config struct {
 	// distribution to separate the candidate objectives against controls
 	// (analysis.Prober). Every run evaluates it unless Off.
 	Probe Probe `yaml:"probe,omitempty"`
+	// Monitor measures each training run's current agent on held-out
+	// training levels at checkpoints, for learning curves.
+	Monitor Monitor `yaml:"monitor,omitempty"`
 	// Record says what a run keeps beyond what analysis needs.
 	Record Record `yaml:"record,omitempty"`
 	// Sweep is a grid over config paths; each point of it is a config of
@@ -74,6 +77,31 @@ type Record struct {
 	// Steps writes steps.arrow: one row per environment step of every
 	// evaluation episode.
 	Steps bool `yaml:"steps,omitempty"`
+	// Iterations keeps a training row for every generation or update;
+	// without it training.arrow keeps the monitor's checkpoint rows and
+	// the last iteration's.
+	Iterations bool `yaml:"iterations,omitempty"`
+	// Units keeps units/, each unit's own tables, after the merge; without
+	// it the merged tables are all that stays.
+	Units bool `yaml:"units,omitempty"`
+}
+
+// defaultCheckpoints is the number of checkpoint rows a training run
+// writes, monitored or not, unless record.iterations keeps every row.
+const defaultCheckpoints = 20
+
+// Monitor configures the learning curves: the agent each optimizer would
+// hand over at that moment, played on the same held-out training levels at
+// checkpoints evenly spaced in environment steps. Its episodes are not
+// charged to the budget and the optimizer never sees them.
+type Monitor struct {
+	// Off turns monitoring off.
+	Off bool `yaml:"off,omitempty"`
+	// Levels is the number of held-out training levels; 0 means 32.
+	Levels int `yaml:"levels,omitempty"`
+	// Checkpoints is the number of checkpoints over the budget; 0 means
+	// 20. The first iteration is monitored too, as a starting point.
+	Checkpoints int `yaml:"checkpoints,omitempty"`
 }
 
 // Probe configures the probe split.
@@ -365,6 +393,14 @@ func (c *Config) Resolve() error {
 	if !c.Probe.Off && c.Probe.Episodes == 0 {
 		c.Probe.Episodes = c.Evaluate.Episodes
 	}
+	if !c.Monitor.Off {
+		if c.Monitor.Levels == 0 {
+			c.Monitor.Levels = 32
+		}
+		if c.Monitor.Checkpoints == 0 {
+			c.Monitor.Checkpoints = defaultCheckpoints
+		}
+	}
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
@@ -466,6 +502,16 @@ func (c *Config) Validate() error {
 	}
 	if _, err := world.ParseBaseReturn(c.BaseReturn); err != nil {
 		return fmt.Errorf("base_return: %w", err)
+	}
+	if m := c.Monitor; m.Off && (m.Levels != 0 || m.Checkpoints != 0) {
+		return errors.New("monitor: levels or checkpoints given with monitor.off")
+	} else if !m.Off {
+		if m.Levels < 1 || m.Levels > 10_000 {
+			return fmt.Errorf("monitor.levels: %d out of range [1, 10000]", m.Levels)
+		}
+		if m.Checkpoints < 1 || m.Checkpoints > 10_000 {
+			return fmt.Errorf("monitor.checkpoints: %d out of range [1, 10000]", m.Checkpoints)
+		}
 	}
 	if c.Probe.Off && c.Probe.Episodes != 0 {
 		return errors.New("probe.episodes: given with probe.off")

@@ -111,6 +111,9 @@ func TestParseErrors(t *testing.T) {
 			`config: splits[0].name: "probe" is the probe split`},
 		{func(s string) string { return s + "probe: {episodes: -3}\n" }, `config: probe.episodes: -3 out of range`},
 		{func(s string) string { return s + "probe: {off: true, episodes: 5}\n" }, `config: probe.episodes: given with probe.off`},
+		{func(s string) string { return s + "monitor: {levels: -1}\n" }, `config: monitor.levels: -1 out of range [1, 10000]`},
+		{func(s string) string { return s + "monitor: {checkpoints: 100000}\n" }, `config: monitor.checkpoints: 100000 out of range [1, 10000]`},
+		{func(s string) string { return s + "monitor: {off: true, levels: 8}\n" }, `config: monitor: levels or checkpoints given with monitor.off`},
 		{func(s string) string {
 			return strings.Replace(s, "{preset: train}", "{preset: train, exit: {colours: [green, gray, red, blue, yellow, purple, orange]}}", 1)
 		}, `config: probe: the training distribution offers no probe: exit.colours: the colour proxies need two colours training never shows`},

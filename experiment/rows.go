@@ -124,51 +124,11 @@ func weights(ws []agents.Weight) []data.Weight {
 	return out
 }
 
-// A trainingLog is a train.Recorder that keeps the rows of one training run
-// in memory. Runs trained concurrently each record into their own log, and
-// the caller appends the logs to the data.Writer in a fixed order
-// (Writer.AppendTraining), which keeps the training table byte-identical
-// whatever the number of workers. It is not safe for concurrent use.
-type trainingLog struct {
-	run  trainingRun
-	rows []data.TrainingRow
-}
-
-var _ train.Recorder = (*trainingLog)(nil)
-
-// Record appends the row of s. It does not retain s.Params.
-func (g *trainingLog) Record(s *train.Stats) error {
-	if err := g.run.check(s); err != nil {
-		return err
-	}
-	g.rows = append(g.rows, g.run.row(s))
-	return nil
-}
-
 func (k trainingRun) check(s *train.Stats) error {
 	if s.Method != "" && k.Optimizer != s.Method {
 		return fmt.Errorf("training stats of method %q recorded for optimizer %q", s.Method, k.Optimizer)
 	}
 	return nil
-}
-
-// recorder returns a train.Recorder that appends the statistics of this
-// training run to w's training table as they come. Runs trained in
-// parallel should record into trainingLogs instead (see trainingLog).
-func (k trainingRun) recorder(w *data.Writer) train.Recorder {
-	return &writerRecorder{w: w, run: k}
-}
-
-type writerRecorder struct {
-	w   *data.Writer
-	run trainingRun
-}
-
-func (r *writerRecorder) Record(s *train.Stats) error {
-	if err := r.run.check(s); err != nil {
-		return err
-	}
-	return r.w.AppendTraining(r.run.row(s))
 }
 
 // stepRows appends to dst the rows of a trajectory recorded by

@@ -3,8 +3,8 @@ package experiment
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
-	"time"
 
 	"mesa/agents"
 	"mesa/data"
@@ -26,62 +26,114 @@ func readTable[R any](t *testing.T, open func(string, *data.ReadOptions) (*data.
 	return rows
 }
 
-// TestRecorders records the same statistics through a writer's recorder
-// and through a trainingLog, and converts a training result into agent
-// rows: both give the same rows, with the conventional agent id.
-func TestRecorders(t *testing.T) {
-	dir := t.TempDir()
-	w, err := data.Create(dir, data.RunInfo{RunID: "run-test"}, data.Options{})
+// TestCheckpointRecorder records a GA-like run of two populations through
+// the checkpoint recorder: it keeps the first iteration, the first at or
+// past each checkpoint and the last, all populations of each, and
+// monitors the generation's best member on the last row of each; with all
+// set it keeps every iteration. Agent rows carry the conventional id.
+func TestCheckpointRecorder(t *testing.T) {
+	fam := agents.Planner{}
+	mon := &monitor{fam: fam, root: 1, id: "p0/ga/planner/s0"}
+	d, err := world.Preset("train")
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := trainingRun{Optimizer: "es", Family: "planner", AgentSeed: 3, Distribution: "train"}
-	stats := []train.Stats{
-		{Method: "es", Iteration: 1, EnvSteps: 100, Episodes: 4, Min: 0, Mean: 0.5, Max: 1, Std: 0.5, Best: 1, Params: []float64{3, 4}},
-		{Method: "es", Iteration: 2, EnvSteps: 200, Episodes: 8, Mean: 0.75, Best: 1, Elapsed: time.Second},
+	g, err := world.NewGenerator(d)
+	if err != nil {
+		t.Fatal(err)
 	}
-	rec := run.recorder(w)
-	log := trainingLog{run: run}
-	for i := range stats {
-		if err := rec.Record(&stats[i]); err != nil {
-			t.Fatal(err)
-		}
-		if err := log.Record(&stats[i]); err != nil {
-			t.Fatal(err)
+	for k := range 4 {
+		mon.levels = append(mon.levels, g.Level(uint64(k+1)))
+	}
+	good, bad := make([]float64, fam.Dim()), make([]float64, fam.Dim())
+	for i, n := range fam.ParamNames() {
+		if n == "kind_exit" {
+			good[i] = 10 // seeks the exit
 		}
 	}
-	if err := rec.Record(&train.Stats{Method: "ga"}); err == nil {
-		t.Error("recorder took stats of another method")
+	wantS, wantR := mon.measure(good)
+	if badS, _ := mon.measure(bad); wantS < 0.5 || wantS <= badS {
+		t.Fatalf("on the monitor levels an exit-seeker succeeds %v, a planner valuing nothing %v", wantS, badS)
 	}
-	if err := log.Record(&train.Stats{Method: "ga"}); err == nil {
-		t.Error("log took stats of another method")
+	// 10 generations of 100 env steps, two populations each; population 1
+	// holds the best member in even generations.
+	var stats []train.Stats
+	for it := 1; it <= 10; it++ {
+		for k := range 2 {
+			st := train.Stats{Method: "ga", Iteration: it, Population: k, EnvSteps: 100 * it, Max: float64(k), Params: bad}
+			if (it%2 == 0) == (k == 1) {
+				st.Params = good
+			}
+			if k == 0 {
+				st.Max = 0.5
+			}
+			stats = append(stats, st)
+		}
 	}
-	if err := w.AppendTraining(log.rows...); err != nil {
-		t.Fatal(err)
-	}
-	res := &train.Result{Status: train.StepBudget, EnvSteps: 200, Episodes: 8, Last: train.Stats{Iteration: 2},
-		Agents: []train.Agent{{Role: "final", Params: []float64{1, 0}, Fitness: 0.75}}}
-	if err := w.AppendAgents(run.agentRows(res, nil)...); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	got := readTable(t, data.OpenTraining, filepath.Join(dir, "training.arrow"))
-	if len(got) != 4 || got[0] != got[2] || got[1] != got[3] {
-		t.Fatalf("recorder and log rows differ: %+v", got)
-	}
-	want := data.TrainingRow{RunID: "run-test", Optimizer: "es", Family: "planner", AgentSeed: 3, Iteration: 1,
-		EnvSteps: 100, Episodes: 4, FitnessMean: 0.5, FitnessMax: 1, FitnessStd: 0.5, Best: 1, Distribution: "train", ParamNorm: 5}
-	if got[0] != want {
-		t.Errorf("row %+v\nwant %+v", got[0], want)
-	}
-	if got[1].Elapsed != time.Second {
-		t.Errorf("elapsed %v, want 1s", got[1].Elapsed)
-	}
-	ag := readTable(t, data.OpenAgents, filepath.Join(dir, "agents.arrow"))
-	if len(ag) != 1 || ag[0].AgentID != "es/planner/3/final/0" || ag[0].Status != "step_budget" || ag[0].Iterations != 2 {
-		t.Errorf("agent row %+v", ag)
+	for _, tc := range []struct {
+		all   bool
+		iters []int
+	}{
+		{false, []int{1, 3, 5, 8, 10}}, // the first at or past 250, 500, 750 steps, and the last
+		{true, []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
+	} {
+		dir := t.TempDir()
+		w, err := data.Create(dir, data.RunInfo{RunID: "run-test"}, data.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := trainingRun{Optimizer: "ga", Family: fam.Name(), AgentSeed: 3, Distribution: "train"}
+		rec := &checkpointRecorder{w: w, run: run, mon: mon, all: tc.all, every: 250}
+		for i := range stats {
+			if err := rec.Record(&stats[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rec.Record(&train.Stats{Method: "sgd"}); err == nil {
+			t.Error("recorder took stats of another method")
+		}
+		if err := rec.finish(); err != nil {
+			t.Fatal(err)
+		}
+		res := &train.Result{Status: train.StepBudget, EnvSteps: 1000, Last: train.Stats{Iteration: 10},
+			Agents: []train.Agent{{Role: "final", Params: good, Fitness: 1}}}
+		if err := w.AppendAgents(run.agentRows(res, fam)...); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got := readTable(t, data.OpenTraining, filepath.Join(dir, "training.arrow"))
+		var iters []int
+		for i, r := range got {
+			if i%2 == 0 {
+				iters = append(iters, r.Iteration)
+			}
+			if r.Population != i%2 || r.Iteration != got[i-i%2].Iteration {
+				t.Fatalf("row %d: iteration %d population %d: populations of an iteration apart", i, r.Iteration, r.Population)
+			}
+			checkpoint := slices.Contains([]int{1, 3, 5, 8, 10}, r.Iteration)
+			if want := checkpoint && r.Population == 1; r.Monitored != want {
+				t.Errorf("iteration %d population %d: monitored %v, want %v", r.Iteration, r.Population, r.Monitored, want)
+			}
+			if r.Monitored {
+				// The best member: population 1 in even generations.
+				ws, wr := wantS, wantR
+				if r.Iteration%2 == 1 {
+					ws, wr = mon.measure(bad)
+				}
+				if r.MonitorSuccess != ws || r.MonitorReturn != wr {
+					t.Errorf("iteration %d: monitor %v %v, want %v %v", r.Iteration, r.MonitorSuccess, r.MonitorReturn, ws, wr)
+				}
+			}
+		}
+		if !slices.Equal(iters, tc.iters) {
+			t.Errorf("all=%v: iterations %v, want %v", tc.all, iters, tc.iters)
+		}
+		ag := readTable(t, data.OpenAgents, filepath.Join(dir, "agents.arrow"))
+		if len(ag) != 1 || ag[0].AgentID != "ga/planner/3/final/0" || ag[0].Status != "step_budget" || ag[0].Iterations != 10 {
+			t.Errorf("agent row %+v", ag)
+		}
 	}
 }
 

@@ -155,6 +155,10 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 	var todo []Unit
 	done := 0
 	for _, u := range plan.Units {
+		if done == 0 && merged(dir, plan) {
+			done = len(plan.Units) // merged, its units removed (record.units keeps them)
+			break
+		}
 		if complete(dir, u) {
 			done++
 		} else if slices.ContainsFunc(units, func(v Unit) bool { return v.Index == u.Index }) {
@@ -180,6 +184,12 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
+	if !c.Record.Units {
+		// The merged tables hold every row of every unit.
+		if err := os.RemoveAll(filepath.Join(dir, unitsDir)); err != nil {
+			return nil, fmt.Errorf("run: %w", err)
+		}
+	}
 	if opts.Progress != nil {
 		opts.Progress.Merged(dir)
 	}
@@ -190,6 +200,10 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 // UnitComplete reports whether unit u is complete in the run directory dir:
 // its manifest says so and every file matches its checksum.
 func UnitComplete(dir string, u Unit) bool { return complete(dir, u) }
+
+// Merged reports whether dir holds the complete, merged tables of plan (its
+// units may be gone).
+func Merged(dir string, plan *Plan) bool { return merged(dir, plan) }
 
 func complete(dir string, u Unit) bool {
 	m, err := data.VerifyRun(filepath.Join(dir, unitsDir, u.Dir()))

@@ -109,10 +109,26 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(r.u.Seed))
 	run := trainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
 	b := r.c.Budget
+	mon, err := r.newMonitor(fam)
+	if err != nil {
+		return evalAgent{}, err
+	}
+	budget := b.EnvSteps
+	if budget == 0 {
+		budget = train.DefaultEnvSteps
+	}
+	checkpoints := r.c.Monitor.Checkpoints
+	if checkpoints == 0 {
+		checkpoints = defaultCheckpoints
+	}
+	rec := &checkpointRecorder{w: r.w, run: run, mon: mon, all: r.c.Record.Iterations, every: max(1, budget/checkpoints)}
 	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: r.rule, Seed: seed}, &train.Settings{
 		EnvSteps: b.EnvSteps, Episodes: b.Episodes, Iterations: b.Iterations, TargetReturn: b.TargetReturn,
-		Workers: r.workers, Recorder: run.recorder(r.w),
+		Workers: r.workers, Recorder: rec,
 	})
+	if err == nil && res.Status != train.Canceled {
+		err = rec.finish()
+	}
 	if err != nil {
 		return evalAgent{}, fmt.Errorf("train %s: %w", r.u.ID(), err)
 	}
@@ -120,27 +136,17 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 		return evalAgent{}, ctx.Err()
 	}
 	r.envSteps = res.EnvSteps
-	names := fam.ParamNames()
-	obj, _ := fam.(agents.Objective)
 	var final *evalAgent
-	for _, a := range res.Agents {
-		if a.Role != data.RoleFinal && !r.c.Record.Population {
+	for _, row := range run.agentRows(res, fam) {
+		if row.Role != data.RoleFinal && !r.c.Record.Population {
 			continue // what analysis needs is the agent the method hands over
-		}
-		id := run.agentID(a.Role, a.Index)
-		row := data.AgentRow{Optimizer: method.Name(), Family: fam.Name(), AgentID: id,
-			AgentSeed: seed, Role: a.Role, Index: a.Index, Fitness: a.Fitness, Params: a.Params,
-			ParamNames: names, Status: res.Status.String(), EnvSteps: res.EnvSteps, Episodes: res.Episodes,
-			Iterations: res.Last.Iteration, Distribution: r.c.Train.Name}
-		if obj != nil {
-			row.Objective = weights(obj.Readout(a.Params))
 		}
 		if err := r.w.AppendAgents(row); err != nil {
 			return evalAgent{}, err
 		}
-		if a.Role == data.RoleFinal {
-			final = &evalAgent{ID: id, Optimizer: method.Name(), Family: fam.Name(), Seed: seed,
-				Params: a.Params, family: fam}
+		if row.Role == data.RoleFinal {
+			final = &evalAgent{ID: row.AgentID, Optimizer: method.Name(), Family: fam.Name(), Seed: seed,
+				Params: row.Params, family: fam}
 		}
 	}
 	if final == nil {

@@ -238,9 +238,10 @@ func printPlan(cfg *experiment.Config, dir string, stdout io.Writer) error {
 	fmt.Fprintf(tw, "run %s: %d sweep points, %d units\n", plan.RunID, len(plan.Points), len(plan.Units))
 	fmt.Fprintln(tw, "unit\tpoint\tstatus")
 	done := 0
+	all := dir != "" && experiment.Merged(dir, plan)
 	for _, u := range plan.Units {
 		status := "to do"
-		if dir != "" && experiment.UnitComplete(dir, u) {
+		if all || dir != "" && experiment.UnitComplete(dir, u) {
 			status = "complete"
 			done++
 		}
