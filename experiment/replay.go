@@ -152,6 +152,20 @@ func (r *Replayer) Splits(point int) ([]string, error) {
 	return names, nil
 }
 
+// Episodes returns the number of episodes of a split at a sweep point: the
+// episodes are numbered from 0. It is 0 for a split or point the run does
+// not have.
+func (r *Replayer) Episodes(point int, split string) int {
+	s, err := r.suite(point)
+	if err != nil {
+		return 0
+	}
+	if sp := s.split(split); sp != nil {
+		return sp.episodes
+	}
+	return 0
+}
+
 func (r *Replayer) suite(point int) (*evalSuite, error) {
 	if point < 0 || point >= len(r.points) {
 		return nil, fmt.Errorf("replay: no point %d: run %s has points 0 to %d", point, r.runID, len(r.points)-1)
