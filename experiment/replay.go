@@ -139,7 +139,8 @@ func (r *Replayer) Agents(point int) []string {
 }
 
 // Splits returns the names of the splits agents are evaluated on at a
-// sweep point, in evaluation order; nil for a point the run does not have.
+// sweep point, in evaluation order; an error names a point the run does
+// not have.
 func (r *Replayer) Splits(point int) ([]string, error) {
 	s, err := r.suite(point)
 	if err != nil {
