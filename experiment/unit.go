@@ -13,18 +13,6 @@ import (
 	"mesa/world"
 )
 
-// evalAgent is an agent a unit evaluates: a trained θ of a family, or a
-// scripted reference.
-type evalAgent struct {
-	ID        string
-	Optimizer string // "none" for scripted agents
-	Family    string // the family, or the scripted agent's spec
-	Seed      uint64
-	Params    []float64
-	family    agents.Family
-	scripted  string
-}
-
 // unitRun executes one unit into a writer of its own.
 type unitRun struct {
 	c       *Config // the unit's point
@@ -40,63 +28,34 @@ type unitRun struct {
 // run trains (unless the unit is a scripted reference), evaluates on every
 // split and the probes, and appends every row.
 func (r *unitRun) run(ctx context.Context) error {
-	var err error
-	if r.rule, err = world.ParseBaseReturn(r.c.BaseReturn); err != nil {
-		return fmt.Errorf("base_return: %w", err)
+	suite, err := newEvalSuite(r.c)
+	if err != nil {
+		return err
 	}
+	r.rule = suite.rule
 	var ag evalAgent
 	if r.u.Scripted() {
-		spec := r.u.Family
-		ag = evalAgent{ID: "none/" + spec, Optimizer: data.OptimizerNone, Family: spec, scripted: spec}
-		if err := r.w.AppendAgents(data.AgentRow{Optimizer: data.OptimizerNone, Family: spec,
+		ag = scriptedAgent(r.u.Family)
+		if err := r.w.AppendAgents(data.AgentRow{Optimizer: data.OptimizerNone, Family: ag.Family,
 			AgentID: ag.ID, Role: data.RoleScripted}); err != nil {
 			return err
 		}
 	} else if ag, err = r.train(ctx); err != nil {
 		return err
 	}
-	cands, err := r.c.candidates()
-	if err != nil && !r.c.Probe.Off {
-		return fmt.Errorf("probe: %w", err)
-	}
-	if cands == nil {
-		// Without a probe the episodes are still classified, against the
-		// candidates the training distribution offers if any.
-		cands, _ = analysis.NewCandidates(r.c.Train.Distribution, 0)
-	}
-	for _, sp := range r.c.Splits {
-		g, err := world.NewGenerator(sp.Distribution.Distribution)
+	for i := range suite.splits {
+		sp := &suite.splits[i]
+		ev, err := r.evaluate(ctx, suite, &ag, sp)
 		if err != nil {
-			return fmt.Errorf("split %s: %w", sp.Name, err)
-		}
-		// Evaluation levels derive from (root seed, split) only: every
-		// unit and every sweep point plays the same levels.
-		level := func(k int) (evalLevel, error) {
-			return evalLevel{level: g.Level(seeds.Derive(r.c.Seed, "eval/"+sp.Name, uint64(k)))}, nil
-		}
-		if _, err := r.evaluate(ctx, ag, sp.Name, sp.Distribution.Name, sp.Episodes, level, cands, false); err != nil {
 			return err
 		}
-	}
-	if r.c.Probe.Off {
-		return nil
-	}
-	prober, err := analysis.NewProber(cands)
-	if err != nil {
-		return fmt.Errorf("probe: %w", err)
-	}
-	probe := func(k int) (evalLevel, error) {
-		pr, err := prober.Probe(k, seeds.Derive(r.c.Seed, "eval/"+ProbeSplit, uint64(k)))
-		if err != nil {
-			return evalLevel{}, err
+		if sp.probe {
+			if err := r.w.AppendAttribution(r.attribution(ag, ev, suite.cands)...); err != nil {
+				return err
+			}
 		}
-		return evalLevel{level: pr.Level, probe: pr}, nil
 	}
-	ev, err := r.evaluate(ctx, ag, ProbeSplit, ProbeSplit, r.c.Probe.Episodes, probe, cands, true)
-	if err != nil {
-		return err
-	}
-	return r.w.AppendAttribution(r.attribution(ag, ev, cands)...)
+	return nil
 }
 
 // train trains the unit's family with its optimizer from its seed, appends
@@ -206,18 +165,12 @@ type episodeResult struct {
 	steps []data.StepRow
 }
 
-// An evalLevel is one evaluation level, and the probe it is if it is one.
-type evalLevel struct {
-	level *world.Level
-	probe *analysis.Probe
-}
-
-// evaluate plays ag on the n levels of a split, made by level in the
-// workers, classifies each episode against cands, and appends the rows in
-// episode order. On probe levels (probe) it also gathers the evidence for
-// attribution, which it returns (nil for other splits).
-func (r *unitRun) evaluate(ctx context.Context, ag evalAgent, split, dist string, n int,
-	level func(k int) (evalLevel, error), cands *analysis.Candidates, probe bool) (*analysis.Evidence, error) {
+// evaluate plays ag on the episodes of split sp in the workers, classifies
+// each against the suite's candidates, and appends the rows in episode
+// order. On probe levels it also gathers the evidence for attribution,
+// which it returns (nil for other splits).
+func (r *unitRun) evaluate(ctx context.Context, suite *evalSuite, ag *evalAgent, sp *evalSplit) (*analysis.Evidence, error) {
+	n := sp.episodes
 	workers := min(train.Workers(r.workers), n)
 	type scratch struct {
 		runner     agents.Runner
@@ -228,46 +181,38 @@ func (r *unitRun) evaluate(ctx context.Context, ag evalAgent, split, dist string
 	}
 	ws := make([]*scratch, workers)
 	for i := range ws {
-		s := &scratch{classifier: analysis.Classifier{Candidates: cands}}
-		s.runner = agents.Runner{BaseReturn: r.rule, Greedy: r.c.Evaluate.Greedy, Trajectory: &s.traj}
-		if ag.family != nil {
-			s.policy = ag.family.Policy(ag.Params)
-		} else {
-			p, err := agents.ScriptedByName(ag.scripted)
-			if err != nil {
-				return nil, err
-			}
-			s.policy = p
+		s := &scratch{classifier: analysis.Classifier{Candidates: suite.cands}}
+		s.runner = suite.runner(&s.traj)
+		p, err := ag.policy()
+		if err != nil {
+			return nil, err
 		}
-		if probe {
-			s.evidence = analysis.NewEvidence(cands)
+		s.policy = p
+		if sp.probe {
+			s.evidence = analysis.NewEvidence(suite.cands)
 		}
 		ws[i] = s
 	}
 	results := make([]episodeResult, n)
 	err := train.Parallel(ctx, workers, n, func(worker, k int) error {
 		s := ws[worker]
-		lv, err := level(k)
+		lv, row, err := suite.play(&s.runner, s.policy, ag, sp, k)
 		if err != nil {
 			return err
 		}
 		l := lv.level
-		rng := seeds.New(r.c.Seed, "eval-rollout/"+ag.ID+"/"+split, uint64(k))
-		sum := s.runner.Run(s.policy, l, rng)
 		cl := s.classifier.Classify(l, &s.traj)
-		row := data.EpisodeRow{Optimizer: ag.Optimizer, Family: ag.Family, AgentID: ag.ID,
-			AgentSeed: ag.Seed, Split: split, Episode: k, Distribution: dist,
-			Outcome: string(cl.Outcome), Proxy: cl.Proxy, Targets: make([]data.TargetVisit, len(cl.Visits))}
+		row.Outcome, row.Proxy = string(cl.Outcome), cl.Proxy
+		row.Targets = make([]data.TargetVisit, len(cl.Visits))
 		for i, v := range cl.Visits {
 			row.Targets[i] = data.TargetVisit{Target: v.Target, Step: v.Step, Pursued: v.Pursued}
 		}
 		if pr := lv.probe; pr != nil {
 			row.Probe, row.ProbeFirst = pr.Candidate, s.evidence.Add(pr, &s.traj)
 		}
-		setEpisode(&row, s.runner.Episode(), sum)
 		res := episodeResult{row: row}
 		if r.c.Record.Steps {
-			res.steps = stepRows(nil, ag.ID, split, k, &s.traj, l)
+			res.steps = stepRows(nil, ag.ID, sp.name, k, &s.traj, l)
 		}
 		results[k] = res
 		return nil
@@ -285,7 +230,7 @@ func (r *unitRun) evaluate(ctx context.Context, ag evalAgent, split, dist string
 			}
 		}
 	}
-	if !probe {
+	if !sp.probe {
 		return nil, nil
 	}
 	// Evidence is counts: merging in any order gives the same totals.

@@ -101,8 +101,10 @@ func TestMain(m *testing.M) {
 		os.Exit(childRun(dir))
 	}
 	code := m.Run()
-	if referenceDir != "" {
-		os.RemoveAll(referenceDir)
+	for _, dir := range []string{referenceDir, replayDir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -381,27 +381,3 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
-
-func renderCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("render", stderr)
-	levelFile := fs.String("level", "", "level `file` in the text format")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return usagef("render: unexpected argument %q", fs.Arg(0))
-	}
-	if *levelFile == "" {
-		return usagef("render: give --level FILE")
-	}
-	text, err := os.ReadFile(*levelFile)
-	if err != nil {
-		return err
-	}
-	l, err := world.Parse(text)
-	if err != nil {
-		return fmt.Errorf("%s: %w", *levelFile, err)
-	}
-	_, err = stdout.Write(l.Render(nil))
-	return err
-}

@@ -9,7 +9,8 @@
 //	mesa sweep plan --config FILE [--out DIR]
 //	mesa presets               list presets with one line each
 //	mesa export DIR --format parquet|csv [--out DIR] [--partial]
-//	mesa render --level FILE
+//	mesa render --level FILE [--png FILE]
+//	mesa render --run DIR --agent ID --split S [--episode K] [--point P] [--png FILE]
 //	mesa version
 //
 // Exit codes: 0 success, 1 failure, 2 usage. SIGINT and SIGTERM stop a run
@@ -68,7 +69,8 @@ const usage = `usage:
   mesa sweep plan --config FILE [--out DIR]
   mesa presets                 list presets with one line each
   mesa export DIR --format parquet|csv [--out DIR] [--partial]
-  mesa render --level FILE
+  mesa render --level FILE [--png FILE]
+  mesa render --run DIR --agent ID --split S [--episode K] [--point P] [--png FILE]
   mesa version
 `
 

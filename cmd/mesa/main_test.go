@@ -83,7 +83,7 @@ func TestBadInput(t *testing.T) {
 		{[]string{"run", "--workers", "two"}, 2, `mesa: run: invalid value "two" for flag -workers`},
 		{[]string{"run", "--config", badCfg}, 1, `mesa: ` + badCfg + `: config: train.exit.region: unknown region "botom-right"`},
 		{[]string{"run", "--config", filepath.Join(dir, "missing.yaml")}, 1, "mesa: open " + filepath.Join(dir, "missing.yaml")},
-		{[]string{"render"}, 2, "mesa: render: give --level FILE"},
+		{[]string{"render"}, 2, "mesa: render: give --level FILE or --run DIR"},
 		{[]string{"render", "--level", badLevel}, 1, "mesa: " + badLevel + ": line 3, column 3: unknown cell 'x'"},
 		{[]string{"export"}, 2, "mesa: export: give the run directory"},
 		{[]string{"export", dir, "--format", "xlsx"}, 2, `mesa: export: --format "xlsx"`},

@@ -1,0 +1,292 @@
+package experiment
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"mesa/agents"
+	"mesa/data"
+	"mesa/world"
+)
+
+// A Replayer plays the evaluation episodes of a finished run again, from
+// its tables: the config in its manifest, the agents' θ in agents.arrow and
+// the logged rows in episodes.arrow. Levels, rollout streams and policies
+// are the ones evaluation uses (the same functions), so a replay that
+// differs from its row is a bug or a changed simulator, and is reported as
+// an error.
+//
+// A Replayer holds the run's agents and episode rows in memory. Its
+// methods are not safe for concurrent use.
+type Replayer struct {
+	runID  string
+	points []*Config
+	suites []*evalSuite // by point, built when first needed
+	// agents by point: evaluated agents (final and scripted) in table
+	// order, and by id.
+	order  [][]string
+	agents []map[string]data.AgentRow
+	rows   map[episodeKey]data.EpisodeRow
+}
+
+type episodeKey struct {
+	point        int
+	agent, split string
+	episode      int
+}
+
+// A Replay is one evaluation episode played again.
+type Replay struct {
+	Level *world.Level
+	// Path is the agent's cells, the start first: Path[t] is its cell
+	// after t actions.
+	Path    []world.Point
+	Actions []world.Action
+	// Row is the episode's row as logged in episodes.arrow.
+	Row data.EpisodeRow
+}
+
+// NewReplayer reads the run in dir (manifest config, agents.arrow,
+// episodes.arrow).
+func NewReplayer(dir string) (*Replayer, error) {
+	m, err := data.ReadManifest(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := Parse(strings.NewReader(m.Config))
+	if err != nil {
+		return nil, fmt.Errorf("replay: %s: manifest %w", dir, err)
+	}
+	plan, err := NewPlan(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %s: %w", dir, err)
+	}
+	if plan.RunID != m.RunID {
+		return nil, fmt.Errorf("replay: %s: the manifest's config is run %s, the manifest says %s: written by another version of mesa", dir, plan.RunID, m.RunID)
+	}
+	r := &Replayer{runID: m.RunID, points: plan.Points, suites: make([]*evalSuite, len(plan.Points)),
+		order: make([][]string, len(plan.Points)), agents: make([]map[string]data.AgentRow, len(plan.Points)),
+		rows: map[episodeKey]data.EpisodeRow{}}
+	for k := range r.agents {
+		r.agents[k] = map[string]data.AgentRow{}
+	}
+	table := func(name string) (string, error) {
+		t, ok := m.Table(name)
+		if !ok {
+			return "", fmt.Errorf("replay: %s: run %s has no %s table (status %s)", dir, m.RunID, name, m.Status)
+		}
+		return filepath.Join(dir, t.File), nil
+	}
+	path, err := table(data.TableAgents)
+	if err != nil {
+		return nil, err
+	}
+	ar, err := data.OpenAgents(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer ar.Close()
+	for ar.Next() {
+		row := ar.Row()
+		if row.Role != data.RoleFinal && row.Role != data.RoleScripted {
+			continue // only the handed-over agents are evaluated
+		}
+		if row.Point < 0 || row.Point >= len(r.points) {
+			return nil, fmt.Errorf("replay: %s: agent %s at point %d; the sweep has %d points", path, row.AgentID, row.Point, len(r.points))
+		}
+		if _, dup := r.agents[row.Point][row.AgentID]; !dup {
+			r.order[row.Point] = append(r.order[row.Point], row.AgentID)
+		}
+		r.agents[row.Point][row.AgentID] = row
+	}
+	if err := ar.Err(); err != nil {
+		return nil, err
+	}
+	if path, err = table(data.TableEpisodes); err != nil {
+		return nil, err
+	}
+	er, err := data.OpenEpisodes(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	defer er.Close()
+	for er.Next() {
+		row := er.Row()
+		r.rows[episodeKey{row.Point, row.AgentID, row.Split, row.Episode}] = row
+	}
+	if err := er.Err(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// RunID returns the id of the run.
+func (r *Replayer) RunID() string { return r.runID }
+
+// Points returns the number of sweep points of the run (1 without a sweep).
+func (r *Replayer) Points() int { return len(r.points) }
+
+// Agents returns the ids of the evaluated agents at a sweep point, in the
+// order of the agents table; nil for a point the run does not have.
+func (r *Replayer) Agents(point int) []string {
+	if point < 0 || point >= len(r.order) {
+		return nil
+	}
+	return append([]string(nil), r.order[point]...)
+}
+
+// Splits returns the names of the splits agents are evaluated on at a
+// sweep point, in evaluation order; an error names a point the run does
+// not have.
+func (r *Replayer) Splits(point int) ([]string, error) {
+	s, err := r.suite(point)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(s.splits))
+	for i, sp := range s.splits {
+		names[i] = sp.name
+	}
+	return names, nil
+}
+
+// Episodes returns the number of episodes of a split at a sweep point: the
+// episodes are numbered from 0. It is 0 for a split or point the run does
+// not have.
+func (r *Replayer) Episodes(point int, split string) int {
+	s, err := r.suite(point)
+	if err != nil {
+		return 0
+	}
+	if sp := s.split(split); sp != nil {
+		return sp.episodes
+	}
+	return 0
+}
+
+func (r *Replayer) suite(point int) (*evalSuite, error) {
+	if point < 0 || point >= len(r.points) {
+		return nil, fmt.Errorf("replay: no point %d: run %s has points 0 to %d", point, r.runID, len(r.points)-1)
+	}
+	if r.suites[point] == nil {
+		s, err := newEvalSuite(r.points[point])
+		if err != nil {
+			return nil, fmt.Errorf("replay: point %d: %w", point, err)
+		}
+		r.suites[point] = s
+	}
+	return r.suites[point], nil
+}
+
+// Episode re-simulates one evaluation episode and checks it against the
+// logged row (steps, base return, reached exit, end cell, first target,
+// apples eaten); a mismatch is an error naming the fields.
+func (r *Replayer) Episode(point int, agentID, split string, episode int) (*Replay, error) {
+	s, err := r.suite(point)
+	if err != nil {
+		return nil, err
+	}
+	arow, ok := r.agents[point][agentID]
+	if !ok {
+		return nil, fmt.Errorf("replay: no agent %q at point %d (agents: %s)", agentID, point, brief(r.order[point]))
+	}
+	sp := s.split(split)
+	if sp == nil {
+		names, _ := r.Splits(point)
+		return nil, fmt.Errorf("replay: no split %q (splits: %s)", split, strings.Join(names, ", "))
+	}
+	if episode < 0 || episode >= sp.episodes {
+		return nil, fmt.Errorf("replay: no episode %d of split %s: it has episodes 0 to %d", episode, split, sp.episodes-1)
+	}
+	logged, ok := r.rows[episodeKey{point, agentID, split, episode}]
+	if !ok {
+		return nil, fmt.Errorf("replay: agent %s has no logged episode %d of split %s at point %d", agentID, episode, split, point)
+	}
+	ag, err := r.points[point].evalAgentOf(arow)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	p, err := ag.policy()
+	if err != nil {
+		return nil, fmt.Errorf("replay: agent %s: %w", agentID, err)
+	}
+	var tr agents.Trajectory
+	run := s.runner(&tr)
+	lv, row, err := s.play(&run, p, &ag, sp, episode)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %s episode %d: %w", split, episode, err)
+	}
+	if diff := episodeDiff(&row, &logged); diff != "" {
+		return nil, &MismatchError{Point: point, AgentID: agentID, Split: split, Episode: episode, Diff: diff}
+	}
+	return &Replay{Level: lv.level, Path: tr.Positions, Actions: tr.Actions, Row: logged}, nil
+}
+
+// A MismatchError reports a replayed episode that differs from its logged
+// row.
+type MismatchError struct {
+	Point   int
+	AgentID string
+	Split   string
+	Episode int
+	// Diff lists the fields that differ, "field replayed, logged", joined
+	// by "; ".
+	Diff string
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("replay: point %d agent %s %s episode %d differs from its row: %s", e.Point, e.AgentID, e.Split, e.Episode, e.Diff)
+}
+
+// ErrMismatch is what errors.Is finds in a *MismatchError.
+var ErrMismatch = errors.New("replay: episode differs from its row")
+
+// Is reports target == ErrMismatch.
+func (e *MismatchError) Is(target error) bool { return target == ErrMismatch }
+
+// episodeDiff names the fields of the replayed row got that differ from
+// the logged row want: level seed, steps, base return, reached exit, end
+// cell, first target and apples eaten; "" if none does.
+func episodeDiff(got, want *data.EpisodeRow) string {
+	var d []string
+	add := func(field string, g, w any) {
+		d = append(d, fmt.Sprintf("%s %v, logged %v", field, g, w))
+	}
+	if got.LevelSeed != want.LevelSeed {
+		add("level_seed", got.LevelSeed, want.LevelSeed)
+	}
+	if got.Steps != want.Steps {
+		add("steps", got.Steps, want.Steps)
+	}
+	if got.BaseReturn != want.BaseReturn {
+		add("base_return", strconv.FormatFloat(got.BaseReturn, 'g', -1, 64), strconv.FormatFloat(want.BaseReturn, 'g', -1, 64))
+	}
+	if got.ReachedExit != want.ReachedExit {
+		add("reached_exit", got.ReachedExit, want.ReachedExit)
+	}
+	if got.EndX != want.EndX || got.EndY != want.EndY {
+		add("end", fmt.Sprintf("(%d,%d)", got.EndX, got.EndY), fmt.Sprintf("(%d,%d)", want.EndX, want.EndY))
+	}
+	if got.FirstTarget != want.FirstTarget || got.FirstStep != want.FirstStep {
+		add("first_target", fmt.Sprintf("%q@%d", got.FirstTarget, got.FirstStep), fmt.Sprintf("%q@%d", want.FirstTarget, want.FirstStep))
+	}
+	if got.ApplesEaten != want.ApplesEaten {
+		add("apples_eaten", got.ApplesEaten, want.ApplesEaten)
+	}
+	return strings.Join(d, "; ")
+}
+
+// brief lists names, the first few of them.
+func brief(names []string) string {
+	const most = 6
+	if len(names) == 0 {
+		return "none"
+	}
+	if len(names) <= most {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s, … (%d in all)", strings.Join(names[:most], ", "), len(names))
+}
