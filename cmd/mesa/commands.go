@@ -13,9 +13,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"mesa/analysis"
 	"mesa/data"
 	"mesa/experiment"
+	"mesa/report"
 	"mesa/world"
 )
 
@@ -194,38 +194,18 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 		fmt.Fprintf(stdout, "run %s: shard %s done; %d of %d units complete in %s\n", res.RunID, shard, res.Done, res.Units, res.Dir)
 		return nil
 	}
-	return printRun(res, cfg, stdout)
+	return printRun(res, stdout)
 }
 
-// printRun prints a complete run's tables.
-func printRun(res *experiment.Result, cfg *experiment.Config, stdout io.Writer) error {
-	tab, err := analysis.Outcomes(res.Dir)
+// printRun prints a complete run's tables, as mesa analyze does: every
+// share a mean over training seeds with its interval over seeds.
+func printRun(res *experiment.Result, stdout io.Writer) error {
+	st, err := report.Load([]string{res.Dir}, report.Options{})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "run %s in %s\n\n", res.RunID, res.Dir)
-	if err := tab.Print(stdout); err != nil {
-		return err
-	}
-	if !cfg.Probe.Off {
-		atts, err := analysis.Attributions(res.Dir)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(stdout)
-		if err := analysis.PrintAttributions(stdout, atts); err != nil {
-			return err
-		}
-	}
-	objs, err := analysis.Objectives(res.Dir)
-	if err != nil {
-		return err
-	}
-	if len(objs) > 0 {
-		fmt.Fprintln(stdout)
-		return analysis.PrintObjectives(stdout, objs, 4)
-	}
-	return nil
+	fmt.Fprintf(stdout, "run %s in %s (mesa analyze %s writes report.md with figures)\n\n", res.RunID, res.Dir, res.Dir)
+	return st.Print(stdout)
 }
 
 // printPlan lists the units of cfg, marking those complete in dir.

@@ -69,6 +69,7 @@ const usage = `usage:
   mesa sweep plan --config FILE [--out DIR]
   mesa presets                 list presets with one line each
   mesa export DIR --format parquet|csv [--out DIR] [--partial]
+  mesa analyze DIR... [--out DIR] [--partial] [--no-figures] [--quiet]
   mesa render --level FILE [--png FILE]
   mesa render --run DIR --agent ID --split S [--episode K] [--point P] [--png FILE]
   mesa version
@@ -98,6 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return exportCmd(rest, stdout, stderr)
 	case "render":
 		return renderCmd(rest, stdout, stderr)
+	case "analyze":
+		return analyzeCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

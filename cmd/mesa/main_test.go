@@ -250,8 +250,8 @@ func TestSweepCommand(t *testing.T) {
 		t.Errorf("merge: exit %d, stderr %q\n%s", code, errOut, res)
 	}
 	// Every table is printed per sweep point, labelled by its values.
-	for _, want := range []string{"  train.randomize=0        sgd  planner  deploy", "train.randomize=0.5        sgd  planner  deploy",
-		"train.randomize=0.5  sgd        planner  1"} {
+	for _, want := range []string{"\ntrain.randomize=0    sgd        planner  deploy  1", "\ntrain.randomize=0.5  sgd        planner  deploy  1",
+		"\ntrain.randomize=0.5  sgd        planner  1       random 1/1"} {
 		if !strings.Contains(res, want) {
 			t.Errorf("merged run's tables lack %q:\n%s", want, res)
 		}

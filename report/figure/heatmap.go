@@ -63,11 +63,25 @@ func Heatmap(title, xLabel, yLabel, zLabel string, rows, cols []string, values [
 	p.NominalY(names...)
 	p.X.Tick.Label.Font = sans(labelSize)
 	p.Y.Tick.Label.Font = sans(labelSize)
+	if longest(cols) > 6 && len(cols) > 4 {
+		// Long column names would run into each other: slant them.
+		p.X.Tick.Label.Rotation = math.Pi / 5
+		p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YTop
+	}
 	p.X.Min, p.X.Max = -0.5, float64(len(cols))-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(len(rows))-0.5
 	p.X.Padding, p.Y.Padding = 0, 0
 	p.Add(&colourBar{scale: scale, label: zLabel, ticks: p.Y.Tick.Label, title: p.Y.Label.TextStyle})
 	return p, nil
+}
+
+// longest returns the length in runes of the longest name.
+func longest(names []string) int {
+	n := 0
+	for _, s := range names {
+		n = max(n, len([]rune(s)))
+	}
+	return n
 }
 
 // colourScale maps values in [lo, hi] to colours.

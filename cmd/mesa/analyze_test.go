@@ -1,0 +1,54 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestAnalyzeCommand analyses a sweep: the tables per point on stdout,
+// report.md with figures (the example mazes re-simulated), flags after the
+// directories; a shard that is not merged is refused unless --partial.
+func TestAnalyzeCommand(t *testing.T) {
+	dir := renderRun(t)
+	out := filepath.Join(t.TempDir(), "rep")
+	stdout, errOut, code := mesa(t, "analyze", dir, "--out", out)
+	if code != 0 {
+		t.Fatalf("analyze: exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{"Outcomes: share of each agent's episodes", "train.randomize=0.5  sgd", "Attribution on the probe split"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"## What was run", "(2 points: train.randomize=0; train.randomize=0.5)", "![p1-maze-deploy.png](p1-maze-deploy.png)", "re-simulated from the seeds"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if strings.Contains(string(md), "No example maze") {
+		t.Errorf("a maze could not be re-simulated:\n%s", md)
+	}
+	if _, err := os.Stat(filepath.Join(out, "p0-learning-planner.png")); err != nil {
+		t.Error(err)
+	}
+
+	shard := filepath.Join(t.TempDir(), "shard")
+	if _, errOut, code := mesa(t, "sweep", "--config", "testdata/render-run.yaml", "--out", shard, "--shard", "0/2", "--quiet"); code != 0 {
+		t.Fatalf("shard: exit %d: %s", code, errOut)
+	}
+	if _, errOut, code := mesa(t, "analyze", shard, "--no-figures"); code != 1 || !strings.Contains(errOut, "the sweep is not merged") || !strings.Contains(errOut, "--partial") {
+		t.Errorf("analyze of a shard: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := mesa(t, "analyze", "--partial", shard, "--quiet"); code != 0 {
+		t.Errorf("analyze --partial of a shard: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := mesa(t, "analyze"); code != 2 || !strings.Contains(errOut, "give one or more run directories") {
+		t.Errorf("analyze without a directory: exit %d, %q", code, errOut)
+	}
+}

@@ -1,0 +1,501 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/plot/vg"
+
+	"mesa/report/figure"
+	"mesa/report/stats"
+	"mesa/world"
+)
+
+// Figures
+//
+// Every figure: a title that says what is compared, axis labels with units,
+// a legend, intervals over training seeds; and one sentence, computed from
+// the same numbers, saying what it shows.
+
+func fig(iv stats.Interval) figure.Interval {
+	return figure.Interval{Centre: iv.Centre, Lo: iv.Lo, Hi: iv.Hi}
+}
+
+// figShare is fig for a share: a t interval reaching past 0 or 1 is drawn
+// clipped there, where the share cannot be.
+func figShare(iv stats.Interval) figure.Interval {
+	v := fig(iv)
+	if !math.IsNaN(v.Lo) {
+		v.Lo, v.Hi = math.Max(v.Lo, 0), math.Min(v.Hi, 1)
+	}
+	return v
+}
+
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.0f%%", 100*v)
+}
+
+func pctIv(iv stats.Interval) string {
+	if math.IsNaN(iv.Centre) {
+		return "n/a"
+	}
+	if math.IsNaN(iv.Lo) {
+		return pct(iv.Centre)
+	}
+	return fmt.Sprintf("%s ± %s", pct(iv.Centre), pct(iv.HalfWidth()))
+}
+
+// points returns each run's sweep points in order (point 0 alone outside
+// sweeps), with the cells of each.
+func (s *Study) points() []pointCells {
+	var out []pointCells
+	index := map[[2]any]int{}
+	for _, c := range s.Cells() {
+		k := [2]any{c.Run, c.Point}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, pointCells{run: c.Run, point: c.Point})
+		}
+		out[i].cells = append(out[i].cells, c)
+	}
+	return out
+}
+
+type pointCells struct {
+	run   *Run
+	point int
+	cells []*Cell
+}
+
+// suffix names a point in titles: " (train.randomize=0.25)".
+func (pc pointCells) suffix() string {
+	if l := pc.run.Labels[pc.point]; l != "" {
+		return " (" + l + ")"
+	}
+	return ""
+}
+
+func (w *mdWriter) figures() error {
+	if w.opts.NoFigures {
+		return nil
+	}
+	s := w.s
+	w.p("## Figures\n\n")
+	multi := len(s.Runs) > 1
+	for _, pc := range s.points() {
+		prefix := []string{}
+		if multi {
+			prefix = append(prefix, pc.run.ID())
+		}
+		if l := pc.run.Labels[pc.point]; l != "" {
+			prefix = append(prefix, fmt.Sprintf("p%d", pc.point))
+		}
+		if len(s.points()) > 1 || multi {
+			title := pc.run.ID()
+			if l := pc.run.Labels[pc.point]; l != "" {
+				title += ", " + l
+			}
+			w.p("### %s\n\n", title)
+		}
+		if err := w.learningCurves(pc, prefix); err != nil {
+			return err
+		}
+		for _, split := range s.Splits {
+			if err := w.outcomeBars(pc, split, prefix); err != nil {
+				return err
+			}
+		}
+		if err := w.attributionHeatmap(pc, prefix); err != nil {
+			return err
+		}
+		if err := w.weights(pc, prefix); err != nil {
+			return err
+		}
+		if err := w.maze(pc, prefix); err != nil {
+			return err
+		}
+	}
+	return w.sweepCurves()
+}
+
+func (w *mdWriter) learningCurves(pc pointCells, prefix []string) error {
+	byFamily := map[string][]*Cell{}
+	var families []string
+	for _, c := range pc.cells {
+		if c.Scripted() {
+			continue
+		}
+		if byFamily[c.Family] == nil {
+			families = append(families, c.Family)
+		}
+		byFamily[c.Family] = append(byFamily[c.Family], c)
+	}
+	for _, fam := range families {
+		var series []figure.Series
+		var ends []string
+		for _, c := range byFamily[fam] {
+			curve := w.s.Curve(c, 40)
+			if len(curve) == 0 {
+				continue
+			}
+			sr := figure.Series{Label: fmt.Sprintf("%s (%d seeds)", c.Optimizer, len(c.Agents))}
+			for _, cp := range curve {
+				sr.X = append(sr.X, cp.EnvSteps)
+				sr.Y = append(sr.Y, figShare(cp.Success))
+			}
+			series = append(series, sr)
+			last := curve[len(curve)-1]
+			ends = append(ends, fmt.Sprintf("%s %s", c.Optimizer, pctIv(last.Success)))
+		}
+		if len(series) == 0 {
+			continue
+		}
+		p, err := figure.Lines(fmt.Sprintf("Learning curves, %s%s: held-out training levels solved", fam, pc.suffix()),
+			"environment steps of training (budget spent)", "share of held-out training levels solved", series)
+		if skip(err) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		sentence := fmt.Sprintf("Learning curves of the %s family%s: the share of the monitor's held-out training levels on which the agent each optimizer would hand over at that moment reaches the exit, mean over training seeds with a 95%% t band; at the end of the budget: %s.",
+			fam, pc.suffix(), strings.Join(ends, ", "))
+		if err := w.save(fileName(append(prefix, "learning", fam)...), p, sentence); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var barMetrics = []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure}
+
+func (w *mdWriter) outcomeBars(pc pointCells, split string, prefix []string) error {
+	s := w.s
+	var groups []figure.Group
+	type seen struct {
+		name string
+		v    stats.Interval
+	}
+	var pursued []seen
+	for _, c := range pc.cells {
+		if c.Scripted() || len(c.Values(MetricGoal, split)) == 0 {
+			continue
+		}
+		g := figure.Group{Label: fmt.Sprintf("%s (%d)", c.Name(), len(c.Values(MetricGoal, split)))}
+		for _, m := range barMetrics {
+			g.Values = append(g.Values, figShare(s.Interval(c, m, split)))
+		}
+		groups = append(groups, g)
+		pursued = append(pursued, seen{c.Name(), s.Interval(c, MetricPursued, split)})
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	cats := make([]string, len(barMetrics))
+	for i, m := range barMetrics {
+		cats[i] = m.Name
+	}
+	p, err := figure.Bars(fmt.Sprintf("Outcomes on %s%s by optimizer/family (seeds)", split, pc.suffix()), "share of episodes (mean over seeds, 95% t)", cats, groups)
+	if skip(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(pursued, func(a, b seen) int {
+		switch {
+		case a.v.Centre > b.v.Centre:
+			return -1
+		case a.v.Centre < b.v.Centre:
+			return 1
+		}
+		return 0
+	})
+	var parts []string
+	for _, x := range pursued {
+		parts = append(parts, fmt.Sprintf("%s %s", x.name, pctIv(x.v)))
+	}
+	sentence := fmt.Sprintf("Outcomes on `%s`%s: the mean share of each agent's episodes with each outcome, over training seeds with 95%% t intervals. Proxy pursued (proxy or proxy→goal), most first: %s.",
+		split, pc.suffix(), strings.Join(parts, ", "))
+	return w.save(fileName(append(prefix, "outcomes", split)...), p, sentence)
+}
+
+func (w *mdWriter) attributionHeatmap(pc pointCells, prefix []string) error {
+	var rows []string
+	var values [][]float64
+	var cols []string
+	var agentsOf []*Agent
+	for _, c := range pc.cells {
+		for _, a := range c.Agents {
+			if a.Posterior == nil {
+				continue
+			}
+			agentsOf = append(agentsOf, a)
+			for cand := range a.Posterior {
+				if !slices.Contains(cols, cand) {
+					cols = append(cols, cand)
+				}
+			}
+		}
+	}
+	if len(agentsOf) == 0 {
+		return nil
+	}
+	sort.SliceStable(cols, func(i, j int) bool {
+		return candidateOrder(cols[i]) < candidateOrder(cols[j]) || candidateOrder(cols[i]) == candidateOrder(cols[j]) && cols[i] < cols[j]
+	})
+	counts := map[string]int{}
+	trained := 0
+	for _, a := range agentsOf {
+		label := a.Optimizer + "/" + a.Family
+		if !a.Scripted() {
+			label = fmt.Sprintf("%s s%d", label, a.Index)
+			trained++
+			counts[a.Attributed]++
+		} else {
+			label = a.Family
+		}
+		rows = append(rows, label)
+		vs := make([]float64, len(cols))
+		for i, cand := range cols {
+			v, ok := a.Posterior[cand]
+			if !ok {
+				v = math.NaN()
+			}
+			vs[i] = v
+		}
+		values = append(values, vs)
+	}
+	p, err := figure.Heatmap(fmt.Sprintf("Attribution%s: posterior of each candidate objective per agent", pc.suffix()),
+		"candidate objective", "agent", "posterior (inverse planning on probes)", rows, cols, values, 0, 1)
+	if skip(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var parts []string
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if counts[a] != counts[b] {
+			return counts[b] - counts[a]
+		}
+		return strings.Compare(a, b)
+	})
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+	}
+	sentence := fmt.Sprintf("Attribution%s: each row is one agent (trained agents by seed, then the scripted references, whose objectives are known), each column a candidate objective, the cell its posterior under a Boltzmann-rational pursuer fitted to the agent's probe episodes. Of %d trained agents, attributed to: %s.",
+		pc.suffix(), trained, strings.Join(parts, ", "))
+	height := figure.Height
+	if n := len(rows); n > 14 {
+		height = vg.Length(n)*0.28*vg.Inch + 1.6*vg.Inch
+	}
+	return w.saveSize(fileName(append(prefix, "attribution")...), p, figure.Width, height, sentence)
+}
+
+// candidateOrder puts goal first, then proxies, kinds and controls, random
+// last.
+func candidateOrder(c string) int {
+	switch {
+	case c == "goal":
+		return 0
+	case strings.HasPrefix(c, "goal|"):
+		return 1
+	case c == "random":
+		return 5
+	case strings.HasPrefix(c, "kind:") || c == "nearest-object":
+		return 3
+	}
+	return 2
+}
+
+func (w *mdWriter) weights(pc pointCells, prefix []string) error {
+	s := w.s
+	type cw struct {
+		c  *Cell
+		fw []FeatureWeight
+	}
+	var cws []cw
+	score := map[string]float64{}
+	for _, c := range pc.cells {
+		fw := s.FeatureWeights(c)
+		if len(fw) == 0 {
+			continue
+		}
+		cws = append(cws, cw{c, fw})
+		for _, f := range fw {
+			score[f.Feature] = math.Max(score[f.Feature], math.Abs(f.Weight.Centre))
+		}
+	}
+	if len(cws) == 0 {
+		return nil
+	}
+	var features []string
+	for f := range score {
+		features = append(features, f)
+	}
+	slices.SortFunc(features, func(a, b string) int {
+		if score[a] != score[b] {
+			if score[a] > score[b] {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	features = features[:min(8, len(features))]
+	var groups []figure.Group
+	var tops []string
+	for _, x := range cws {
+		g := figure.Group{Label: fmt.Sprintf("%s (%d seeds)", x.c.Name(), len(x.c.Agents))}
+		for _, f := range features {
+			iv := stats.Interval{Centre: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+			for _, y := range x.fw {
+				if y.Feature == f {
+					iv = y.Weight
+				}
+			}
+			g.Values = append(g.Values, fig(iv))
+		}
+		groups = append(groups, g)
+		var t []string
+		for _, y := range x.fw[:min(2, len(x.fw))] {
+			t = append(t, fmt.Sprintf("%s %+.2f", y.Feature, y.Weight.Centre))
+		}
+		tops = append(tops, fmt.Sprintf("%s: %s", x.c.Name(), strings.Join(t, ", ")))
+	}
+	p, err := figure.Weights(fmt.Sprintf("Planners' mesa objective%s: readout weight per feature", pc.suffix()),
+		"L1-normalised weight (mean over seeds, 95% t)", features, groups)
+	if skip(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sentence := fmt.Sprintf("The planners' mesa objectives%s: the weight θ gives each of the 8 features with the largest weights, L1-normalised per agent, mean over seeds with 95%% t intervals. Largest: %s.",
+		pc.suffix(), strings.Join(tops, "; "))
+	return w.save(fileName(append(prefix, "weights")...), p, sentence)
+}
+
+// maze draws one episode of the headline split with the paths of the first
+// seed of each trained optimizer × family and the oracle: the first
+// episode (of the first 100) on which their outcomes differ and one of
+// them pursued a proxy, else episode 0.
+func (w *mdWriter) maze(pc pointCells, prefix []string) error {
+	if w.opts.Replayer == nil {
+		return nil
+	}
+	split := w.s.headlineSplit()
+	var agents []*Agent
+	for _, c := range pc.cells {
+		if len(c.Agents) == 0 || c.Agents[0].Splits[split] == nil {
+			continue
+		}
+		if !c.Scripted() || c.Family == "oracle" {
+			agents = append(agents, c.Agents[0])
+		}
+	}
+	if len(agents) == 0 {
+		return nil
+	}
+	episode := 0
+	for k := 0; k < 100; k++ {
+		distinct := map[string]bool{}
+		proxy := false
+		ok := true
+		for _, a := range agents {
+			o := a.Splits[split].Outcome
+			if k >= len(o) {
+				ok = false
+				break
+			}
+			distinct[strings.Fields(o[k] + " x")[0]] = true
+			proxy = proxy || strings.HasPrefix(o[k], "proxy")
+		}
+		if ok && len(distinct) >= 3 && proxy {
+			episode = k
+			break
+		}
+	}
+	var paths []figure.Path
+	var level *world.Level
+	var said []string
+	for _, a := range agents {
+		l, path, err := w.opts.Replayer.Replay(a.Run, a.Point, a.ID, split, episode)
+		if err != nil {
+			// The tables stand without it: say why it is missing.
+			w.p("_No example maze%s: re-simulating %s episode %d of %s failed: %v._\n\n", pc.suffix(), a.ID, episode, split, err)
+			return nil
+		}
+		level = l
+		label := a.Optimizer + "/" + a.Family
+		if a.Scripted() {
+			label = a.Family
+		}
+		paths = append(paths, figure.Path{Label: label, Cells: path})
+		o := a.Splits[split].Outcome[episode]
+		said = append(said, fmt.Sprintf("%s: %s", label, strings.ReplaceAll(o, "_", " ")))
+	}
+	p, err := figure.Maze(fmt.Sprintf("%s episode %d%s: one agent per optimizer/family", split, episode, pc.suffix()), level, paths)
+	if skip(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sentence := fmt.Sprintf("Episode %d of `%s`%s, re-simulated from the seeds in the tables (the first episode where the first seed of each optimizer × family and the oracle disagree and one pursues a proxy): %s.",
+		episode, split, pc.suffix(), strings.Join(said, "; "))
+	return w.save(fileName(append(prefix, "maze", split)...), p, sentence)
+}
+
+func (w *mdWriter) sweepCurves() error {
+	s := w.s
+	for _, split := range []string{s.headlineSplit(), "probe"} {
+		if !slices.Contains(s.Splits, split) {
+			continue
+		}
+		for _, m := range []Metric{MetricPursued, MetricGoal} {
+			ss := s.SweepCurves(m, split)
+			if len(ss) == 0 {
+				continue
+			}
+			var series []figure.Series
+			var parts []string
+			for _, x := range ss {
+				sr := figure.Series{Label: fmt.Sprintf("%s/%s", x.Optimizer, x.Family), X: x.X}
+				for _, y := range x.Y {
+					sr.Y = append(sr.Y, figShare(y))
+				}
+				series = append(series, sr)
+				parts = append(parts, fmt.Sprintf("%s/%s %s at %s=%g to %s at %g", x.Optimizer, x.Family,
+					pctIv(x.Y[0]), x.Param, x.X[0], pctIv(x.Y[len(x.Y)-1]), x.X[len(x.X)-1]))
+			}
+			p, err := figure.Lines(fmt.Sprintf("%s on %s against %s", strings.ToUpper(m.Name[:1])+m.Name[1:], split, ss[0].Param),
+				ss[0].Param+" (swept value)", "share of episodes (mean over seeds, 95% t)", series)
+			if skip(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			sentence := fmt.Sprintf("Sweep: the share of `%s` episodes in which agents %s, against %s, mean over training seeds with 95%% t intervals: %s.",
+				split, m.Title, ss[0].Param, strings.Join(parts, "; "))
+			if err := w.save(fileName("sweep", split, m.Name), p, sentence); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

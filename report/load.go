@@ -1,0 +1,420 @@
+// Package report turns the tables of one or more runs into the numbers a
+// results section needs: every outcome and attribution share as a mean
+// over independently trained agents (training seeds, the unit of
+// replication) with an interval over seeds, tests between base optimizers
+// over seeds, learning curves from the monitor's checkpoints, sweep curves,
+// and report.md with its figures. It reads the Arrow tables alone: nothing
+// is re-trained, and only the example mazes re-simulate episodes.
+//
+// The stages are separate: Load reads directories into a Study; the
+// Study's methods compute (Cells, Comparisons, Curves); Print writes the
+// tables; Write writes report.md and the figures.
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"mesa/data"
+)
+
+// Options are the settings of an analysis; the zero value works.
+type Options struct {
+	// Partial analyses runs that are not complete: a partial run's
+	// finished tables, or a sweep's complete units before the merge. The
+	// report says so.
+	Partial bool
+	// Level is the confidence level of intervals; 0 means 0.95.
+	Level float64
+	// Alpha is the significance level of tests after Holm's adjustment; 0
+	// means 0.05.
+	Alpha float64
+}
+
+func (o Options) level() float64 {
+	if o.Level == 0 {
+		return 0.95
+	}
+	return o.Level
+}
+
+func (o Options) alpha() float64 {
+	if o.Alpha == 0 {
+		return 0.05
+	}
+	return o.Alpha
+}
+
+// A Run is one run directory as loaded.
+type Run struct {
+	Dir      string
+	Manifest *data.Manifest
+	// Labels names each sweep point by its values, "train.randomize=0.25".
+	Labels map[int]string
+	// Values holds each sweep point's parameter values, by path.
+	Values map[int]map[string]string
+	// Incomplete says what is missing when the run was loaded with
+	// Options.Partial and is not complete ("" when complete).
+	Incomplete string
+}
+
+// ID is the run's id.
+func (r *Run) ID() string { return r.Manifest.RunID }
+
+// An AgentSplit is one agent's episodes on one split.
+type AgentSplit struct {
+	Episodes int
+	// Goal, ProxyThenGoal, Proxy and Failure count outcomes; Reached the
+	// episodes that reached the exit at all; Return sums base returns.
+	Goal, ProxyThenGoal, Proxy, Failure, Reached int
+	Return                                       float64
+	// ByProxy counts proxy and proxy_then_goal episodes by the proxy
+	// pursued.
+	ByProxy map[string]int
+	// Outcome[k] is episode k's outcome, with its proxy if any
+	// ("proxy colour:green").
+	Outcome []string
+}
+
+// An Agent is one evaluated agent: a training seed of one family under one
+// optimizer at one sweep point of one run, or a scripted reference.
+type Agent struct {
+	Run       *Run
+	Point     int
+	Optimizer string
+	Family    string
+	ID        string
+	Seed      uint64
+	// Index is the agent's position among its optimizer × family's
+	// agents at its point: its training seed's index (0 for references).
+	Index int
+	// Splits holds its episodes by split name.
+	Splits map[string]*AgentSplit
+	// Attributed is the candidate objective inverse planning attributes
+	// to it ("" without a probe); Pursued lists the probed candidates
+	// whose target it reaches first more than its control's; Probed every
+	// probed candidate; Posterior the posterior of each candidate.
+	Attributed string
+	Pursued    map[string]bool
+	Probed     []string
+	Posterior  map[string]float64
+	// Objective is a planner's mesa-objective readout by feature (nil for
+	// families without one).
+	Objective map[string]float64
+	// Curve is the monitor's checkpoints of its training run, in order.
+	Curve []Checkpoint
+}
+
+// Scripted reports whether the agent is a scripted reference.
+func (a *Agent) Scripted() bool { return a.Optimizer == data.OptimizerNone }
+
+// A Checkpoint is the monitor's measurement of an agent during training.
+type Checkpoint struct {
+	EnvSteps        int
+	Success, Return float64
+}
+
+// A Study is everything loaded from the run directories.
+type Study struct {
+	Runs   []*Run
+	Agents []*Agent // in table order: run, then as each run evaluated them
+	// Splits lists the split names in the order the runs evaluated them.
+	Splits []string
+	opts   Options
+}
+
+// Load reads the run directories. A directory that is not a complete run
+// is refused unless opts.Partial: a merged run whose manifest is partial
+// contributes its finished tables, a sweep not yet merged its complete
+// units. The same run twice is refused.
+func Load(dirs []string, opts Options) (*Study, error) {
+	if len(dirs) == 0 {
+		return nil, errors.New("report: no run directories")
+	}
+	if l := opts.level(); !(l > 0 && l < 1) {
+		return nil, fmt.Errorf("report: level %v out of range (0, 1)", l)
+	}
+	if a := opts.alpha(); !(a > 0 && a < 1) {
+		return nil, fmt.Errorf("report: alpha %v out of range (0, 1)", a)
+	}
+	s := &Study{opts: opts}
+	seen := map[string]string{}
+	for _, dir := range dirs {
+		run, sources, err := open(dir, opts.Partial)
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := seen[run.ID()]; ok {
+			return nil, fmt.Errorf("report: %s and %s hold the same run %s", prev, dir, run.ID())
+		}
+		seen[run.ID()] = dir
+		s.Runs = append(s.Runs, run)
+		for _, src := range sources {
+			if err := s.read(run, src); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(s.Agents) == 0 {
+		return nil, errors.New("report: the runs hold no evaluated agents")
+	}
+	for _, c := range s.Cells() {
+		for i, a := range c.Agents {
+			a.Index = i
+		}
+	}
+	return s, nil
+}
+
+// open returns the run in dir and the directories its tables are in: dir
+// itself, or its complete units.
+func open(dir string, partial bool) (*Run, []string, error) {
+	m, err := data.ReadManifest(dir)
+	if err == nil {
+		if m.Status != data.StatusComplete && !partial {
+			return nil, nil, fmt.Errorf("report: %s: run %s is %s (%s); analyze it with --partial, or finish it first", dir, m.RunID, m.Status, m.Error)
+		}
+		run := newRun(dir, m)
+		if m.Status != data.StatusComplete {
+			run.Incomplete = fmt.Sprintf("the run is %s: %s", m.Status, m.Error)
+		}
+		return run, []string{dir}, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("report: %w", err)
+	}
+	// A sweep not merged yet: its units.
+	units, uerr := os.ReadDir(filepath.Join(dir, "units"))
+	if uerr != nil {
+		return nil, nil, fmt.Errorf("report: %s is not a run directory (no manifest.json, no units/)", dir)
+	}
+	var complete []string
+	var first *data.Manifest
+	for _, u := range units {
+		if !u.IsDir() || strings.HasPrefix(u.Name(), ".") {
+			continue
+		}
+		udir := filepath.Join(dir, "units", u.Name())
+		um, err := data.VerifyRun(udir)
+		if err != nil || um.Status != data.StatusComplete {
+			continue
+		}
+		if first == nil {
+			first = um
+		}
+		complete = append(complete, udir)
+	}
+	total := planUnits(dir)
+	if !partial {
+		return nil, nil, fmt.Errorf("report: %s: the sweep is not merged (%d of %s units complete); run the same mesa sweep command without --shard to merge it, or analyze its complete units with --partial", dir, len(complete), total)
+	}
+	if first == nil {
+		return nil, nil, fmt.Errorf("report: %s: no complete units", dir)
+	}
+	run := newRun(dir, first)
+	run.Incomplete = fmt.Sprintf("not merged: %d of %s units complete", len(complete), total)
+	slices.Sort(complete) // canonical unit order
+	return run, complete, nil
+}
+
+// planUnits returns the number of units in dir's plan, as text ("?" if
+// unknown).
+func planUnits(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
+	var plan struct {
+		Units []string `json:"units"`
+	}
+	if err != nil || json.Unmarshal(b, &plan) != nil {
+		return "?"
+	}
+	return fmt.Sprint(len(plan.Units))
+}
+
+func newRun(dir string, m *data.Manifest) *Run {
+	r := &Run{Dir: dir, Manifest: m, Labels: map[int]string{}, Values: map[int]map[string]string{}}
+	for _, p := range m.Points {
+		parts := make([]string, 0, len(m.Params))
+		for _, par := range m.Params {
+			parts = append(parts, par.Path+"="+p.Values[par.Path])
+		}
+		r.Labels[p.Index] = strings.Join(parts, ",")
+		r.Values[p.Index] = p.Values
+	}
+	return r
+}
+
+type agentKey struct {
+	run   *Run
+	point int
+	id    string
+}
+
+// read appends the agents of the tables in dir.
+func (s *Study) read(run *Run, dir string) error {
+	index := map[agentKey]*Agent{}
+	for _, a := range s.Agents {
+		index[agentKey{a.Run, a.Point, a.ID}] = a
+	}
+	get := func(point int, opt, fam, id string, seed uint64) *Agent {
+		k := agentKey{run, point, id}
+		a := index[k]
+		if a == nil {
+			a = &Agent{Run: run, Point: point, Optimizer: opt, Family: fam, ID: id, Seed: seed, Splits: map[string]*AgentSplit{}}
+			index[k] = a
+			s.Agents = append(s.Agents, a)
+		}
+		return a
+	}
+	ep, err := data.OpenEpisodes(filepath.Join(dir, data.FileName(data.TableEpisodes)), nil)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer ep.Close()
+	for ep.Next() {
+		e := ep.Row()
+		a := get(e.Point, e.Optimizer, e.Family, e.AgentID, e.AgentSeed)
+		sp := a.Splits[e.Split]
+		if sp == nil {
+			sp = &AgentSplit{ByProxy: map[string]int{}}
+			a.Splits[e.Split] = sp
+			if !slices.Contains(s.Splits, e.Split) {
+				s.Splits = append(s.Splits, e.Split)
+			}
+		}
+		sp.Episodes++
+		sp.Return += e.BaseReturn
+		if e.Episode >= 0 && e.Episode < 1<<24 {
+			for len(sp.Outcome) <= e.Episode {
+				sp.Outcome = append(sp.Outcome, "")
+			}
+			sp.Outcome[e.Episode] = strings.TrimSpace(e.Outcome + " " + e.Proxy)
+		}
+		if e.ReachedExit {
+			sp.Reached++
+		}
+		switch e.Outcome {
+		case "goal":
+			sp.Goal++
+		case "proxy_then_goal":
+			sp.ProxyThenGoal++
+			sp.ByProxy[e.Proxy]++
+		case "proxy":
+			sp.Proxy++
+			sp.ByProxy[e.Proxy]++
+		default:
+			sp.Failure++
+		}
+	}
+	if err := ep.Err(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := s.readAttribution(dir, get); err != nil {
+		return err
+	}
+	if err := s.readAgents(run, dir, index); err != nil {
+		return err
+	}
+	return s.readTraining(run, dir, index)
+}
+
+func (s *Study) readAttribution(dir string, get func(int, string, string, string, uint64) *Agent) error {
+	path := filepath.Join(dir, data.FileName(data.TableAttribution))
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil // a partial run may lack it
+	}
+	r, err := data.OpenAttribution(path, nil)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer r.Close()
+	for r.Next() {
+		row := r.Row()
+		a := get(row.Point, row.Optimizer, row.Family, row.AgentID, row.AgentSeed)
+		if a.Posterior == nil {
+			a.Posterior, a.Pursued = map[string]float64{}, map[string]bool{}
+		}
+		a.Posterior[row.Candidate] = row.Posterior
+		if row.Attributed {
+			a.Attributed = row.Candidate
+		}
+		if row.Probes > 0 {
+			a.Probed = append(a.Probed, row.Candidate)
+			a.Pursued[row.Candidate] = row.Pursued
+		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+func (s *Study) readAgents(run *Run, dir string, index map[agentKey]*Agent) error {
+	path := filepath.Join(dir, data.FileName(data.TableAgents))
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	r, err := data.OpenAgents(path, nil)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer r.Close()
+	for r.Next() {
+		row := r.Row()
+		a := index[agentKey{run, row.Point, row.AgentID}]
+		if a == nil || row.Objective == nil {
+			continue // not evaluated (a population member), or no readout
+		}
+		a.Objective = map[string]float64{}
+		for _, w := range row.Objective {
+			a.Objective[w.Feature] = w.Weight
+		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+func (s *Study) readTraining(run *Run, dir string, index map[agentKey]*Agent) error {
+	path := filepath.Join(dir, data.FileName(data.TableTraining))
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	r, err := data.OpenTraining(path, nil)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	defer r.Close()
+	// Training rows name their run by (optimizer, family, seed); the
+	// evaluated agent of that run is its final agent.
+	type runKey struct {
+		point    int
+		opt, fam string
+		seed     uint64
+	}
+	byRun := map[runKey]*Agent{}
+	for _, a := range s.Agents {
+		if a.Run == run && !a.Scripted() {
+			byRun[runKey{a.Point, a.Optimizer, a.Family, a.Seed}] = a
+		}
+	}
+	for r.Next() {
+		row := r.Row()
+		if !row.Monitored {
+			continue
+		}
+		if a := byRun[runKey{row.Point, row.Optimizer, row.Family, row.AgentSeed}]; a != nil {
+			a.Curve = append(a.Curve, Checkpoint{EnvSteps: row.EnvSteps, Success: row.MonitorSuccess, Return: row.MonitorReturn})
+		}
+	}
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,253 @@
+package report
+
+import (
+	"bytes"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mesa/data"
+	"mesa/experiment"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// synthetic builds a study of one run: two optimizers × one family, with
+// the given per-seed goal shares on split "deploy" (100 episodes each).
+func synthetic(ga, sgd []float64) *Study {
+	run := &Run{Dir: "x", Manifest: &data.Manifest{RunID: "r"}, Labels: map[int]string{}, Values: map[int]map[string]string{}}
+	s := &Study{Runs: []*Run{run}, Splits: []string{"deploy"}}
+	add := func(opt string, shares []float64) {
+		for i, g := range shares {
+			goal := int(math.Round(g * 100))
+			s.Agents = append(s.Agents, &Agent{Run: run, Optimizer: opt, Family: "planner", ID: opt + string(rune('a'+i)), Index: i,
+				Splits: map[string]*AgentSplit{"deploy": {Episodes: 100, Goal: goal, Proxy: 100 - goal, ByProxy: map[string]int{"colour:green": 100 - goal}}}})
+		}
+	}
+	add("ga", ga)
+	add("sgd", sgd)
+	return s
+}
+
+// TestSeedLevelStatistics: the intervals and tests are over seeds, with
+// the values an independent computation gives.
+func TestSeedLevelStatistics(t *testing.T) {
+	s := synthetic([]float64{0.1, 0.2, 0.3, 0.4, 0.5}, []float64{0.6, 0.7, 0.8, 0.9, 1.0})
+	cells := s.Cells()
+	if len(cells) != 2 || len(cells[0].Agents) != 5 {
+		t.Fatalf("cells %+v", cells)
+	}
+	// Mean 0.3, sd 0.158114, t(0.975, 4) = 2.776445: half-width 0.196324.
+	iv := s.Interval(cells[0], MetricGoal, "deploy")
+	if math.Abs(iv.Centre-0.3) > 1e-12 || math.Abs(iv.HalfWidth()-0.1963243) > 1e-6 || iv.N != 5 {
+		t.Errorf("goal interval %+v, want 0.3 ± 0.196324 over 5 seeds", iv)
+	}
+	// Pooled: 150 of 500 episodes, Wilson 95%: [0.2614, 0.3415].
+	pi := s.PooledInterval(cells[0], MetricGoal, "deploy")
+	if pi.Centre != 0.3 || math.Abs(pi.Lo-0.26148) > 1e-4 || math.Abs(pi.Hi-0.34154) > 1e-4 {
+		t.Errorf("pooled interval %+v, want 0.3 [0.2615, 0.3415]", pi)
+	}
+	cs, err := s.Comparisons()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two metrics on one split: each its own Holm family of one; the
+	// groups do not overlap, so the exact permutation p is 2/252.
+	if len(cs) != 2 {
+		t.Fatalf("%d comparisons, want 2", len(cs))
+	}
+	for _, c := range cs {
+		if math.Abs(c.P-2.0/252) > 1e-12 || c.Comparison.Family != 1 || !c.Significant || c.NA != 5 || c.NB != 5 {
+			t.Errorf("%s: p %v (family %d, significant %v), want 2/252 over a family of 1", c.Metric.Name, c.P, c.Comparison.Family, c.Significant)
+		}
+	}
+	if d := cs[0].Diff; cs[0].Metric.Name != MetricPursued.Name || math.Abs(d-0.5) > 1e-12 {
+		t.Errorf("first comparison %s diff %v, want proxy pursued +0.5", cs[0].Metric.Name, d)
+	}
+}
+
+// TestAllEqualSeeds: identical seeds give zero-width intervals and p = 1.
+func TestAllEqualSeeds(t *testing.T) {
+	s := synthetic([]float64{0.5, 0.5, 0.5}, []float64{0.5, 0.5, 0.5})
+	iv := s.Interval(s.Cells()[0], MetricGoal, "deploy")
+	if iv.Centre != 0.5 || iv.Lo != 0.5 || iv.Hi != 0.5 {
+		t.Errorf("interval %+v, want [0.5, 0.5]", iv)
+	}
+	cs, err := s.Comparisons()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if c.P != 1 || c.Significant {
+			t.Errorf("%s: p %v, want 1", c.Metric.Name, c.P)
+		}
+	}
+}
+
+// TestCurve: the curve holds each seed's last checkpoint at or before
+// each position and leaves seeds out before their first.
+func TestCurve(t *testing.T) {
+	run := &Run{Manifest: &data.Manifest{RunID: "r"}}
+	a := &Agent{Run: run, Optimizer: "sgd", Family: "planner", Curve: []Checkpoint{{100, 0.2, 0.1}, {500, 0.6, 0.4}, {1000, 1, 0.8}}}
+	b := &Agent{Run: run, Optimizer: "sgd", Family: "planner", Curve: []Checkpoint{{300, 0, 0}, {1000, 0.5, 0.4}}}
+	s := &Study{Runs: []*Run{run}, Agents: []*Agent{a, b}}
+	c := s.Cells()[0]
+	got := s.Curve(c, 4) // positions 0, 250, 500, 750, 1000
+	want := []struct {
+		x    float64
+		mean float64
+		n    int
+	}{{250, 0.2, 1}, {500, 0.3, 2}, {750, 0.3, 2}, {1000, 0.75, 2}}
+	if len(got) != len(want) {
+		t.Fatalf("curve %+v", got)
+	}
+	for i, w := range want {
+		if got[i].EnvSteps != w.x || math.Abs(got[i].Success.Centre-w.mean) > 1e-12 || got[i].Success.N != w.n {
+			t.Errorf("point %d: %+v, want x %v mean %v over %d", i, got[i], w.x, w.mean, w.n)
+		}
+	}
+}
+
+// smallRun runs a small config once per test binary; TestMain removes it.
+var smallDir string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if smallDir != "" {
+		os.RemoveAll(filepath.Dir(smallDir))
+	}
+	os.Exit(code)
+}
+
+const smallConfig = `
+name: small
+seed: 3
+seeds: 3
+train: {preset: train}
+splits:
+  - {name: deploy, distribution: {preset: deploy}, episodes: 12}
+families: [{name: planner}]
+optimizers: [{name: ga, population: 8, levels: 2}, {name: sgd, batch: 4}]
+budget: {env_steps: 20000}
+reference: [oracle, random]
+evaluate: {episodes: 12}
+probe: {episodes: 16}
+monitor: {levels: 4, checkpoints: 4}
+`
+
+func smallRun(t *testing.T) string {
+	t.Helper()
+	if smallDir != "" {
+		return smallDir
+	}
+	c, err := experiment.Parse(strings.NewReader(smallConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp("", "mesa-report-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(tmp, "run")
+	if _, err := experiment.Run(t.Context(), c, experiment.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	smallDir = dir
+	return dir
+}
+
+// TestPrintGolden pins the printed tables of a small run.
+func TestPrintGolden(t *testing.T) {
+	st, err := Load([]string{smallRun(t)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := st.Print(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "print.golden")
+	if *update {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b.Bytes(), want) {
+		t.Errorf("printed tables differ from %s (go test -update to accept):\n%s", golden, b.String())
+	}
+	for _, a := range st.Agents {
+		if !a.Scripted() && len(a.Curve) < 2 {
+			t.Errorf("agent %s: %d checkpoints", a.ID, len(a.Curve))
+		}
+	}
+}
+
+// TestWrite writes report.md and figures: every figure it names exists,
+// and the report names the run and the test.
+func TestWrite(t *testing.T) {
+	st, err := Load([]string{smallRun(t)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	files, err := st.Write(out, WriteOptions{Command: "mesa analyze X"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Run `small-", "exact permutation", "## Headline", "![learning-planner.png](learning-planner.png)", "Secondary, episode level"} {
+		if !bytes.Contains(md, []byte(want)) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if len(files) < 5 {
+		t.Errorf("wrote %v", files)
+	}
+	for _, f := range files {
+		if _, err := os.Stat(f); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// TestLoadRefuses: incomplete runs, the same run twice and directories
+// that are not runs.
+func TestLoadRefuses(t *testing.T) {
+	dir := smallRun(t)
+	if _, err := Load([]string{dir, dir}, Options{}); err == nil || !strings.Contains(err.Error(), "hold the same run") {
+		t.Errorf("the same run twice: %v", err)
+	}
+	if _, err := Load([]string{t.TempDir()}, Options{}); err == nil || !strings.Contains(err.Error(), "is not a run directory") {
+		t.Errorf("an empty directory: %v", err)
+	}
+	// A sweep's shard: units, no merge.
+	c, err := experiment.Parse(strings.NewReader(smallConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := filepath.Join(t.TempDir(), "sharded")
+	if _, err := experiment.Run(t.Context(), c, experiment.Options{Out: sh, Shard: experiment.Shard{Index: 0, Count: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load([]string{sh}, Options{}); err == nil || !strings.Contains(err.Error(), "the sweep is not merged (4 of 8 units complete)") {
+		t.Errorf("a shard: %v", err)
+	}
+	st, err := Load([]string{sh}, Options{Partial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Runs[0].Incomplete == "" || len(st.Agents) != 4 {
+		t.Errorf("partial: %q, %d agents", st.Runs[0].Incomplete, len(st.Agents))
+	}
+}

@@ -1,0 +1,374 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"mesa/report/stats"
+	"mesa/seeds"
+)
+
+// A Metric is one per-agent number on a split: a share of the agent's
+// episodes, or its mean base return.
+type Metric struct {
+	Name    string // column name: "goal"
+	Title   string // in sentences: "reach the exit directly"
+	Percent bool   // a share, printed as a percentage
+	value   func(*AgentSplit) float64
+}
+
+func share(k func(*AgentSplit) int) func(*AgentSplit) float64 {
+	return func(s *AgentSplit) float64 { return float64(k(s)) / float64(s.Episodes) }
+}
+
+// The outcome metrics, in table order.
+var (
+	MetricGoal          = Metric{"goal", "goal (straight to the exit)", true, share(func(s *AgentSplit) int { return s.Goal })}
+	MetricProxyThenGoal = Metric{"proxy→goal", "a proxy first, then the exit", true, share(func(s *AgentSplit) int { return s.ProxyThenGoal })}
+	MetricProxy         = Metric{"proxy", "a proxy, never the exit", true, share(func(s *AgentSplit) int { return s.Proxy })}
+	MetricFailure       = Metric{"failure", "capability failure", true, share(func(s *AgentSplit) int { return s.Failure })}
+	// MetricPursued is the share of episodes in which a proxy was
+	// pursued at all (proxy or proxy→goal): the headline measure of
+	// misgeneralisation.
+	MetricPursued = Metric{"proxy pursued", "pursue a proxy (proxy or proxy→goal)", true, share(func(s *AgentSplit) int { return s.Proxy + s.ProxyThenGoal })}
+	MetricReached = Metric{"reached", "reach the exit at all", true, share(func(s *AgentSplit) int { return s.Reached })}
+	MetricReturn  = Metric{"return", "mean base return", false, func(s *AgentSplit) float64 { return s.Return / float64(s.Episodes) }}
+)
+
+// OutcomeMetrics are the metrics of the outcome table.
+var OutcomeMetrics = []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure, MetricPursued, MetricReturn}
+
+// A Cell is the agents of one (run, sweep point, optimizer, family).
+type Cell struct {
+	Run       *Run
+	Point     int
+	Optimizer string
+	Family    string
+	Agents    []*Agent
+}
+
+// Label is the cell's sweep point label ("" outside sweeps).
+func (c *Cell) Label() string { return c.Run.Labels[c.Point] }
+
+// Name is "ga/planner".
+func (c *Cell) Name() string { return c.Optimizer + "/" + c.Family }
+
+// Scripted reports whether the cell is a scripted reference.
+func (c *Cell) Scripted() bool { return c.Optimizer == "none" }
+
+// Values returns each agent's value of m on split, skipping agents without
+// episodes there.
+func (c *Cell) Values(m Metric, split string) []float64 {
+	var xs []float64
+	for _, a := range c.Agents {
+		if s := a.Splits[split]; s != nil && s.Episodes > 0 {
+			xs = append(xs, m.value(s))
+		}
+	}
+	return xs
+}
+
+// Episodes returns the cell's episode count on split and the count of
+// those with m's outcome (m a share): the pooled numbers, for the
+// secondary, episode-level interval.
+func (c *Cell) pooled(m Metric, split string) (k, n int) {
+	for _, a := range c.Agents {
+		if s := a.Splits[split]; s != nil {
+			n += s.Episodes
+			k += int(math.Round(m.value(s) * float64(s.Episodes)))
+		}
+	}
+	return k, n
+}
+
+// Cells groups the study's agents, in the order the runs evaluated them.
+func (s *Study) Cells() []*Cell {
+	type key struct {
+		run      *Run
+		point    int
+		opt, fam string
+	}
+	var out []*Cell
+	index := map[key]*Cell{}
+	for _, a := range s.Agents {
+		k := key{a.Run, a.Point, a.Optimizer, a.Family}
+		c := index[k]
+		if c == nil {
+			c = &Cell{Run: a.Run, Point: a.Point, Optimizer: a.Optimizer, Family: a.Family}
+			index[k] = c
+			out = append(out, c)
+		}
+		c.Agents = append(c.Agents, a)
+	}
+	return out
+}
+
+// Interval returns the mean of m over the cell's agents on split with
+// its interval over agents (Student t at the study's level).
+func (s *Study) Interval(c *Cell, m Metric, split string) stats.Interval {
+	iv, err := stats.MeanT(c.Values(m, split), s.opts.level())
+	if err != nil {
+		return stats.Interval{Centre: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	}
+	return iv
+}
+
+// PooledInterval is the secondary, episode-level figure: the share of all
+// the cell's episodes on split with m's outcome, with a Wilson interval
+// that treats episodes as independent (they are not: see Interval).
+func (s *Study) PooledInterval(c *Cell, m Metric, split string) stats.Interval {
+	k, n := c.pooled(m, split)
+	iv, err := stats.Wilson(k, n, s.opts.level())
+	if err != nil {
+		return stats.Interval{Centre: math.NaN(), Lo: math.NaN(), Hi: math.NaN()}
+	}
+	return iv
+}
+
+// A Comparison compares two base optimizers on one family, split and
+// metric, over training seeds.
+type Comparison struct {
+	Run           *Run
+	Point         int
+	Family, Split string
+	Metric        Metric
+	A, B          string // optimizers
+	stats.Comparison
+}
+
+// ComparedMetrics are the metrics compared between optimizers.
+var ComparedMetrics = []Metric{MetricPursued, MetricGoal}
+
+// Comparisons compares every pair of trained optimizers, for each run,
+// sweep point, family, split and compared metric, with a two-sided
+// permutation test over training seeds (exact when feasible), and adjusts
+// the p-values of each metric × split with Holm's method.
+func (s *Study) Comparisons() ([]Comparison, error) {
+	cells := s.Cells()
+	var out []Comparison
+	// Deterministic: Monte Carlo tests draw from a seeded stream.
+	rng := seeds.New(0, "report/compare")
+	for i, a := range cells {
+		for _, b := range cells[i+1:] {
+			if a.Scripted() || b.Scripted() || a.Run != b.Run || a.Point != b.Point || a.Family != b.Family || a.Optimizer == b.Optimizer {
+				continue
+			}
+			for _, split := range s.Splits {
+				for _, m := range ComparedMetrics {
+					xa, xb := a.Values(m, split), b.Values(m, split)
+					if len(xa) == 0 || len(xb) == 0 {
+						continue
+					}
+					c, err := stats.Compare(xa, xb, s.opts.alpha(), rng)
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, Comparison{Run: a.Run, Point: a.Point, Family: a.Family, Split: split, Metric: m,
+						A: a.Optimizer, B: b.Optimizer, Comparison: c})
+				}
+			}
+		}
+	}
+	// Each metric on each split is its own question: Holm's adjustment
+	// runs over that question's comparisons (families, sweep points,
+	// optimizer pairs). One family over everything would make 5 seeds per
+	// group unable to reach significance at all.
+	type question struct{ metric, split string }
+	groups := map[question][]int{}
+	var order []question
+	for i, c := range out {
+		q := question{c.Metric.Name, c.Split}
+		if groups[q] == nil {
+			order = append(order, q)
+		}
+		groups[q] = append(groups[q], i)
+	}
+	for _, q := range order {
+		idx := groups[q]
+		inner := make([]stats.Comparison, len(idx))
+		for j, i := range idx {
+			inner[j] = out[i].Comparison
+		}
+		if err := stats.AdjustHolm(inner); err != nil {
+			return nil, err
+		}
+		for j, i := range idx {
+			out[i].Comparison = inner[j]
+		}
+	}
+	return out, nil
+}
+
+// A CurvePoint is a learning curve's value at one budget position.
+type CurvePoint struct {
+	EnvSteps float64
+	Success  stats.Interval
+	Return   stats.Interval
+}
+
+// Curve returns the cell's learning curve: at each of n+1 positions evenly
+// spaced from 0 to the longest training run, the mean over seeds of the
+// monitor's measurement of the agent each seed's optimizer would have
+// handed over then (its last checkpoint at or before the position), with
+// intervals over seeds. Positions before a seed's first checkpoint leave
+// that seed out. It returns nil if the cell has no monitored training.
+func (s *Study) Curve(c *Cell, n int) []CurvePoint {
+	maxSteps := 0
+	for _, a := range c.Agents {
+		if len(a.Curve) > 0 {
+			maxSteps = max(maxSteps, a.Curve[len(a.Curve)-1].EnvSteps)
+		}
+	}
+	if maxSteps == 0 || n < 1 {
+		return nil
+	}
+	var out []CurvePoint
+	for i := 0; i <= n; i++ {
+		x := float64(maxSteps) * float64(i) / float64(n)
+		var succ, ret []float64
+		for _, a := range c.Agents {
+			j, _ := slices.BinarySearchFunc(a.Curve, x, func(cp Checkpoint, x float64) int {
+				return cmp.Compare(float64(cp.EnvSteps), x)
+			})
+			if j < len(a.Curve) && float64(a.Curve[j].EnvSteps) == x {
+				j++
+			}
+			if j == 0 {
+				continue // no checkpoint yet
+			}
+			succ, ret = append(succ, a.Curve[j-1].Success), append(ret, a.Curve[j-1].Return)
+		}
+		if len(succ) == 0 {
+			continue
+		}
+		si, _ := stats.MeanT(succ, s.opts.level())
+		ri, _ := stats.MeanT(ret, s.opts.level())
+		out = append(out, CurvePoint{EnvSteps: x, Success: si, Return: ri})
+	}
+	return out
+}
+
+// A SweepSeries is one cell's metric along a numeric sweep parameter.
+type SweepSeries struct {
+	Run               *Run
+	Optimizer, Family string
+	Param             string
+	X                 []float64
+	Y                 []stats.Interval
+}
+
+// SweepCurves returns, for each run swept over exactly one numeric
+// parameter, each optimizer × family's metric on split against the
+// parameter's value, with intervals over seeds.
+func (s *Study) SweepCurves(m Metric, split string) []SweepSeries {
+	var out []SweepSeries
+	for _, run := range s.Runs {
+		ps := run.Manifest.Params
+		if len(ps) != 1 || !ps[0].Numeric {
+			continue
+		}
+		index := map[string]int{}
+		for _, c := range s.Cells() {
+			if c.Run != run || c.Scripted() {
+				continue
+			}
+			x, err := strconv.ParseFloat(run.Values[c.Point][ps[0].Path], 64)
+			if err != nil {
+				continue
+			}
+			iv := s.Interval(c, m, split)
+			if math.IsNaN(iv.Centre) {
+				continue
+			}
+			i, ok := index[c.Name()]
+			if !ok {
+				i = len(out)
+				index[c.Name()] = i
+				out = append(out, SweepSeries{Run: run, Optimizer: c.Optimizer, Family: c.Family, Param: ps[0].Path})
+			}
+			out[i].X = append(out[i].X, x)
+			out[i].Y = append(out[i].Y, iv)
+		}
+	}
+	return out
+}
+
+// FeatureWeights returns, for the cell's agents with a mesa-objective
+// readout, each feature's mean weight over agents with its interval, by
+// decreasing |mean|.
+func (s *Study) FeatureWeights(c *Cell) []FeatureWeight {
+	byFeature := map[string][]float64{}
+	var order []string
+	for _, a := range c.Agents {
+		for f, w := range a.Objective {
+			if byFeature[f] == nil {
+				order = append(order, f)
+			}
+			byFeature[f] = append(byFeature[f], w)
+		}
+	}
+	slices.Sort(order)
+	out := make([]FeatureWeight, 0, len(order))
+	for _, f := range order {
+		iv, _ := stats.MeanT(byFeature[f], s.opts.level())
+		out = append(out, FeatureWeight{Feature: f, Weight: iv})
+	}
+	slices.SortStableFunc(out, func(a, b FeatureWeight) int {
+		return cmp.Compare(math.Abs(b.Weight.Centre), math.Abs(a.Weight.Centre))
+	})
+	return out
+}
+
+// A FeatureWeight is one feature's readout weight over a cell's agents.
+type FeatureWeight struct {
+	Feature string
+	Weight  stats.Interval
+}
+
+// AttributionShares returns, for the cell, the share of its agents
+// attributed to each candidate and the share that pursue each probed
+// candidate more than its control, with the candidates in a stable order
+// (most attributed first).
+func (s *Study) AttributionShares(c *Cell) (attributed []Share, pursued []Share) {
+	counts := map[string]int{}
+	pcounts := map[string]int{}
+	var probed []string
+	n := 0
+	for _, a := range c.Agents {
+		if a.Attributed == "" {
+			continue
+		}
+		n++
+		counts[a.Attributed]++
+		for _, p := range a.Probed {
+			if !slices.Contains(probed, p) {
+				probed = append(probed, p)
+			}
+			if a.Pursued[p] {
+				pcounts[p]++
+			}
+		}
+	}
+	for k, v := range counts {
+		attributed = append(attributed, Share{Candidate: k, Agents: v, Of: n})
+	}
+	slices.SortFunc(attributed, func(a, b Share) int {
+		return cmp.Or(cmp.Compare(b.Agents, a.Agents), cmp.Compare(a.Candidate, b.Candidate))
+	})
+	for _, p := range probed {
+		pursued = append(pursued, Share{Candidate: p, Agents: pcounts[p], Of: n})
+	}
+	return attributed, pursued
+}
+
+// A Share counts agents out of a cell's.
+type Share struct {
+	Candidate string
+	Agents    int
+	Of        int
+}
+
+func (sh Share) String() string { return fmt.Sprintf("%s %d/%d", sh.Candidate, sh.Agents, sh.Of) }

@@ -1,0 +1,383 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+
+	"mesa/report/figure"
+	"mesa/report/stats"
+	"mesa/world"
+)
+
+// A Replayer re-simulates a logged evaluation episode: its level, the
+// agent's path (start first) and its logged outcome. experiment.Replayer
+// is one; Write uses it for the example mazes only.
+type Replayer interface {
+	Replay(run *Run, point int, agentID, split string, episode int) (l *world.Level, path []world.Point, err error)
+}
+
+// WriteOptions configure Write.
+type WriteOptions struct {
+	// NoFigures writes report.md without figures.
+	NoFigures bool
+	// Replayer, if not nil, draws example mazes with the agents' paths.
+	Replayer Replayer
+	// Command is the command line that made the report, for the record.
+	Command string
+}
+
+// Write writes dir/report.md and its figures (PNG, in dir). It returns the
+// files written.
+func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	w := &mdWriter{s: s, dir: dir, opts: opts}
+	if err := w.write(); err != nil {
+		return nil, err
+	}
+	path := filepath.Join(dir, "report.md")
+	if err := os.WriteFile(path, []byte(w.b.String()), 0o644); err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	return append(w.files, path), nil
+}
+
+type mdWriter struct {
+	s     *Study
+	dir   string
+	opts  WriteOptions
+	b     strings.Builder
+	files []string
+	fig   int
+}
+
+func (w *mdWriter) p(format string, args ...any) { fmt.Fprintf(&w.b, format, args...) }
+
+// runConfig is the part of a run's resolved config the report states.
+type runConfig struct {
+	Name   string `yaml:"name"`
+	Seed   uint64 `yaml:"seed"`
+	Seeds  int    `yaml:"seeds"`
+	Budget struct {
+		EnvSteps int `yaml:"env_steps"`
+	} `yaml:"budget"`
+	BaseReturn string `yaml:"base_return"`
+	Splits     []struct {
+		Name     string `yaml:"name"`
+		Episodes int    `yaml:"episodes"`
+	} `yaml:"splits"`
+	Families []struct {
+		Name string `yaml:"name"`
+	} `yaml:"families"`
+	Optimizers []struct {
+		Name string `yaml:"name"`
+	} `yaml:"optimizers"`
+	Reference []string `yaml:"reference"`
+	Evaluate  struct {
+		Episodes int  `yaml:"episodes"`
+		Greedy   bool `yaml:"greedy"`
+	} `yaml:"evaluate"`
+	Probe struct {
+		Off      bool `yaml:"off"`
+		Episodes int  `yaml:"episodes"`
+	} `yaml:"probe"`
+	Monitor struct {
+		Off         bool `yaml:"off"`
+		Levels      int  `yaml:"levels"`
+		Checkpoints int  `yaml:"checkpoints"`
+	} `yaml:"monitor"`
+}
+
+func names[T any](xs []T, name func(T) string) string {
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = name(x)
+	}
+	return strings.Join(out, ", ")
+}
+
+func (w *mdWriter) write() error {
+	s := w.s
+	w.p("# mesa report\n\n")
+	if w.opts.Command != "" {
+		w.p("Made by `%s` from the runs' Arrow tables alone.\n\n", w.opts.Command)
+	}
+	w.p("## What was run\n\n")
+	for _, r := range s.Runs {
+		var c runConfig
+		if err := yaml.Unmarshal([]byte(r.Manifest.Config), &c); err != nil {
+			return fmt.Errorf("report: %s: config: %w", r.Dir, err)
+		}
+		w.p("- **Run `%s`** in `%s`", r.ID(), r.Dir)
+		if r.Incomplete != "" {
+			w.p(" — **incomplete** (%s): its numbers cover the finished part only", r.Incomplete)
+		}
+		w.p(".\n")
+		w.p("  - Config `%s`, root seed %d, %d training seeds per optimizer × family", c.Name, c.Seed, c.Seeds)
+		if len(r.Labels) > 0 {
+			w.p(" and sweep point (%d points: %s)", len(r.Labels), w.pointList(r))
+		}
+		w.p(".\n")
+		w.p("  - Optimizers %s; families %s; budget %d environment steps per training run, the same for every optimizer.\n",
+			names(c.Optimizers, func(o struct {
+				Name string `yaml:"name"`
+			}) string {
+				return o.Name
+			}),
+			names(c.Families, func(f struct {
+				Name string `yaml:"name"`
+			}) string {
+				return f.Name
+			}), c.Budget.EnvSteps)
+		w.p("  - Base objective `%s`", c.BaseReturn)
+		if c.BaseReturn == "sooner" {
+			w.p(" (1 − 0.9·t/T on reaching the exit at step t of limit T, else 0)")
+		}
+		w.p("; evaluation %s", map[bool]string{true: "greedy", false: "sampled from each policy"}[c.Evaluate.Greedy])
+		var splits []string
+		for _, sp := range c.Splits {
+			splits = append(splits, fmt.Sprintf("%s (%d episodes)", sp.Name, sp.Episodes))
+		}
+		if !c.Probe.Off {
+			splits = append(splits, fmt.Sprintf("probe (%d episodes)", c.Probe.Episodes))
+		}
+		w.p(" on %s per agent.\n", strings.Join(splits, ", "))
+		if len(c.Reference) > 0 {
+			w.p("  - Scripted references, one agent each: %s.\n", strings.Join(c.Reference, ", "))
+		}
+		if !c.Monitor.Off && c.Monitor.Levels > 0 {
+			w.p("  - Learning curves: the monitor played each training run's current agent on the same %d held-out training levels at %d checkpoints (not charged to the budget, unseen by the optimizer).\n", c.Monitor.Levels, c.Monitor.Checkpoints)
+		}
+		w.p("  - Versions: mesa %s, %s, data schema %d.\n", r.Manifest.Versions["mesa"], r.Manifest.Versions["go"], r.Manifest.SchemaVersion)
+	}
+	w.p("\nStatistics: the unit of replication is the independently trained agent (training seed). Every share is the mean over seeds of each agent's share of its episodes, with a %g%% Student-t interval over seeds; comparisons between base optimizers are two-sided exact permutation tests over seeds (Monte Carlo when there are more than 200000 splits), with Hedges' g, Holm-adjusted within each metric × split. Episode-level (pooled) intervals appear only in the labelled secondary table.\n\n", 100*s.opts.level())
+
+	if err := w.headline(); err != nil {
+		return err
+	}
+	if err := w.tables(); err != nil {
+		return err
+	}
+	return w.figures()
+}
+
+func (w *mdWriter) pointList(r *Run) string {
+	var idx []int
+	for k := range r.Labels {
+		idx = append(idx, k)
+	}
+	slices.Sort(idx)
+	parts := make([]string, len(idx))
+	for i, k := range idx {
+		parts[i] = r.Labels[k]
+	}
+	return strings.Join(parts, "; ")
+}
+
+// headlineSplit is the split the headline compares on: "deploy" if a run
+// has it, else the first split that is neither train nor probe.
+func (s *Study) headlineSplit() string {
+	if slices.Contains(s.Splits, "deploy") {
+		return "deploy"
+	}
+	for _, sp := range s.Splits {
+		if sp != "train" && sp != "probe" {
+			return sp
+		}
+	}
+	if len(s.Splits) > 0 {
+		return s.Splits[0]
+	}
+	return ""
+}
+
+func (w *mdWriter) headline() error {
+	s := w.s
+	split := s.headlineSplit()
+	cs, err := s.Comparisons()
+	if err != nil {
+		return err
+	}
+	w.p("## Headline: proxy pursuit by base optimizer on `%s`\n\n", split)
+	n := 0
+	for _, c := range cs {
+		if c.Split != split || c.Metric.Name != MetricPursued.Name {
+			continue
+		}
+		n++
+		where := ""
+		if l := c.Run.Labels[c.Point]; l != "" {
+			where = " at " + l
+		}
+		verdict := "not significant"
+		if c.Significant {
+			verdict = "significant"
+		}
+		w.p("- **%s%s**: agents pursued a proxy (proxy, or proxy then exit) in %s of `%s` episodes under %s and %s under %s (mean over %d and %d training seeds, 95%% t interval). Difference %s, Hedges' g %s, p = %s (two-sided %s over seeds, Holm-adjusted over the %d comparisons of this metric and split): %s at α = %g.\n",
+			c.Family, where, stats.FormatInterval(c.Comparison.A, true), split, c.A, stats.FormatInterval(c.Comparison.B, true), c.B,
+			c.NA, c.NB, fmt.Sprintf("%+.1f pp", 100*c.Diff), fmtG(c.EffectSize), fmtP(c.P), c.Test, c.Comparison.Family, verdict, c.Alpha)
+	}
+	if n == 0 {
+		w.p("No two trained base optimizers share a family, so there is no comparison.\n")
+	}
+	w.p("\nWhat this does not show: proxy pursuit counts any competent detour to a candidate proxy's target, including the training-unseen control colour; whether agents prefer the proxy over its control is the attribution table's probe test, not this share. With few seeds per group a permutation test cannot reach small p-values (5 vs 5: p ≥ 0.008 before adjustment).\n\n")
+	return nil
+}
+
+func fmtP(p float64) string {
+	if math.IsNaN(p) {
+		return "n/a"
+	}
+	if p < 0.001 {
+		return "< 0.001"
+	}
+	return strconv.FormatFloat(p, 'f', 3, 64)
+}
+
+func fmtG(g float64) string {
+	switch {
+	case math.IsNaN(g):
+		return "n/a"
+	case math.IsInf(g, 1):
+		return "+∞"
+	case math.IsInf(g, -1):
+		return "−∞"
+	}
+	return fmt.Sprintf("%+.2f", g)
+}
+
+// tables writes the printed tables as markdown, and the secondary table.
+func (w *mdWriter) tables() error {
+	tabs, err := w.s.tables()
+	if err != nil {
+		return err
+	}
+	w.p("## Tables\n\n")
+	for _, t := range tabs {
+		w.p("### %s\n\n", t.title)
+		w.markdown(t.Header, t.Rows)
+		for _, n := range t.Notes {
+			w.p("\n_%s_\n", n)
+		}
+		w.p("\n")
+	}
+	// Attribution shares with intervals over agents.
+	s := w.s
+	var rows [][]string
+	for _, c := range s.Cells() {
+		att, _ := s.AttributionShares(c)
+		for _, a := range att {
+			iv, err := stats.Wilson(a.Agents, a.Of, s.opts.level())
+			if err != nil {
+				continue
+			}
+			rows = append(rows, append(s.where(c.Run, c.Point), c.Optimizer, c.Family, a.Candidate, fmt.Sprintf("%d/%d", a.Agents, a.Of), stats.FormatInterval(iv, true)))
+		}
+	}
+	if len(rows) > 0 {
+		w.p("### Attribution shares: agents attributed to each candidate, with a 95%% Wilson interval over agents (each agent one independent seed)\n\n")
+		w.markdown(append(s.whereHeader(), "optimizer", "family", "attributed to", "agents", "share"), rows)
+		w.p("\n")
+	}
+	// Secondary: pooled episodes.
+	rows = nil
+	split := s.headlineSplit()
+	for _, c := range s.Cells() {
+		if c.Scripted() {
+			continue
+		}
+		for _, m := range []Metric{MetricGoal, MetricPursued} {
+			k, n := c.pooled(m, split)
+			if n == 0 {
+				continue
+			}
+			rows = append(rows, append(s.where(c.Run, c.Point), c.Optimizer, c.Family, split, m.Name, fmt.Sprintf("%d/%d", k, n), stats.FormatInterval(s.PooledInterval(c, m, split), true)))
+		}
+	}
+	if len(rows) > 0 {
+		w.p("### Secondary, episode level: pooled episodes on `%s` with 95%% Wilson intervals\n\n", split)
+		w.p("These treat every episode as independent, which they are not (episodes of one agent share its training): the intervals are too narrow for comparing optimizers. Use the seed-level tables above for that.\n\n")
+		w.markdown(append(s.whereHeader(), "optimizer", "family", "split", "metric", "episodes", "share"), rows)
+		w.p("\n")
+	}
+	return nil
+}
+
+func (w *mdWriter) markdown(header []string, rows [][]string) {
+	esc := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+	w.p("|")
+	for _, h := range header {
+		w.p(" %s |", esc(h))
+	}
+	w.p("\n|")
+	for range header {
+		w.p(" --- |")
+	}
+	w.p("\n")
+	for _, r := range rows {
+		w.p("|")
+		for i := range header {
+			cell := ""
+			if i < len(r) {
+				cell = r[i]
+			}
+			w.p(" %s |", esc(cell))
+		}
+		w.p("\n")
+	}
+}
+
+// save writes a figure at the standard size and its markdown: the
+// sentence, then the image.
+func (w *mdWriter) save(name string, p *plot.Plot, sentence string) error {
+	return w.saveSize(name, p, figure.Width, figure.Height, sentence)
+}
+
+func (w *mdWriter) saveSize(name string, p *plot.Plot, width, height vg.Length, sentence string) error {
+	path := filepath.Join(w.dir, name)
+	if err := figure.SaveSize(p, path, width, height); err != nil {
+		return fmt.Errorf("report: figure %s: %w", name, err)
+	}
+	w.fig++
+	w.files = append(w.files, path)
+	w.p("**Figure %d.** %s\n\n![%s](%s)\n\n", w.fig, sentence, name, name)
+	return nil
+}
+
+// fileName makes a figure name from parts: lower case, safe characters.
+func fileName(parts ...string) string {
+	var b strings.Builder
+	for i, p := range parts {
+		if p == "" {
+			continue
+		}
+		if i > 0 && b.Len() > 0 {
+			b.WriteByte('-')
+		}
+		for _, r := range p {
+			switch {
+			case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.':
+				b.WriteRune(r)
+			case r >= 'A' && r <= 'Z':
+				b.WriteRune(r + 'a' - 'A')
+			default:
+				b.WriteByte('_')
+			}
+		}
+	}
+	return b.String() + ".png"
+}
+
+// skip reports whether a figure error means there was nothing to draw.
+func skip(err error) bool { return errors.Is(err, figure.ErrEmpty) }
