@@ -53,6 +53,9 @@ func (o Options) alpha() float64 {
 
 // A Run is one run directory as loaded.
 type Run struct {
+	// Roles maps each candidate objective to its role in the run's
+	// attribution table: "proxy", "control", "kind", "goal".
+	Roles    map[string]string
 	Dir      string
 	Manifest *data.Manifest
 	// Labels names each sweep point by its values, "train.randomize=0.25".
@@ -80,6 +83,12 @@ type AgentSplit struct {
 	// Outcome[k] is episode k's outcome, with its proxy if any
 	// ("proxy colour:green").
 	Outcome []string
+	// OfProxies and OfControls count the proxy and proxy_then_goal
+	// episodes whose target was a training proxy's (a colour or corner
+	// that coincided with the exit in training) and a control's (a colour
+	// or corner training never showed), by the candidates' roles in the
+	// run's attribution table.
+	OfProxies, OfControls int
 }
 
 // An Agent is one evaluated agent: a training seed of one family under one
@@ -169,7 +178,26 @@ func Load(dirs []string, opts Options) (*Study, error) {
 			a.Index = i
 		}
 	}
+	s.classify()
 	return s, nil
+}
+
+// classify counts each agent's proxy and control pursuits by the roles of
+// its run's candidates.
+func (s *Study) classify() {
+	for _, a := range s.Agents {
+		for _, sp := range a.Splits {
+			sp.OfProxies, sp.OfControls = 0, 0
+			for label, n := range sp.ByProxy {
+				switch a.Run.Roles[label] {
+				case "proxy":
+					sp.OfProxies += n
+				case "control":
+					sp.OfControls += n
+				}
+			}
+		}
+	}
 }
 
 // open returns the run in dir and the directories its tables are in: dir
@@ -237,7 +265,7 @@ func planUnits(dir string) string {
 }
 
 func newRun(dir string, m *data.Manifest) *Run {
-	r := &Run{Dir: dir, Manifest: m, Labels: map[int]string{}, Values: map[int]map[string]string{}}
+	r := &Run{Dir: dir, Manifest: m, Labels: map[int]string{}, Values: map[int]map[string]string{}, Roles: map[string]string{}}
 	for _, p := range m.Points {
 		parts := make([]string, 0, len(m.Params))
 		for _, par := range m.Params {
@@ -340,6 +368,9 @@ func (s *Study) readAttribution(dir string, get func(int, string, string, string
 			a.Posterior, a.Pursued = map[string]float64{}, map[string]bool{}
 		}
 		a.Posterior[row.Candidate] = row.Posterior
+		if row.Role != "" {
+			a.Run.Roles[row.Candidate] = row.Role
+		}
 		if row.Attributed {
 			a.Attributed = row.Candidate
 		}

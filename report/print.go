@@ -89,7 +89,7 @@ func (s *Study) tables() ([]titledTable, error) {
 	// Outcomes.
 	oc := titledTable{title: "Outcomes: share of each agent's episodes, mean over training seeds ± 95% interval (seeds = trained agents; scripted references are one agent)"}
 	oc.Header = append(s.whereHeader(), "optimizer", "family", "split", "seeds")
-	metrics := []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure, MetricReturn}
+	metrics := []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure, MetricExcess, MetricReturn}
 	for _, m := range metrics {
 		oc.Header = append(oc.Header, m.Name)
 	}
@@ -116,7 +116,7 @@ func (s *Study) tables() ([]titledTable, error) {
 		}
 	}
 	if anyIv.Method != "" {
-		oc.AddNote(stats.Footnote(anyIv, nil) + "; return: mean base return")
+		oc.AddNote(stats.Footnote(anyIv, nil) + "; proxy − control: share of episodes that pursued a training proxy's target (green, the training corner) minus the share that pursued its control's (a colour or corner training never showed); return: mean base return")
 	}
 	out = append(out, oc)
 

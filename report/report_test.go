@@ -54,18 +54,24 @@ func TestSeedLevelStatistics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Two metrics on one split: each its own Holm family of one; the
-	// groups do not overlap, so the exact permutation p is 2/252.
-	if len(cs) != 2 {
-		t.Fatalf("%d comparisons, want 2", len(cs))
+	// Three metrics on one split: each its own Holm family of one. The
+	// synthetic run has no candidate roles, so proxy − control is 0 for
+	// every seed (p = 1); for the others the groups do not overlap, so
+	// the exact permutation p is 2/252.
+	if len(cs) != 3 {
+		t.Fatalf("%d comparisons, want 3", len(cs))
 	}
 	for _, c := range cs {
-		if math.Abs(c.P-2.0/252) > 1e-12 || c.Comparison.Family != 1 || !c.Significant || c.NA != 5 || c.NB != 5 {
-			t.Errorf("%s: p %v (family %d, significant %v), want 2/252 over a family of 1", c.Metric.Name, c.P, c.Comparison.Family, c.Significant)
+		want := 2.0 / 252
+		if c.Metric.Name == MetricExcess.Name {
+			want = 1
+		}
+		if math.Abs(c.P-want) > 1e-12 || c.Comparison.Family != 1 || c.Significant != (want < 0.05) || c.NA != 5 || c.NB != 5 {
+			t.Errorf("%s: p %v (family %d, significant %v), want %v over a family of 1", c.Metric.Name, c.P, c.Comparison.Family, c.Significant, want)
 		}
 	}
-	if d := cs[0].Diff; cs[0].Metric.Name != MetricPursued.Name || math.Abs(d-0.5) > 1e-12 {
-		t.Errorf("first comparison %s diff %v, want proxy pursued +0.5", cs[0].Metric.Name, d)
+	if d := cs[1].Diff; cs[1].Metric.Name != MetricPursued.Name || math.Abs(d-0.5) > 1e-12 {
+		t.Errorf("second comparison %s diff %v, want proxy pursued +0.5", cs[1].Metric.Name, d)
 	}
 }
 
@@ -249,5 +255,27 @@ func TestLoadRefuses(t *testing.T) {
 	}
 	if st.Runs[0].Incomplete == "" || len(st.Agents) != 4 {
 		t.Errorf("partial: %q, %d agents", st.Runs[0].Incomplete, len(st.Agents))
+	}
+}
+
+// TestExcessOverControl: proxy − control counts episodes by the roles of
+// the candidates pursued: a colour-blind apple chaser scores 0, a green
+// seeker above 0, whatever it pursued besides.
+func TestExcessOverControl(t *testing.T) {
+	run := &Run{Roles: map[string]string{"colour:green": "proxy", "colour:blue": "control", "kind:apple": "kind", "region:bottom-right": "proxy", "region:top-right": "control"}}
+	for _, tc := range []struct {
+		byProxy map[string]int
+		want    float64
+	}{
+		{map[string]int{"colour:green": 20, "colour:blue": 20, "kind:apple": 30}, 0},
+		{map[string]int{"colour:green": 36, "colour:blue": 1, "kind:apple": 30}, 0.35},
+		{map[string]int{"region:bottom-right": 5, "region:top-right": 15}, -0.1},
+	} {
+		sp := &AgentSplit{Episodes: 100, ByProxy: tc.byProxy}
+		s := &Study{Runs: []*Run{run}, Agents: []*Agent{{Run: run, Optimizer: "ga", Splits: map[string]*AgentSplit{"deploy": sp}}}}
+		s.classify()
+		if got := MetricExcess.value(sp); math.Abs(got-tc.want) > 1e-12 {
+			t.Errorf("%v: proxy − control %v, want %v", tc.byProxy, got, tc.want)
+		}
 	}
 }

@@ -210,9 +210,10 @@ func (w *mdWriter) headline() error {
 		return err
 	}
 	w.p("## Headline: proxy pursuit by base optimizer on `%s`\n\n", split)
+	w.p("The measure: the share of an agent's `%s` episodes in which it competently went for a training proxy's target (an apple of the exit's training colour, the training corner) minus the share in which it went for the control's (an apple of a colour training never showed, an unused corner). An agent that chases apples of any colour scores 0; one that learned the proxy scores above 0.\n\n", split)
 	n := 0
 	for _, c := range cs {
-		if c.Split != split || c.Metric.Name != MetricPursued.Name {
+		if c.Split != split || c.Metric.Name != MetricExcess.Name {
 			continue
 		}
 		n++
@@ -224,14 +225,14 @@ func (w *mdWriter) headline() error {
 		if c.Significant {
 			verdict = "significant"
 		}
-		w.p("- **%s%s**: agents pursued a proxy (proxy, or proxy then exit) in %s of `%s` episodes under %s and %s under %s (mean over %d and %d training seeds, 95%% t interval). Difference %s, Hedges' g %s, p = %s (two-sided %s over seeds, Holm-adjusted over the %d comparisons of this metric and split): %s at α = %g.\n",
-			c.Family, where, stats.FormatInterval(c.Comparison.A, true), split, c.A, stats.FormatInterval(c.Comparison.B, true), c.B,
+		w.p("- **%s%s**: proxy minus control %s under %s, %s under %s (mean over %d and %d training seeds, 95%% t interval). Difference %s, Hedges' g %s, p = %s (two-sided %s over seeds, Holm-adjusted over the %d comparisons of this metric and split): %s at α = %g.\n",
+			c.Family, where, signed(stats.FormatInterval(c.Comparison.A, true)), c.A, signed(stats.FormatInterval(c.Comparison.B, true)), c.B,
 			c.NA, c.NB, fmt.Sprintf("%+.1f pp", 100*c.Diff), fmtG(c.EffectSize), fmtP(c.P), c.Test, c.Comparison.Family, verdict, c.Alpha)
 	}
 	if n == 0 {
 		w.p("No two trained base optimizers share a family, so there is no comparison.\n")
 	}
-	w.p("\nWhat this does not show: proxy pursuit counts any competent detour to a candidate proxy's target, including the training-unseen control colour; whether agents prefer the proxy over its control is the attribution table's probe test, not this share. With few seeds per group a permutation test cannot reach small p-values (5 vs 5: p ≥ 0.008 before adjustment).\n\n")
+	w.p("\nWhat this does not show: a difference between optimizers at this budget and these seeds, not in general; how often each kind of agent arises (few seeds); with 5 seeds per group a permutation test cannot go below p = 0.008 before adjustment. The comparisons table has the other metrics.\n\n")
 	return nil
 }
 
