@@ -460,13 +460,21 @@ func (w *mdWriter) maze(pc pointCells, prefix []string) error {
 	return w.save(fileName(append(prefix, "maze", split)...), p, sentence)
 }
 
+// yLabel names a metric's axis.
+func yLabel(m Metric) string {
+	if m.Name == MetricExcess.Name {
+		return "proxy share − control share (mean over seeds, 95% t)"
+	}
+	return "share of episodes (mean over seeds, 95% t)"
+}
+
 func (w *mdWriter) sweepCurves() error {
 	s := w.s
 	for _, split := range []string{s.headlineSplit(), "probe"} {
 		if !slices.Contains(s.Splits, split) {
 			continue
 		}
-		for _, m := range []Metric{MetricPursued, MetricGoal} {
+		for _, m := range []Metric{MetricExcess, MetricPursued, MetricGoal} {
 			ss := s.SweepCurves(m, split)
 			if len(ss) == 0 {
 				continue
@@ -483,7 +491,7 @@ func (w *mdWriter) sweepCurves() error {
 					pctIv(x.Y[0]), x.Param, x.X[0], pctIv(x.Y[len(x.Y)-1]), x.X[len(x.X)-1]))
 			}
 			p, err := figure.Lines(fmt.Sprintf("%s on %s against %s", strings.ToUpper(m.Name[:1])+m.Name[1:], split, ss[0].Param),
-				ss[0].Param+" (swept value)", "share of episodes (mean over seeds, 95% t)", series)
+				ss[0].Param+" (swept value)", yLabel(m), series)
 			if skip(err) {
 				continue
 			}

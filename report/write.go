@@ -373,7 +373,9 @@ func fileName(parts ...string) string {
 			case r >= 'A' && r <= 'Z':
 				b.WriteRune(r + 'a' - 'A')
 			default:
-				b.WriteByte('_')
+				if !strings.HasSuffix(b.String(), "_") {
+					b.WriteByte('_')
+				}
 			}
 		}
 	}
