@@ -72,6 +72,7 @@ const usage = `usage:
   mesa analyze DIR... [--out DIR] [--partial] [--no-figures] [--quiet]
   mesa render --level FILE [--png FILE]
   mesa render --run DIR --agent ID --split S [--episode K] [--point P] [--png FILE]
+  mesa deception [--train T] [--deploy D] [--modify P]
   mesa version
 `
 
@@ -101,6 +102,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return renderCmd(rest, stdout, stderr)
 	case "analyze":
 		return analyzeCmd(rest, stdout, stderr)
+	case "deception":
+		return deceptionCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
