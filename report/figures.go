@@ -410,8 +410,8 @@ func (w *mdWriter) maze(pc pointCells, prefix []string) error {
 	if len(agents) == 0 {
 		return nil
 	}
-	episode := 0
-	for k := 0; k < 100; k++ {
+	episode, found := 0, false
+	for k := 0; k < 100 && !found; k++ {
 		distinct := map[string]bool{}
 		proxy := false
 		ok := true
@@ -424,9 +424,8 @@ func (w *mdWriter) maze(pc pointCells, prefix []string) error {
 			distinct[strings.Fields(o[k] + " x")[0]] = true
 			proxy = proxy || strings.HasPrefix(o[k], "proxy")
 		}
-		if ok && len(distinct) >= 3 && proxy {
-			episode = k
-			break
+		if ok && len(distinct) >= min(3, len(agents)) && proxy {
+			episode, found = k, true
 		}
 	}
 	var paths []figure.Path
@@ -455,8 +454,12 @@ func (w *mdWriter) maze(pc pointCells, prefix []string) error {
 	if err != nil {
 		return err
 	}
-	sentence := fmt.Sprintf("Episode %d of `%s`%s, re-simulated from the seeds in the tables (the first episode where the first seed of each optimizer × family and the oracle disagree and one pursues a proxy): %s.",
-		episode, split, pc.suffix(), strings.Join(said, "; "))
+	why := "the first episode on which these agents' outcomes differ and one pursues a proxy"
+	if !found {
+		why = "none of the first 100 episodes has these agents' outcomes differ with a proxy pursued"
+	}
+	sentence := fmt.Sprintf("Episode %d of `%s`%s, re-simulated from the seeds in the tables, with the first training seed of each optimizer × family and the oracle if the run has one (%s): %s.",
+		episode, split, pc.suffix(), why, strings.Join(said, "; "))
 	return w.save(fileName(append(prefix, "maze", split)...), p, sentence)
 }
 
