@@ -1,45 +1,9 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// TestDeceptionGolden compares mesa deception's output with
-// testdata/<name>.stdout (regenerate with go test ./cmd/mesa -update).
-func TestDeceptionGolden(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-	}{
-		{"deception", []string{"deception"}}, // the talk's game: B,B,A,A,A
-		{"deception-modify", []string{"deception", "--modify", "0.2", "--deploy", "3"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := mesa(t, tt.args...)
-			if code != 0 || errOut != "" {
-				t.Fatalf("exit %d, stderr %q", code, errOut)
-			}
-			path := filepath.Join("testdata", tt.name+".stdout")
-			if *update {
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out != string(want) {
-				t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
-			}
-		})
-	}
-}
 
 // TestDeceptionCases checks the explanation and the plan in other games.
 func TestDeceptionCases(t *testing.T) {

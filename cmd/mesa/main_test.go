@@ -32,6 +32,8 @@ func TestGolden(t *testing.T) {
 		{"presets", []string{"presets"}},
 		{"render", []string{"render", "--level", "testdata/green-exit.level"}},
 		{"help", []string{"help"}},
+		{"deception", []string{"deception"}}, // the talk's game: B,B,A,A,A
+		{"deception-modify", []string{"deception", "--modify", "0.2", "--deploy", "3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,20 +41,7 @@ func TestGolden(t *testing.T) {
 			if code != 0 || errOut != "" {
 				t.Fatalf("exit %d, stderr %q", code, errOut)
 			}
-			path := filepath.Join("testdata", tt.name+".stdout")
-			if *update {
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if out != string(want) {
-				t.Errorf("stdout:\n%s\nwant:\n%s", out, want)
-			}
+			golden(t, tt.name, out)
 		})
 	}
 }
