@@ -136,6 +136,8 @@ type Study struct {
 	// Splits lists the split names in the order the runs evaluated them.
 	Splits []string
 	opts   Options
+	// comparisons caches Comparisons.
+	comparisons []Comparison
 }
 
 // Load reads the run directories. A directory that is not a complete run

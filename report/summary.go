@@ -153,6 +153,9 @@ var ComparedMetrics = []Metric{MetricExcess, MetricPursued, MetricGoal}
 // permutation test over training seeds (exact when feasible), and adjusts
 // the p-values of each metric × split with Holm's method.
 func (s *Study) Comparisons() ([]Comparison, error) {
+	if s.comparisons != nil {
+		return s.comparisons, nil // the tables and the headline share them
+	}
 	cells := s.Cells()
 	var out []Comparison
 	// Deterministic: Monte Carlo tests draw from a seeded stream.
@@ -205,6 +208,7 @@ func (s *Study) Comparisons() ([]Comparison, error) {
 			out[i].Comparison = inner[j]
 		}
 	}
+	s.comparisons = out
 	return out, nil
 }
 

@@ -77,14 +77,10 @@ type runConfig struct {
 		Name     string `yaml:"name"`
 		Episodes int    `yaml:"episodes"`
 	} `yaml:"splits"`
-	Families []struct {
-		Name string `yaml:"name"`
-	} `yaml:"families"`
-	Optimizers []struct {
-		Name string `yaml:"name"`
-	} `yaml:"optimizers"`
-	Reference []string `yaml:"reference"`
-	Evaluate  struct {
+	Families   []named  `yaml:"families"`
+	Optimizers []named  `yaml:"optimizers"`
+	Reference  []string `yaml:"reference"`
+	Evaluate   struct {
 		Episodes int  `yaml:"episodes"`
 		Greedy   bool `yaml:"greedy"`
 	} `yaml:"evaluate"`
@@ -99,10 +95,15 @@ type runConfig struct {
 	} `yaml:"monitor"`
 }
 
-func names[T any](xs []T, name func(T) string) string {
+// named is a config list entry, of which the report needs the name.
+type named struct {
+	Name string `yaml:"name"`
+}
+
+func names(xs []named) string {
 	out := make([]string, len(xs))
 	for i, x := range xs {
-		out[i] = name(x)
+		out[i] = x.Name
 	}
 	return strings.Join(out, ", ")
 }
@@ -130,16 +131,7 @@ func (w *mdWriter) write() error {
 		}
 		w.p(".\n")
 		w.p("  - Optimizers %s; families %s; budget %d environment steps per training run, the same for every optimizer.\n",
-			names(c.Optimizers, func(o struct {
-				Name string `yaml:"name"`
-			}) string {
-				return o.Name
-			}),
-			names(c.Families, func(f struct {
-				Name string `yaml:"name"`
-			}) string {
-				return f.Name
-			}), c.Budget.EnvSteps)
+			names(c.Optimizers), names(c.Families), c.Budget.EnvSteps)
 		w.p("  - Base objective `%s`", c.BaseReturn)
 		if c.BaseReturn == "sooner" {
 			w.p(" (1 − 0.9·t/T on reaching the exit at step t of limit T, else 0)")
