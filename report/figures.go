@@ -473,6 +473,31 @@ func yLabel(m Metric) string {
 
 func (w *mdWriter) sweepCurves() error {
 	s := w.s
+	if ss := s.SweepAttribution("goal"); len(ss) > 0 {
+		var series []figure.Series
+		var parts []string
+		for _, x := range ss {
+			sr := figure.Series{Label: fmt.Sprintf("%s/%s", x.Optimizer, x.Family), X: x.X}
+			for _, y := range x.Y {
+				sr.Y = append(sr.Y, fig(y))
+			}
+			series = append(series, sr)
+			parts = append(parts, fmt.Sprintf("%s/%s %s at %s=%g to %s at %g", x.Optimizer, x.Family,
+				pct(x.Y[0].Centre), x.Param, x.X[0], pct(x.Y[len(x.Y)-1].Centre), x.X[len(x.X)-1]))
+		}
+		p, err := figure.Lines(fmt.Sprintf("Agents attributed to the exit (goal) against %s", ss[0].Param),
+			ss[0].Param+" (swept value)", "share of agents (95% Wilson over agents)", series)
+		if err != nil && !skip(err) {
+			return err
+		}
+		if err == nil {
+			sentence := fmt.Sprintf("Sweep: the share of trained agents that inverse planning on the probes attributes to the exit alone (`goal`), against %s, with 95%% Wilson intervals over agents: %s.",
+				ss[0].Param, strings.Join(parts, "; "))
+			if err := w.save(fileName("sweep", "attributed", "goal"), p, sentence); err != nil {
+				return err
+			}
+		}
+	}
 	for _, split := range []string{s.headlineSplit(), "probe"} {
 		if !slices.Contains(s.Splits, split) {
 			continue

@@ -306,6 +306,52 @@ func (s *Study) SweepCurves(m Metric, split string) []SweepSeries {
 	return out
 }
 
+// SweepAttribution returns, for each run swept over exactly one numeric
+// parameter, each optimizer × family's share of agents attributed to
+// candidate against the parameter's value, with Wilson intervals over
+// agents (each agent one independent training seed).
+func (s *Study) SweepAttribution(candidate string) []SweepSeries {
+	var out []SweepSeries
+	for _, run := range s.Runs {
+		ps := run.Manifest.Params
+		if len(ps) != 1 || !ps[0].Numeric {
+			continue
+		}
+		index := map[string]int{}
+		for _, c := range s.Cells() {
+			if c.Run != run || c.Scripted() {
+				continue
+			}
+			x, err := strconv.ParseFloat(run.Values[c.Point][ps[0].Path], 64)
+			if err != nil {
+				continue
+			}
+			k, n := 0, 0
+			for _, a := range c.Agents {
+				if a.Attributed != "" {
+					n++
+					if a.Attributed == candidate {
+						k++
+					}
+				}
+			}
+			iv, err := stats.Wilson(k, n, s.opts.level())
+			if err != nil {
+				continue // no attributed agents
+			}
+			i, ok := index[c.Name()]
+			if !ok {
+				i = len(out)
+				index[c.Name()] = i
+				out = append(out, SweepSeries{Run: run, Optimizer: c.Optimizer, Family: c.Family, Param: ps[0].Path})
+			}
+			out[i].X = append(out[i].X, x)
+			out[i].Y = append(out[i].Y, iv)
+		}
+	}
+	return out
+}
+
 // FeatureWeights returns, for the cell's agents with a mesa-objective
 // readout, each feature's mean weight over agents with its interval, by
 // decreasing |mean|.

@@ -34,8 +34,10 @@ func TestAnalyzeCommand(t *testing.T) {
 	if strings.Contains(string(md), "No example maze") {
 		t.Errorf("a maze could not be re-simulated:\n%s", md)
 	}
-	if _, err := os.Stat(filepath.Join(out, "p0-learning-planner.png")); err != nil {
-		t.Error(err)
+	for _, f := range []string{"p0-learning-planner.png", "sweep-deploy-proxy_control.png", "sweep-attributed-goal.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
 	}
 
 	shard := filepath.Join(t.TempDir(), "shard")
