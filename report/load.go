@@ -136,8 +136,9 @@ type Study struct {
 	// Splits lists the split names in the order the runs evaluated them.
 	Splits []string
 	opts   Options
-	// comparisons caches Comparisons.
+	// comparisons and trends cache Comparisons and Trends.
 	comparisons []Comparison
+	trends      []TrendResult
 }
 
 // Load reads the run directories. A directory that is not a complete run

@@ -156,6 +156,37 @@ func (s *Study) tables() ([]titledTable, error) {
 		out = append(out, ct)
 	}
 
+	// Trends along sweeps.
+	trs, err := s.Trends()
+	if err != nil {
+		return nil, err
+	}
+	if len(trs) > 0 {
+		tt := titledTable{title: fmt.Sprintf("Trends along the sweep of %s: the metric at the first and last point, mean over seeds ± 95%% t, and its mean change per step", trs[0].Param)}
+		var runs []string
+		if len(s.Runs) > 1 {
+			runs = []string{"run"}
+		}
+		tt.Header = append(runs, "optimizer", "family", "split", "metric", "first", "last", "per step")
+		for _, t := range trs {
+			var row []string
+			if len(s.Runs) > 1 {
+				row = append(row, t.Run.ID())
+			}
+			step := fmt.Sprintf("%+.1f pp", 100*t.Slope)
+			if !t.Significant {
+				step = "~"
+			}
+			row = append(row, t.Optimizer, t.Family, t.Split, t.Metric.Name,
+				fmt.Sprintf("%s at %g", stats.FormatInterval(t.First, t.Metric.Percent), t.XFirst),
+				fmt.Sprintf("%s at %g", stats.FormatInterval(t.Last, t.Metric.Percent), t.XLast),
+				fmt.Sprintf("%s (%s n=%d seeds × %d points)", step, pEquals(t.P), t.Seeds, t.Points))
+			tt.AddRow(row...)
+		}
+		tt.AddNote(fmt.Sprintf("tests: two-sided %s over the seeds present at every point (each seed trained at every point: its values are exchangeable among the points under no trend), statistic the covariance with the points' ranks; Holm-adjusted within each metric × split; ~: p ≥ %g", trs[0].Test, trs[0].Alpha))
+		out = append(out, tt)
+	}
+
 	// Mesa objectives.
 	ob := titledTable{title: "Planners' mesa objectives: L1-normalised readout weight, mean over seeds ± 95% t interval (top 4 by |mean|)"}
 	ob.Header = append(s.whereHeader(), "optimizer", "family", "agents", "weights")
@@ -193,6 +224,14 @@ func comparisonNote(cs []stats.Comparison) string {
 	}
 	return fmt.Sprintf("intervals: 95%% t over training seeds; tests: two-sided %s over seeds, Holm-adjusted within each metric × split; ~: p ≥ %s; g: Hedges' g",
 		strings.Join(tests, " / "), strconv.FormatFloat(cs[0].Alpha, 'g', -1, 64))
+}
+
+// pEquals formats a p-value as benchstat does: "p=0.036", "p<0.001".
+func pEquals(p float64) string {
+	if p < 0.001 {
+		return "p<0.001"
+	}
+	return "p=" + fmtP(p)
 }
 
 func effect(g float64) string {

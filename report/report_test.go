@@ -279,3 +279,38 @@ func TestExcessOverControl(t *testing.T) {
 		}
 	}
 }
+
+// TestTrendsPairBySeed: a sweep whose seeds appear in different orders at
+// different points still pairs each seed with itself: every seed rises by
+// the same step, so the trend is the step and as significant as 3 points ×
+// 4 seeds allow (exact: 2 of 6^4 permutations).
+func TestTrendsPairBySeed(t *testing.T) {
+	run := &Run{Dir: "x", Manifest: &data.Manifest{RunID: "r", Params: []data.Param{{Path: "train.randomize", Numeric: true}}},
+		Labels: map[int]string{}, Values: map[int]map[string]string{}, Roles: map[string]string{}}
+	s := &Study{Runs: []*Run{run}, Splits: []string{"deploy"}}
+	base := map[uint64]int{11: 10, 22: 40, 33: 20, 44: 70}
+	orders := [][]uint64{{11, 22, 33, 44}, {44, 33, 22, 11}, {22, 44, 11, 33}}
+	for point, order := range orders {
+		run.Values[point] = map[string]string{"train.randomize": []string{"0", "0.1", "0.5"}[point]}
+		run.Labels[point] = "train.randomize=" + run.Values[point]["train.randomize"]
+		for _, seed := range order {
+			goal := base[seed] + 5*point
+			s.Agents = append(s.Agents, &Agent{Run: run, Point: point, Optimizer: "sgd", Family: "planner", ID: "a", Seed: seed,
+				Splits: map[string]*AgentSplit{"deploy": {Episodes: 100, Goal: goal, Failure: 100 - goal}}})
+		}
+	}
+	trs, err := s.Trends()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tr := range trs {
+		if tr.Metric.Name != MetricGoal.Name {
+			continue
+		}
+		if math.Abs(tr.Slope-0.05) > 1e-12 || math.Abs(tr.RawP-2.0/1296) > 1e-12 || tr.Seeds != 4 || tr.Points != 3 || tr.XLast != 0.5 {
+			t.Errorf("goal trend %+v, want slope 0.05 and p 2/1296 over 4 seeds × 3 points", tr)
+		}
+		return
+	}
+	t.Fatal("no goal trend")
+}

@@ -428,3 +428,153 @@ type Share struct {
 }
 
 func (sh Share) String() string { return fmt.Sprintf("%s %d/%d", sh.Candidate, sh.Agents, sh.Of) }
+
+// A TrendResult is a metric's monotone trend along a run's sweep for one
+// optimizer × family on one split, over training seeds paired across the
+// points (the same seeds at every point).
+type TrendResult struct {
+	Run               *Run
+	Param             string
+	Optimizer, Family string
+	Split             string
+	Metric            Metric
+	// First and Last are the metric's intervals at the first and last
+	// point, X their parameter values.
+	First, Last stats.Interval
+	XFirst      float64
+	XLast       float64
+	stats.Trend
+}
+
+// Trends tests, for each run swept over exactly one numeric parameter,
+// whether each compared metric moves monotonically with the parameter, for
+// every optimizer × family and split: a within-seed permutation test
+// (stats.TrendTest) on the seeds present at every point, Holm-adjusted
+// within each metric × split.
+func (s *Study) Trends() ([]TrendResult, error) {
+	if s.trends != nil {
+		return s.trends, nil
+	}
+	var out []TrendResult
+	rng := seeds.New(0, "report/trend")
+	for _, run := range s.Runs {
+		ps := run.Manifest.Params
+		if len(ps) != 1 || !ps[0].Numeric {
+			continue
+		}
+		// Cells of each optimizer × family, in parameter order.
+		type series struct {
+			opt, fam string
+			xs       []float64
+			cells    []*Cell
+		}
+		var all []*series
+		byName := map[string]*series{}
+		for _, c := range s.Cells() {
+			if c.Run != run || c.Scripted() {
+				continue
+			}
+			x, err := strconv.ParseFloat(run.Values[c.Point][ps[0].Path], 64)
+			if err != nil {
+				continue
+			}
+			sr := byName[c.Name()]
+			if sr == nil {
+				sr = &series{opt: c.Optimizer, fam: c.Family}
+				byName[c.Name()] = sr
+				all = append(all, sr)
+			}
+			sr.xs = append(sr.xs, x)
+			sr.cells = append(sr.cells, c)
+		}
+		for _, sr := range all {
+			order := make([]int, len(sr.xs))
+			for i := range order {
+				order[i] = i
+			}
+			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sr.xs[a], sr.xs[b]) })
+			if len(order) < 2 {
+				continue
+			}
+			for _, split := range s.Splits {
+				for _, m := range ComparedMetrics {
+					y, ok := pairedBySeed(sr.cells, order, m, split)
+					if !ok {
+						continue
+					}
+					tr, err := stats.TrendTest(y, s.opts.alpha(), rng)
+					if err != nil {
+						return nil, err
+					}
+					first, last := sr.cells[order[0]], sr.cells[order[len(order)-1]]
+					out = append(out, TrendResult{Run: run, Param: ps[0].Path, Optimizer: sr.opt, Family: sr.fam, Split: split, Metric: m,
+						First: s.Interval(first, m, split), Last: s.Interval(last, m, split),
+						XFirst: sr.xs[order[0]], XLast: sr.xs[order[len(order)-1]], Trend: tr})
+				}
+			}
+		}
+	}
+	type question struct{ metric, split string }
+	groups := map[question][]int{}
+	var qs []question
+	for i, t := range out {
+		q := question{t.Metric.Name, t.Split}
+		if groups[q] == nil {
+			qs = append(qs, q)
+		}
+		groups[q] = append(groups[q], i)
+	}
+	for _, q := range qs {
+		ts := make([]stats.Trend, len(groups[q]))
+		for j, i := range groups[q] {
+			ts[j] = out[i].Trend
+		}
+		if err := stats.AdjustTrends(ts); err != nil {
+			return nil, err
+		}
+		for j, i := range groups[q] {
+			out[i].Trend = ts[j]
+		}
+	}
+	s.trends = out
+	return out, nil
+}
+
+// pairedBySeed returns y[j][i], the metric of seed i at the j-th point of
+// order, over the training seeds that have episodes on split at every
+// point; false if there are none. Seeds pair by their training seed,
+// which a unit derives from its optimizer, family and seed index, not
+// from the point.
+func pairedBySeed(cells []*Cell, order []int, m Metric, split string) ([][]float64, bool) {
+	values := make([]map[uint64]float64, len(order))
+	for jj, j := range order {
+		values[jj] = map[uint64]float64{}
+		for _, a := range cells[j].Agents {
+			if sp := a.Splits[split]; sp != nil && sp.Episodes > 0 {
+				values[jj][a.Seed] = m.value(sp)
+			}
+		}
+	}
+	var common []uint64
+	for seed := range values[0] {
+		ok := true
+		for _, v := range values[1:] {
+			_, in := v[seed]
+			ok = ok && in
+		}
+		if ok {
+			common = append(common, seed)
+		}
+	}
+	if len(common) == 0 {
+		return nil, false
+	}
+	slices.Sort(common)
+	y := make([][]float64, len(order))
+	for jj := range order {
+		for _, seed := range common {
+			y[jj] = append(y[jj], values[jj][seed])
+		}
+	}
+	return y, true
+}
