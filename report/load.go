@@ -2,12 +2,13 @@
 // results section needs: every outcome and attribution share as a mean
 // over independently trained agents (training seeds, the unit of
 // replication) with an interval over seeds, tests between base optimizers
-// over seeds, learning curves from the monitor's checkpoints, sweep curves,
-// and report.md with its figures. It reads the Arrow tables alone: nothing
+// over seeds, trends along sweeps tested within seeds, learning curves from
+// the monitor's checkpoints, sweep curves, and report.md with its figures. It reads the Arrow tables alone: nothing
 // is re-trained, and only the example mazes re-simulate episodes.
 //
 // The stages are separate: Load reads directories into a Study; the
-// Study's methods compute (Cells, Comparisons, Curves); Print writes the
+// Study's methods compute (Cells, Interval, Comparisons, Trends, Curve,
+// SweepCurves); Print writes the
 // tables; Write writes report.md and the figures.
 package report
 

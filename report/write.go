@@ -19,9 +19,10 @@ import (
 	"mesa/world"
 )
 
-// A Replayer re-simulates a logged evaluation episode: its level, the
-// agent's path (start first) and its logged outcome. experiment.Replayer
-// is one; Write uses it for the example mazes only.
+// A Replayer re-simulates a logged evaluation episode: its level and the
+// agent's path (start first). cmd/mesa adapts experiment.Replayer, which
+// checks the replay against the logged row; Write uses it for the example
+// mazes only.
 type Replayer interface {
 	Replay(run *Run, point int, agentID, split string, episode int) (l *world.Level, path []world.Point, err error)
 }
