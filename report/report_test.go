@@ -314,3 +314,37 @@ func TestTrendsPairBySeed(t *testing.T) {
 	}
 	t.Fatal("no goal trend")
 }
+
+// TestWriteRemovesStaleFigures: writing a report over an earlier one
+// removes the earlier figures; a directory that holds no mesa report
+// keeps its files.
+func TestWriteRemovesStaleFigures(t *testing.T) {
+	st, err := Load([]string{smallRun(t)}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	stale, mine := filepath.Join(out, "stale.png"), filepath.Join(out, "mine.png")
+	if err := os.WriteFile(mine, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Write(out, WriteOptions{NoFigures: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("a file in a directory without a report was removed: %v", err)
+	}
+	if err := os.WriteFile(stale, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := st.Write(out, WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the earlier report's figure stale.png is still there")
+	}
+	if len(files) < 2 {
+		t.Errorf("wrote %v", files)
+	}
+}

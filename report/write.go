@@ -43,6 +43,9 @@ func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	if err := removeStale(dir); err != nil {
+		return nil, err
+	}
 	w := &mdWriter{s: s, dir: dir, opts: opts}
 	if err := w.write(); err != nil {
 		return nil, err
@@ -52,6 +55,29 @@ func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
 		return nil, fmt.Errorf("report: %w", err)
 	}
 	return append(w.files, path), nil
+}
+
+// reportHeader starts every report.md Write writes.
+const reportHeader = "# mesa report\n"
+
+// removeStale removes the figures of an earlier report in dir, so that a
+// figure the new report does not draw is not left beside it. It touches
+// nothing unless dir/report.md is a mesa report.
+func removeStale(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil || !strings.HasPrefix(string(b), reportHeader) {
+		return nil
+	}
+	pngs, err := filepath.Glob(filepath.Join(dir, "*.png"))
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	for _, p := range pngs {
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	return nil
 }
 
 type mdWriter struct {
@@ -111,7 +137,7 @@ func names(xs []named) string {
 
 func (w *mdWriter) write() error {
 	s := w.s
-	w.p("# mesa report\n\n")
+	w.p(reportHeader + "\n")
 	if w.opts.Command != "" {
 		w.p("Made by `%s` from the runs' Arrow tables alone.\n\n", w.opts.Command)
 	}
