@@ -251,7 +251,7 @@ func (w *mdWriter) headline() error {
 	if n == 0 {
 		w.p("No two trained base optimizers share a family, so there is no comparison.\n")
 	}
-	w.p("\nWhat this does not show: a difference between optimizers at this budget and these seeds, not in general; how often each kind of agent arises (few seeds); with 5 seeds per group a permutation test cannot go below p = 0.008 before adjustment. The comparisons table has the other metrics.\n\n")
+	w.p("\nWhat this does not show: how the optimizers compare at other budgets, families or training data; how often each kind of agent arises (few seeds); with 5 seeds per group a permutation test cannot go below p = 0.008 before adjustment. The comparisons table has the other metrics.\n\n")
 	return nil
 }
 
