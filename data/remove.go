@@ -23,7 +23,7 @@ const (
 
 // RemoveRun removes everything mesa derived in the run directory dir:
 // table files in every state (*.arrow, *.partial.arrow, *.arrow.tmp),
-// manifest.json, plan.json (and their .tmp), the directories units/,
+// manifest.json, plan.json (and their temporary files), the directories units/,
 // .merge.tmp/, parquet/, csv/ and report/, and the lock file with its
 // holder files. It
 // removes nothing else, and leaves dir itself. A dir that does not exist
@@ -103,6 +103,9 @@ func derivedFile(name string) bool {
 	switch name {
 	case ManifestFile, ManifestFile + ".tmp", planFile, planFile + ".tmp":
 		return true
+	}
+	if strings.HasPrefix(name, "."+planFile+".tmp-") {
+		return true // a plan claim killed before its rename (experiment writes it so)
 	}
 	return strings.HasSuffix(name, ".arrow") || strings.HasSuffix(name, ".arrow.tmp")
 }

@@ -54,7 +54,7 @@ func tree(t *testing.T, dir string) []string {
 }
 
 // mesaFiles are files of every kind RemoveRun removes.
-var mesaFiles = []string{"manifest.json", "manifest.json.tmp", "plan.json", "episodes.arrow", "training.arrow.tmp",
+var mesaFiles = []string{"manifest.json", "manifest.json.tmp", "plan.json", ".plan.json.tmp-12345", "episodes.arrow", "training.arrow.tmp",
 	"agents.partial.arrow", "units/0001/episodes.arrow", "units/0001/manifest.json", ".merge.tmp/episodes.arrow.tmp", "parquet/episodes.parquet",
 	"csv/episodes.csv", "report/report.md", "report/outcomes.png", "lock", "lock.0123456789abcdef",
 	"lock.fedcba9876543210.tmp"}
