@@ -105,6 +105,9 @@ func (w *mdWriter) figures() error {
 			}
 			w.p("### %s\n\n", title)
 		}
+		if err := w.excessBars(pc, prefix); err != nil {
+			return err
+		}
 		if err := w.learningCurves(pc, prefix); err != nil {
 			return err
 		}
@@ -173,6 +176,52 @@ func (w *mdWriter) learningCurves(pc pointCells, prefix []string) error {
 		}
 	}
 	return nil
+}
+
+// excessBars draws the headline measure, proxy − control, for every
+// trained optimizer × family on every split but train and probe (where
+// the proxies coincide with the exit, or are probed one at a time).
+func (w *mdWriter) excessBars(pc pointCells, prefix []string) error {
+	s := w.s
+	var splits []string
+	for _, sp := range s.Splits {
+		if sp != "train" && sp != "probe" {
+			splits = append(splits, sp)
+		}
+	}
+	if len(splits) == 0 {
+		return nil
+	}
+	var groups []figure.Group
+	var parts []string
+	for _, c := range pc.cells {
+		if c.Scripted() {
+			continue
+		}
+		g := figure.Group{Label: fmt.Sprintf("%s (%d)", c.Name(), len(c.Agents))}
+		var ivs []string
+		for _, sp := range splits {
+			iv := s.Interval(c, MetricExcess, sp)
+			g.Values = append(g.Values, fig(iv))
+			ivs = append(ivs, fmt.Sprintf("%s %s", sp, signed(stats.FormatInterval(iv, true))))
+		}
+		groups = append(groups, g)
+		parts = append(parts, fmt.Sprintf("%s: %s", c.Name(), strings.Join(ivs, ", ")))
+	}
+	if len(groups) == 0 {
+		return nil
+	}
+	p, err := figure.Bars(fmt.Sprintf("Proxy pursued beyond its control%s, by optimizer/family", pc.suffix()),
+		"proxy share − control share (mean over seeds, 95% t)", splits, groups)
+	if skip(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sentence := fmt.Sprintf("The headline measure%s: the share of episodes in which agents went for a training proxy's target minus the share in which they went for its never-seen control's, per deployment split, mean over training seeds with 95%% t intervals; above 0, a learned proxy; at 0, objects of any colour or none. %s.",
+		pc.suffix(), strings.Join(parts, "; "))
+	return w.save(fileName(append(prefix, "proxy-control")...), p, sentence)
 }
 
 var barMetrics = []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure}

@@ -34,7 +34,7 @@ func TestAnalyzeCommand(t *testing.T) {
 	if strings.Contains(string(md), "No example maze") {
 		t.Errorf("a maze could not be re-simulated:\n%s", md)
 	}
-	for _, f := range []string{"p0-learning-planner.png", "sweep-deploy-proxy_control.png", "sweep-attributed-goal.png"} {
+	for _, f := range []string{"p0-learning-planner.png", "p0-proxy_control.png", "sweep-deploy-proxy_control.png", "sweep-attributed-goal.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
