@@ -270,17 +270,26 @@ type SweepSeries struct {
 	Y                 []stats.Interval
 }
 
-// SweepCurves returns, for each run swept over exactly one numeric
-// parameter, each optimizer × family's metric on split against the
-// parameter's value, with intervals over seeds.
-func (s *Study) SweepCurves(m Metric, split string) []SweepSeries {
-	var out []SweepSeries
+// A sweepLine is one optimizer × family's cells along a run's sweep over
+// one numeric parameter, in the parameter's order.
+type sweepLine struct {
+	run               *Run
+	param             string
+	optimizer, family string
+	xs                []float64
+	cells             []*Cell
+}
+
+// sweepLines returns the sweep lines of every run swept over exactly one
+// numeric parameter: the trained cells, by optimizer × family.
+func (s *Study) sweepLines() []*sweepLine {
+	var out []*sweepLine
 	for _, run := range s.Runs {
 		ps := run.Manifest.Params
 		if len(ps) != 1 || !ps[0].Numeric {
 			continue
 		}
-		index := map[string]int{}
+		byName := map[string]*sweepLine{}
 		for _, c := range s.Cells() {
 			if c.Run != run || c.Scripted() {
 				continue
@@ -289,21 +298,56 @@ func (s *Study) SweepCurves(m Metric, split string) []SweepSeries {
 			if err != nil {
 				continue
 			}
-			iv := s.Interval(c, m, split)
-			if math.IsNaN(iv.Centre) {
-				continue
+			l := byName[c.Name()]
+			if l == nil {
+				l = &sweepLine{run: run, param: ps[0].Path, optimizer: c.Optimizer, family: c.Family}
+				byName[c.Name()] = l
+				out = append(out, l)
 			}
-			i, ok := index[c.Name()]
-			if !ok {
-				i = len(out)
-				index[c.Name()] = i
-				out = append(out, SweepSeries{Run: run, Optimizer: c.Optimizer, Family: c.Family, Param: ps[0].Path})
-			}
-			out[i].X = append(out[i].X, x)
-			out[i].Y = append(out[i].Y, iv)
+			l.xs = append(l.xs, x)
+			l.cells = append(l.cells, c)
+		}
+	}
+	for _, l := range out {
+		order := make([]int, len(l.xs))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(l.xs[a], l.xs[b]) })
+		xs, cells := slices.Clone(l.xs), slices.Clone(l.cells)
+		for i, k := range order {
+			l.xs[i], l.cells[i] = xs[k], cells[k]
 		}
 	}
 	return out
+}
+
+// sweepSeries maps each sweep line to a series of iv over its cells,
+// leaving out cells where iv has no centre (or fails).
+func (s *Study) sweepSeries(iv func(*Cell) (stats.Interval, error)) []SweepSeries {
+	var out []SweepSeries
+	for _, l := range s.sweepLines() {
+		sr := SweepSeries{Run: l.run, Optimizer: l.optimizer, Family: l.family, Param: l.param}
+		for i, c := range l.cells {
+			v, err := iv(c)
+			if err != nil || math.IsNaN(v.Centre) {
+				continue
+			}
+			sr.X = append(sr.X, l.xs[i])
+			sr.Y = append(sr.Y, v)
+		}
+		if len(sr.X) > 0 {
+			out = append(out, sr)
+		}
+	}
+	return out
+}
+
+// SweepCurves returns, for each run swept over exactly one numeric
+// parameter, each optimizer × family's metric on split against the
+// parameter's value, with intervals over seeds.
+func (s *Study) SweepCurves(m Metric, split string) []SweepSeries {
+	return s.sweepSeries(func(c *Cell) (stats.Interval, error) { return s.Interval(c, m, split), nil })
 }
 
 // SweepAttribution returns, for each run swept over exactly one numeric
@@ -311,45 +355,18 @@ func (s *Study) SweepCurves(m Metric, split string) []SweepSeries {
 // candidate against the parameter's value, with Wilson intervals over
 // agents (each agent one independent training seed).
 func (s *Study) SweepAttribution(candidate string) []SweepSeries {
-	var out []SweepSeries
-	for _, run := range s.Runs {
-		ps := run.Manifest.Params
-		if len(ps) != 1 || !ps[0].Numeric {
-			continue
-		}
-		index := map[string]int{}
-		for _, c := range s.Cells() {
-			if c.Run != run || c.Scripted() {
-				continue
-			}
-			x, err := strconv.ParseFloat(run.Values[c.Point][ps[0].Path], 64)
-			if err != nil {
-				continue
-			}
-			k, n := 0, 0
-			for _, a := range c.Agents {
-				if a.Attributed != "" {
-					n++
-					if a.Attributed == candidate {
-						k++
-					}
+	return s.sweepSeries(func(c *Cell) (stats.Interval, error) {
+		k, n := 0, 0
+		for _, a := range c.Agents {
+			if a.Attributed != "" {
+				n++
+				if a.Attributed == candidate {
+					k++
 				}
 			}
-			iv, err := stats.Wilson(k, n, s.opts.level())
-			if err != nil {
-				continue // no attributed agents
-			}
-			i, ok := index[c.Name()]
-			if !ok {
-				i = len(out)
-				index[c.Name()] = i
-				out = append(out, SweepSeries{Run: run, Optimizer: c.Optimizer, Family: c.Family, Param: ps[0].Path})
-			}
-			out[i].X = append(out[i].X, x)
-			out[i].Y = append(out[i].Y, iv)
 		}
-	}
-	return out
+		return stats.Wilson(k, n, s.opts.level()) // an error when no agent is attributed
+	})
 }
 
 // FeatureWeights returns, for the cell's agents with a mesa-objective
@@ -457,60 +474,24 @@ func (s *Study) Trends() ([]TrendResult, error) {
 	}
 	var out []TrendResult
 	rng := seeds.New(0, "report/trend")
-	for _, run := range s.Runs {
-		ps := run.Manifest.Params
-		if len(ps) != 1 || !ps[0].Numeric {
+	for _, l := range s.sweepLines() {
+		if len(l.cells) < 2 {
 			continue
 		}
-		// Cells of each optimizer × family, in parameter order.
-		type series struct {
-			opt, fam string
-			xs       []float64
-			cells    []*Cell
-		}
-		var all []*series
-		byName := map[string]*series{}
-		for _, c := range s.Cells() {
-			if c.Run != run || c.Scripted() {
-				continue
-			}
-			x, err := strconv.ParseFloat(run.Values[c.Point][ps[0].Path], 64)
-			if err != nil {
-				continue
-			}
-			sr := byName[c.Name()]
-			if sr == nil {
-				sr = &series{opt: c.Optimizer, fam: c.Family}
-				byName[c.Name()] = sr
-				all = append(all, sr)
-			}
-			sr.xs = append(sr.xs, x)
-			sr.cells = append(sr.cells, c)
-		}
-		for _, sr := range all {
-			order := make([]int, len(sr.xs))
-			for i := range order {
-				order[i] = i
-			}
-			slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(sr.xs[a], sr.xs[b]) })
-			if len(order) < 2 {
-				continue
-			}
-			for _, split := range s.Splits {
-				for _, m := range ComparedMetrics {
-					y, ok := pairedBySeed(sr.cells, order, m, split)
-					if !ok {
-						continue
-					}
-					tr, err := stats.TrendTest(y, s.opts.alpha(), rng)
-					if err != nil {
-						return nil, err
-					}
-					first, last := sr.cells[order[0]], sr.cells[order[len(order)-1]]
-					out = append(out, TrendResult{Run: run, Param: ps[0].Path, Optimizer: sr.opt, Family: sr.fam, Split: split, Metric: m,
-						First: s.Interval(first, m, split), Last: s.Interval(last, m, split),
-						XFirst: sr.xs[order[0]], XLast: sr.xs[order[len(order)-1]], Trend: tr})
+		first, last := l.cells[0], l.cells[len(l.cells)-1]
+		for _, split := range s.Splits {
+			for _, m := range ComparedMetrics {
+				y, ok := pairedBySeed(l.cells, m, split)
+				if !ok {
+					continue
 				}
+				tr, err := stats.TrendTest(y, s.opts.alpha(), rng)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, TrendResult{Run: l.run, Param: l.param, Optimizer: l.optimizer, Family: l.family, Split: split, Metric: m,
+					First: s.Interval(first, m, split), Last: s.Interval(last, m, split),
+					XFirst: l.xs[0], XLast: l.xs[len(l.xs)-1], Trend: tr})
 			}
 		}
 	}
@@ -540,16 +521,16 @@ func (s *Study) Trends() ([]TrendResult, error) {
 	return out, nil
 }
 
-// pairedBySeed returns y[j][i], the metric of seed i at the j-th point of
-// order, over the training seeds that have episodes on split at every
+// pairedBySeed returns y[j][i], the metric of seed i at cells[j], over
+// the training seeds that have episodes on split at every
 // point; false if there are none. Seeds pair by their training seed,
 // which a unit derives from its optimizer, family and seed index, not
 // from the point.
-func pairedBySeed(cells []*Cell, order []int, m Metric, split string) ([][]float64, bool) {
-	values := make([]map[uint64]float64, len(order))
-	for jj, j := range order {
+func pairedBySeed(cells []*Cell, m Metric, split string) ([][]float64, bool) {
+	values := make([]map[uint64]float64, len(cells))
+	for jj, c := range cells {
 		values[jj] = map[uint64]float64{}
-		for _, a := range cells[j].Agents {
+		for _, a := range c.Agents {
 			if sp := a.Splits[split]; sp != nil && sp.Episodes > 0 {
 				values[jj][a.Seed] = m.value(sp)
 			}
@@ -570,8 +551,8 @@ func pairedBySeed(cells []*Cell, order []int, m Metric, split string) ([][]float
 		return nil, false
 	}
 	slices.Sort(common)
-	y := make([][]float64, len(order))
-	for jj := range order {
+	y := make([][]float64, len(cells))
+	for jj := range cells {
 		for _, seed := range common {
 			y[jj] = append(y[jj], values[jj][seed])
 		}
