@@ -378,29 +378,36 @@ func removeJournaled(root *os.Root, f *os.File) {
 	if err != nil {
 		return
 	}
+	for _, rel := range journalEntries(b) {
+		sub, name, nested := strings.Cut(rel, "/")
+		if !nested {
+			removeTemporary(root, rel)
+			continue
+		}
+		if dir, err := subRoot(root, sub); err == nil {
+			removeTemporary(dir, name)
+			dir.Close()
+		}
+	}
+}
+
+// journalEntries returns the temporaries a holder file's content lists:
+// paths of one name, or of a directory and a name, inside the locked
+// directory; anything else is ignored.
+func journalEntries(b []byte) []string {
+	var rels []string
 	for line := range strings.Lines(string(b)) {
 		rel, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), journalPrefix)
 		if !ok {
 			continue
 		}
 		sub, name, nested := strings.Cut(rel, "/")
-		if !nested {
-			sub, name = "", rel
-		}
-		if !plainName(name) || (nested && !plainName(sub)) {
+		if !plainName(sub) || (nested && !plainName(name)) {
 			continue
 		}
-		dir := root
-		if nested {
-			if dir, err = subRoot(root, sub); err != nil {
-				continue
-			}
-		}
-		removeTemporary(dir, name)
-		if nested {
-			dir.Close()
-		}
+		rels = append(rels, rel)
 	}
+	return rels
 }
 
 // Dir returns the locked directory.

@@ -55,9 +55,9 @@ const (
 	// dirEmpty holds nothing, or only what mesa leaves behind without a
 	// run: its lock files, or a manifest or marker killed before its
 	// rename.
-	dirEmpty dirKind = iota
-	dirRun           // a mesa run: its manifest, its plan, or both
-	dirOutput // a mesa report or export: its marker
+	dirEmpty  dirKind = iota
+	dirRun            // a mesa run: its manifest, its plan, or both
+	dirOutput         // a mesa report or export: its marker
 	dirForeign
 )
 
@@ -123,8 +123,9 @@ func inspect(root *os.Root) (*dirState, error) {
 		return st, nil
 	}
 	var other []string
+	temps := journaled(root)
 	for _, n := range names {
-		if !leftover(root, n) {
+		if !leftover(root, n) && !temps.covers(root, n) {
 			other = append(other, n)
 		}
 	}
@@ -157,6 +158,50 @@ func leftover(root *os.Root, name string) bool {
 		})
 	}
 	return false
+}
+
+// journalSet holds the temporaries the holder files of a directory list,
+// by path relative to it.
+type journalSet map[string]bool
+
+// journaled returns the temporaries the holder files in root list: the
+// leftovers of holders that died, which the next holder removes.
+func journaled(root *os.Root) journalSet {
+	set := journalSet{}
+	for _, n := range holderFiles(root, true) {
+		b, err := readRegular(root, n, 64<<20)
+		if err != nil {
+			continue
+		}
+		for _, rel := range journalEntries(b) {
+			set[rel] = true
+		}
+	}
+	return set
+}
+
+// covers reports whether name in root is a journaled temporary, or a
+// directory that holds nothing but journaled temporaries (units/ holding
+// a dead shard's unfinished unit).
+func (s journalSet) covers(root *os.Root, name string) bool {
+	if s[name] {
+		return true
+	}
+	sub, err := childDir(root, name)
+	if sub == nil || err != nil {
+		return false
+	}
+	defer sub.Close()
+	names, err := readDirNames(sub)
+	if err != nil {
+		return false
+	}
+	for _, n := range names {
+		if !s[name+"/"+n] {
+			return false
+		}
+	}
+	return true
 }
 
 // regularWith reports whether name in root is a regular file that is empty

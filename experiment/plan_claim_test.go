@@ -5,7 +5,19 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"mesa/data"
 )
+
+// claimIn claims dir for plan as a shard does: under a shared lock.
+func claimIn(plan *Plan, dir string) error {
+	l, err := data.Lock(dir, data.LockShared, "claimer")
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	return plan.claim(l)
+}
 
 // TestConcurrentClaims: shards that start at the same moment on a new
 // directory (a Slurm array's tasks do) all claim it: none fails because
@@ -24,7 +36,7 @@ func TestConcurrentClaims(t *testing.T) {
 		for i := range claimers {
 			wg.Go(func() {
 				<-start
-				errs[i] = plan.claim(dir)
+				errs[i] = claimIn(plan, dir)
 			})
 		}
 		close(start)
@@ -34,7 +46,7 @@ func TestConcurrentClaims(t *testing.T) {
 				t.Fatalf("round %d, claimer %d: %v", round, i, err)
 			}
 		}
-		if err := plan.claim(dir); err != nil {
+		if err := claimIn(plan, dir); err != nil {
 			t.Fatalf("round %d: the plan left behind: %v", round, err)
 		}
 		left, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))

@@ -221,7 +221,7 @@ func printPlan(cfg *experiment.Config, dir string, stdout io.Writer) error {
 	all := dir != "" && experiment.Merged(dir, plan)
 	for _, u := range plan.Units {
 		status := "to do"
-		if all || dir != "" && experiment.UnitComplete(dir, u) {
+		if all || dir != "" && plan.UnitComplete(dir, u) {
 			status = "complete"
 			done++
 		}
