@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -538,4 +539,42 @@ func refusal(dir string, st *dirState) error {
 		return fmt.Errorf("data: %s holds mesa's %s of run %s (%s), not a run; refusing to write a run into it", dir, st.output.what(), st.runID, OutputMarker)
 	}
 	return fmt.Errorf("data: %s is not empty and not a mesa run (%s); refusing to write into it or remove anything from it", dir, st.why)
+}
+
+// WriteFileAtomic writes the file path as fill writes it, for the files a
+// user names (mesa render --png): into a new temporary file beside it,
+// created exclusively, synced, then renamed over path, so that path is
+// never seen empty or partial and a failure (a full disk) leaves nothing
+// behind. A symbolic link at path is replaced, never written through.
+func WriteFileAtomic(path string, fill func(w io.Writer) error) (err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<16)
+	if err := fill(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
+	}
+	if err := f.Chmod(0o644); err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
+	}
+	return nil
 }
