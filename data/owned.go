@@ -126,8 +126,8 @@ func inspect(root *os.Root) (*dirState, error) {
 	var other []string
 	temps := journaled(root)
 	for _, n := range names {
-		if !leftover(root, n) && !temps.covers(root, n) {
-			other = append(other, n)
+		if !leftover(root, n) && !temps.covers(root, n) && exists(root, n) {
+			other = append(other, n) // (a file of a mesa process at work may be gone already)
 		}
 	}
 	if len(other) == 0 {
@@ -203,6 +203,12 @@ func (s journalSet) covers(root *os.Root, name string) bool {
 		}
 	}
 	return true
+}
+
+// exists reports whether name is in root.
+func exists(root *os.Root, name string) bool {
+	_, err := root.Lstat(name)
+	return !errors.Is(err, fs.ErrNotExist)
 }
 
 // regularWith reports whether name in root is a regular file that is empty

@@ -66,7 +66,7 @@ func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
 		out, err = data.OpenOutput(dir, data.OutputReport, runs)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, err
 	}
 	defer out.Close()
 	files := append(w.figs, file{name: reportFile, b: []byte(w.b.String())})
@@ -75,7 +75,7 @@ func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
 		names[i] = f.name
 	}
 	if err := out.Begin(names...); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, err
 	}
 	for _, f := range files {
 		err := out.WriteFile(f.name, func(w io.Writer) error {
@@ -83,12 +83,12 @@ func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
+			return nil, err
 		}
 	}
 	paths, err := out.Commit()
 	if err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+		return nil, err
 	}
 	return paths, nil
 }
