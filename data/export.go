@@ -85,6 +85,11 @@ func export(dir, outDir, ext string, opts *ExportOptions, write func(w io.Writer
 	if err := exportable(dir, m, o.Partial); err != nil {
 		return nil, err
 	}
+	// Every file verified before anything is written: a refused export
+	// leaves nothing.
+	if err := r.Verify(); err != nil {
+		return nil, err
+	}
 	mem := memory.DefaultAllocator
 	if o.Allocator != nil {
 		mem = o.Allocator

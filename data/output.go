@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -85,10 +88,17 @@ type Output struct {
 	root    *os.Root
 	lock    *os.File // the directory, flocked
 	rec     outputRecord
+	prev    outputRecord    // the earlier output's marker
 	old     map[string]bool // files and temporaries of the earlier output
 	names   []string        // declared by Begin, in order
 	written map[string]bool
 	done    bool
+	// fresh says the directory held no output before: a failed output
+	// leaves no marker there. made says this Output made the directory
+	// (parent and name): a failed output removes it.
+	fresh  bool
+	parent *os.Root
+	made   string
 }
 
 // OpenOutput opens dir (created if needed; symbolic links in dir itself
@@ -98,14 +108,21 @@ type Output struct {
 // else (a directory with other files, another run's output, a run) is
 // refused, and nothing is written.
 func OpenOutput(dir, kind string, runs []string) (*Output, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("data: %w", fileError{err})
+	dir = filepath.Clean(dir)
+	if _, err := os.Lstat(dir); err != nil {
+		// A new directory: made in its parent, so that a failed output
+		// can take it back.
+		parent := filepath.Dir(dir)
+		if err := os.MkdirAll(parent, 0o755); err != nil {
+			return nil, fmt.Errorf("data: %w", fileError{err})
+		}
+		return OpenOutputIn(parent, filepath.Base(dir), kind, runs)
 	}
 	root, err := openDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	return openOutput(root, dir, kind, runs)
+	return openOutput(root, nil, "", dir, kind, runs)
 }
 
 // OpenOutputIn opens the directory name in parent (created if needed) as
@@ -120,17 +137,31 @@ func OpenOutputIn(parent, name, kind string, runs []string) (*Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer proot.Close()
-	root, err := mkdirIn(proot, name)
+	made := ""
+	if err := proot.Mkdir(name, 0o755); err == nil {
+		made = name
+	} else if !errors.Is(err, fs.ErrExist) {
+		proot.Close()
+		return nil, rootError(proot, err)
+	}
+	root, err := subRoot(proot, name)
 	if err != nil {
+		proot.Close()
 		return nil, err
 	}
-	return openOutput(root, pathIn(proot, name), kind, runs)
+	return openOutput(root, proot, made, pathIn(proot, name), kind, runs)
 }
 
-func openOutput(root *os.Root, dir, kind string, runs []string) (*Output, error) {
+// openOutput takes root (and parent, which it closes) over.
+func openOutput(root, parent *os.Root, made, dir, kind string, runs []string) (*Output, error) {
 	fail := func(err error) (*Output, error) {
 		root.Close()
+		if parent != nil {
+			if made != "" {
+				_ = removeEmptyDir(parent, made)
+			}
+			parent.Close()
+		}
 		return nil, err
 	}
 	if kind != OutputReport && kind != OutputExport {
@@ -144,7 +175,7 @@ func openOutput(root *os.Root, dir, kind string, runs []string) (*Output, error)
 		return fail(err)
 	}
 	o := &Output{dir: dir, root: root, lock: lock, old: map[string]bool{}, written: map[string]bool{},
-		rec: outputRecord{Format: kind, Runs: slices.Clone(runs)}}
+		rec: outputRecord{Format: kind, Runs: slices.Clone(runs)}, parent: parent, made: made}
 	st, err := inspect(root)
 	if err != nil {
 		o.Close()
@@ -152,6 +183,7 @@ func openOutput(root *os.Root, dir, kind string, runs []string) (*Output, error)
 	}
 	switch st.kind {
 	case dirEmpty:
+		o.fresh = true
 	case dirOutput:
 		if st.output.Format != kind || st.runID != runs[0] {
 			o.Close()
@@ -160,6 +192,7 @@ func openOutput(root *os.Root, dir, kind string, runs []string) (*Output, error)
 		}
 		o.rec.Files = st.output.Files
 		o.rec.Writing = st.output.Writing
+		o.prev = *st.output
 		for _, n := range slices.Concat(st.output.Files, st.output.Writing) {
 			o.old[n] = true
 		}
@@ -311,7 +344,8 @@ func (o *Output) Commit() ([]string, error) {
 }
 
 // Close releases the directory. Without a Commit it first removes the
-// temporaries written: the earlier output stays as it was.
+// temporaries written: the earlier output stays as it was, and where there
+// was none, nothing is left (not the marker, not a directory Open made).
 func (o *Output) Close() error {
 	if o.root == nil {
 		return nil
@@ -320,9 +354,21 @@ func (o *Output) Close() error {
 		for n := range o.written {
 			_ = removeRegular(o.root, tempName(n))
 		}
+		switch {
+		case o.fresh && o.names != nil:
+			_ = removeRegular(o.root, OutputMarker)
+		case o.names != nil:
+			_ = writeSealed(o.root, OutputMarker, &o.prev) // as it was
+		}
 	}
 	o.lock.Close()
 	err := o.root.Close()
 	o.root = nil
+	if o.parent != nil {
+		if !o.done && o.made != "" {
+			_ = removeEmptyDir(o.parent, o.made)
+		}
+		o.parent.Close()
+	}
 	return err
 }

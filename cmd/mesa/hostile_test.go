@@ -108,6 +108,8 @@ var commands = [][]string{
 	10: {"run", "--config", "{cfg}", "--out", "T", "--quiet", "--overwrite"},
 	11: {"sweep", "--config", "{sweep}", "--out", "T", "--quiet", "--overwrite"},
 	12: {"run", "--config", "{cfg}", "--out", "T", "--quiet", "--overwrite"},
+	13: {"analyze", "R", "--out", "T", "--quiet"},
+	14: {"export", "R", "--out", "T", "--format", "csv"},
 }
 
 // onRuns are the commands that succeed on a mesa run directory with the
@@ -178,6 +180,20 @@ func TestHostileDirectories(t *testing.T) {
 			plant(t, base, "real/mine.arrow", "real/lock.old", "real/units/mine.txt", "L -> real")
 			return filepath.Join(base, "L"), userFiles(mesas, datatest.Snapshot(t, base))
 		}, succeed: onRuns},
+		{name: "a report directory with the user's figures", setup: func(t *testing.T, base, ref string) (string, map[string]datatest.Entry) {
+			figs := filepath.Join(base, "figs")
+			mustMesa(t, "analyze", ref, "--out", figs, "--quiet")
+			mesas := datatest.Snapshot(t, base)
+			plant(t, base, "figs/mine.png", "figs/outcomes-deploy.png.bak", "figs/notes/")
+			return figs, userFiles(mesas, datatest.Snapshot(t, base))
+		}, succeed: []int{6, 13}},
+		{name: "an export directory with the user's files", setup: func(t *testing.T, base, ref string) (string, map[string]datatest.Entry) {
+			exp := filepath.Join(base, "exp")
+			mustMesa(t, "export", ref, "--out", exp, "--format", "csv")
+			mesas := datatest.Snapshot(t, base)
+			plant(t, base, "exp/mine.csv", "exp/episodes.parquet")
+			return exp, userFiles(mesas, datatest.Snapshot(t, base))
+		}, succeed: []int{7, 14}},
 		{name: "symbolic links planted in a mesa run", setup: mesaRun(
 			"outside/figs/mine.png", "outside/figs/report.md", "outside/csv/episodes.csv", "outside/target.arrow", "outside/units/u/x",
 			"D/report -> ../outside/figs", "D/csv/.episodes.csv.tmp -> ../../outside/target.arrow",
