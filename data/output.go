@@ -170,58 +170,71 @@ func openOutput(root, parent *os.Root, made, dir, kind string, runs []string) (*
 	if len(runs) == 0 || runs[0] == "" {
 		return fail(fmt.Errorf("data: output %s: no run", dir))
 	}
+	// Checked before anything is written, and again under the lock.
+	st, err := inspect(root)
+	if err == nil {
+		err = admitOutput(st, dir, kind, runs[0])
+	}
+	if err != nil {
+		return fail(err)
+	}
 	lock, err := lockOutput(root)
 	if err != nil {
 		return fail(err)
 	}
 	o := &Output{dir: dir, root: root, lock: lock, old: map[string]bool{}, written: map[string]bool{},
 		rec: outputRecord{Format: kind, Runs: slices.Clone(runs)}, parent: parent, made: made}
-	st, err := inspect(root)
+	st, err = inspect(root)
+	if err == nil {
+		err = admitOutput(st, dir, kind, runs[0])
+	}
 	if err != nil {
 		o.Close()
 		return nil, err
 	}
-	switch st.kind {
-	case dirEmpty:
+	if st.kind == dirEmpty {
 		o.fresh = true
-	case dirOutput:
-		if st.output.Format != kind || st.runID != runs[0] {
-			o.Close()
-			return nil, fmt.Errorf("data: %s holds mesa's %s of run %s; refusing to replace it with the %s of run %s: give another directory, or remove it",
-				dir, st.output.what(), st.runID, whatOutput(kind), runs[0])
-		}
+	} else {
 		o.rec.Files = st.output.Files
 		o.rec.Writing = st.output.Writing
 		o.prev = *st.output
 		for _, n := range slices.Concat(st.output.Files, st.output.Writing) {
 			o.old[n] = true
 		}
-	case dirRun:
-		o.Close()
-		return nil, fmt.Errorf("data: %s is a run directory (run %s); refusing to write a %s into it: give a directory of its own", dir, st.runID, whatOutput(kind))
-	default:
-		o.Close()
-		return nil, fmt.Errorf("data: %s is not empty and not mesa's output (%s); refusing to write into it: give a new or empty directory", dir, st.why)
 	}
 	return o, nil
 }
 
-// lockOutput takes the flock of the output directory of root, without
-// waiting.
-func lockOutput(root *os.Root) (*os.File, error) {
-	d, err := root.Open(".")
-	if err != nil {
-		return nil, rootError(root, err)
-	}
-	ok, err := flock(d, LockExclusive)
-	if err != nil || !ok {
-		d.Close()
-		if err != nil {
-			return nil, fmt.Errorf("data: %s: flock: %v", root.Name(), err)
+// admitOutput checks that a directory in state st may receive an output
+// of kind for the run first: it is empty, or holds an output of the same
+// kind and first run.
+func admitOutput(st *dirState, dir, kind, first string) error {
+	switch st.kind {
+	case dirEmpty:
+		return nil
+	case dirOutput:
+		if st.output.Format != kind || st.runID != first {
+			return fmt.Errorf("data: %s holds mesa's %s of run %s; refusing to replace it with the %s of run %s: give another directory, or remove it",
+				dir, st.output.what(), st.runID, whatOutput(kind), first)
 		}
+		return nil
+	case dirRun:
+		return fmt.Errorf("data: %s is a run directory (run %s); refusing to write a %s into it: give a directory of its own", dir, st.runID, whatOutput(kind))
+	}
+	return fmt.Errorf("data: %s is not empty and not mesa's output (%s); refusing to write into it: give a new or empty directory", dir, st.why)
+}
+
+// lockOutput takes the lock of the output directory of root without
+// waiting: an exclusive flock of its lock file, which it makes (with
+// mesa's signature) if there is none. (A flock of the directory itself
+// would make no file, but NFS cannot lock a directory.)
+func lockOutput(root *os.Root) (*os.File, error) {
+	f, err := lockFile(root, root.Name(), LockExclusive)
+	var locked *LockedError
+	if errors.As(err, &locked) {
 		return nil, fmt.Errorf("data: %s is being written by another mesa process", root.Name())
 	}
-	return d, nil
+	return f, err
 }
 
 // Dir returns the output's directory.
@@ -355,8 +368,11 @@ func (o *Output) Close() error {
 			_ = removeRegular(o.root, tempName(n))
 		}
 		switch {
-		case o.fresh && o.names != nil:
+		case o.fresh:
 			_ = removeRegular(o.root, OutputMarker)
+			if leftover(o.root, LockFile) {
+				_ = removeRegular(o.root, LockFile) // held: nobody else has it
+			}
 		case o.names != nil:
 			_ = writeSealed(o.root, OutputMarker, &o.prev) // as it was
 		}

@@ -202,6 +202,9 @@ func removeOutputFiles(root *os.Root, o *outputRecord) error {
 		errs = append(errs, removeRegular(root, markerTmp))
 	}
 	errs = append(errs, removeRegular(root, OutputMarker))
+	if leftover(root, LockFile) {
+		errs = append(errs, removeRegular(root, LockFile)) // held by the caller
+	}
 	syncRoot(root)
 	return errors.Join(errs...)
 }

@@ -157,7 +157,7 @@ func TestRemoveRun(t *testing.T) {
 		{"a report, not a run", func(t *testing.T, dir string) {
 			writeReport(t, filepath.Dir(dir), "report.md")
 			copyDir(t, filepath.Join(filepath.Dir(dir), "report"), dir)
-		}, []string{"mesa-output.json", "report.md"}, "holds mesa's report of run run-test, not a run"},
+		}, []string{"lock", "mesa-output.json", "report.md"}, "holds mesa's report of run run-test, not a run"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "run")

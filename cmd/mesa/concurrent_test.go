@@ -17,9 +17,9 @@ import (
 // it, and the other command is refused (the directory is being written,
 // or holds the other run's output); never a mix of the two.
 func TestConcurrentOutputsNeverMix(t *testing.T) {
-	rounds := 6
-	if testing.Short() {
-		rounds = 2
+	rounds, figures := 6, "--quiet"
+	if testing.Short() || raceEnabled {
+		rounds, figures = 2, "--no-figures" // figures are slow under -race
 	}
 	base := t.TempDir()
 	runs := []string{filepath.Join(base, "a"), filepath.Join(base, "b")}
@@ -29,7 +29,7 @@ func TestConcurrentOutputsNeverMix(t *testing.T) {
 		name string
 		args func(run, out string) []string
 	}{
-		{"analyze", func(run, out string) []string { return []string{"analyze", run, "--out", out, "--quiet"} }},
+		{"analyze", func(run, out string) []string { return []string{"analyze", run, "--out", out, "--quiet", figures} }},
 		{"export", func(run, out string) []string { return []string{"export", run, "--out", out, "--format", "csv"} }},
 	} {
 		t.Run(c.name, func(t *testing.T) {

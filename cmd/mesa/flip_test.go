@@ -69,14 +69,19 @@ type flipSeed struct {
 }
 
 // flipSeeds returns the seed corpus: for each file, 16 bits spread evenly
-// over it and the first and last bytes' bits.
+// over it and the first and last bytes' bits (4 bits under -short and
+// -race).
 func flipSeeds(tb testing.TB) []flipSeed {
 	base := flipBase(tb)
+	spread := uint32(16)
+	if testing.Short() || raceEnabled {
+		spread = 2
+	}
 	var seeds []flipSeed
 	for i, name := range flipFiles {
 		bits := uint32(8 * base.sizes[name])
-		for k := range uint32(16) {
-			seeds = append(seeds, flipSeed{uint8(i), k*bits/16 + (k*5)%8})
+		for k := range spread {
+			seeds = append(seeds, flipSeed{uint8(i), k*bits/spread + (k*5)%8})
 		}
 		seeds = append(seeds, flipSeed{uint8(i), 1}, flipSeed{uint8(i), bits - 2})
 	}

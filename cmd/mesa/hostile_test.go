@@ -88,6 +88,8 @@ type hostile struct {
 	foreign bool
 	// chdir runs the commands from the target (for --out .).
 	chdir bool
+	// sample marks the cases run under -short.
+	sample bool
 	// succeed lists commands (by index in commands) that must exit 0.
 	succeed []int
 }
@@ -152,7 +154,7 @@ func TestHostileDirectories(t *testing.T) {
 		}
 	}
 	for _, h := range []hostile{
-		{name: "the user's files", foreign: true, setup: userDir(
+		{name: "the user's files", foreign: true, sample: true, setup: userDir(
 			"D/notes.txt", "D/lock.old", "D/lock", "D/lock.0123456789abcdef", "D/units/mine.txt", "D/episodes.arrow",
 			"D/report/mine.png", "D/parquet/x.parquet", "D/csv/", "D/.merge.tmp/x")},
 		{name: "a manifest that is not mesa's", foreign: true, setup: userDir(
@@ -167,9 +169,9 @@ func TestHostileDirectories(t *testing.T) {
 		{name: "a file system root", foreign: true, setup: userDir(
 			"D/bin/sh", "D/etc/passwd", "D/usr/lib/libc.so", "D/home/u/.bashrc", "D/tmp/", "D/var/lock", "D/lock", "D/units/",
 			"D/root/report/report.md", "D/dev/null -> /dev/null", "D/proc -> /proc")},
-		{name: "--out . in a project", foreign: true, chdir: true, setup: userDir(
+		{name: "--out . in a project", foreign: true, chdir: true, sample: true, setup: userDir(
 			"D/go.mod", "D/README.md", "D/report/report.md", "D/report/figure.png", "D/runs/", "D/csv/data.csv", "D/lock")},
-		{name: "a mesa run with the user's files in it", setup: mesaRun(
+		{name: "a mesa run with the user's files in it", sample: true, setup: mesaRun(
 			"D/notes.txt", "D/mine.arrow", "D/episodes.arrow.bak", "D/lock.old", "D/lock.0123456789abcdef0", "D/units/mine.txt",
 			"D/report/mine.png", "D/csv/mine.csv", "D/parquet/notes.txt", "D/.merge.tmp/x"),
 			succeed: onRuns},
@@ -194,7 +196,7 @@ func TestHostileDirectories(t *testing.T) {
 			plant(t, base, "exp/mine.csv", "exp/episodes.parquet")
 			return exp, userFiles(mesas, datatest.Snapshot(t, base))
 		}, succeed: []int{7, 14}},
-		{name: "symbolic links planted in a mesa run", setup: mesaRun(
+		{name: "symbolic links planted in a mesa run", sample: true, setup: mesaRun(
 			"outside/figs/mine.png", "outside/figs/report.md", "outside/csv/episodes.csv", "outside/target.arrow", "outside/units/u/x",
 			"D/report -> ../outside/figs", "D/csv/.episodes.csv.tmp -> ../../outside/target.arrow",
 			"D/parquet/episodes.parquet -> ../../outside/target.arrow", "D/manifest.json.tmp -> ../outside/target.arrow",
@@ -203,6 +205,12 @@ func TestHostileDirectories(t *testing.T) {
 			succeed: []int{0, 5}},
 	} {
 		t.Run(h.name, func(t *testing.T) {
+			switch {
+			case raceEnabled:
+				t.Skip("the directory suite is about files, not goroutines: skipped under -race")
+			case testing.Short() && !h.sample:
+				t.Skip("a sample of the cases runs under -short")
+			}
 			base := t.TempDir()
 			target, user := h.setup(t, base, ref)
 			if len(user) == 0 {
