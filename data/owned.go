@@ -473,14 +473,7 @@ func writeSealed(root *os.Root, name string, v sealable) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := writeClose(f, b); err != nil {
 		_ = root.Remove(tmp)
 		return fmt.Errorf("data: %w", fileError{err})
 	}
@@ -490,6 +483,18 @@ func writeSealed(root *os.Root, name string, v sealable) error {
 	}
 	syncRoot(root)
 	return nil
+}
+
+// writeClose writes b to the new file f, syncs and closes it.
+func writeClose(f *os.File, b []byte) error {
+	_, err := f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Seals: each JSON file mesa writes (manifest, plan, output marker) carries

@@ -112,14 +112,7 @@ func (l *DirLock) ClaimPlan(p *RunPlan) (*RunPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
+	if err = writeClose(f, b); err == nil {
 		err = l.root.Link(tmp, PlanFile)
 		if errors.Is(err, fs.ErrExist) {
 			err = nil // another claimant was first: its plan stands
@@ -146,12 +139,5 @@ func (l *DirLock) writeExclusive(name string, b []byte) error {
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return writeClose(f, b)
 }

@@ -98,7 +98,7 @@ func TestRemoveRun(t *testing.T) {
 		err  string
 	}{
 		{"a run, its exports and report, and the user's files", func(t *testing.T, dir string) {
-			writeRunIn(t, dir, 6)
+			writeRunIn(t, dir, data.Options{}, 6)
 			for _, export := range []func(string, string, *data.ExportOptions) ([]string, error){data.ExportParquet, data.ExportCSV} {
 				if _, err := export(dir, "", nil); err != nil {
 					t.Fatal(err)
@@ -182,21 +182,6 @@ func TestRemoveRun(t *testing.T) {
 	}
 }
 
-// writeRunIn writes a complete run of n rows into dir.
-func writeRunIn(t *testing.T, dir string, n int) {
-	t.Helper()
-	w, err := data.Create(dir, testInfo(), data.Options{Steps: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := appendRun(w, n, true); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // writeSweep writes into dir what a sweep's shard leaves: its plan, two
 // committed units, and its lock file.
 func writeSweep(t *testing.T, dir string) {
@@ -248,7 +233,7 @@ func TestRemoveRunFollowsNoLink(t *testing.T) {
 	outside := filepath.Join(base, "outside")
 	mkfiles(t, outside, "episodes.arrow", "figs/outcomes.png", "figs/report.md", "units/u/manifest.json", "csv/episodes.csv")
 	dir := filepath.Join(base, "run")
-	writeRunIn(t, dir, 4)
+	writeRunIn(t, dir, data.Options{}, 4)
 	if _, err := data.ExportCSV(dir, "", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +287,7 @@ func TestRemoveRunForeignMessage(t *testing.T) {
 // run this process holds exclusively is removed, its lock kept.
 func TestRemoveRunLocked(t *testing.T) {
 	dir := t.TempDir()
-	writeRunIn(t, dir, 2)
+	writeRunIn(t, dir, data.Options{}, 2)
 	l, err := data.Lock(dir, data.LockShared, "the other writer")
 	if err != nil {
 		t.Fatal(err)
@@ -337,7 +322,7 @@ func TestRemoveRunLocked(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Unlocked, the lock file goes too; a later Lock makes a new one.
-	writeRunIn(t, dir, 2)
+	writeRunIn(t, dir, data.Options{}, 2)
 	if err := data.RemoveRun(dir); err != nil {
 		t.Fatal(err)
 	}
