@@ -171,9 +171,10 @@ func openOutput(root, parent *os.Root, made, dir, kind string, runs []string) (*
 		return fail(fmt.Errorf("data: output %s: no run", dir))
 	}
 	// Checked before anything is written, and again under the lock.
-	st, err := inspect(root)
-	if err == nil {
-		err = admitOutput(st, dir, kind, runs[0])
+	err := settled(root, func(st *dirState) error { return admitOutput(st, dir, kind, runs[0]) })
+	var locked *LockedError
+	if errors.As(err, &locked) {
+		err = fmt.Errorf("data: %s is being written by another mesa process", dir)
 	}
 	if err != nil {
 		return fail(err)
@@ -184,7 +185,7 @@ func openOutput(root, parent *os.Root, made, dir, kind string, runs []string) (*
 	}
 	o := &Output{dir: dir, root: root, lock: lock, old: map[string]bool{}, written: map[string]bool{},
 		rec: outputRecord{Format: kind, Runs: slices.Clone(runs)}, parent: parent, made: made}
-	st, err = inspect(root)
+	st, err := inspect(root)
 	if err == nil {
 		err = admitOutput(st, dir, kind, runs[0])
 	}

@@ -24,14 +24,47 @@ func CheckRunDir(dir string) error {
 		return fmt.Errorf("data: %w", fileError{err})
 	}
 	defer root.Close()
-	st, err := inspect(root)
+	return settled(root, func(st *dirState) error {
+		if st.kind == dirEmpty || st.kind == dirRun {
+			return nil
+		}
+		return refusal(dir, st)
+	})
+}
+
+// settled applies check to what inspect finds in root. A directory that
+// a mesa process is writing meanwhile can look foreign for a moment (a
+// manifest renamed while it is read): a refusal then is a *LockedError if
+// the directory's lock is held, and is checked again once otherwise.
+// Nothing is written.
+func settled(root *os.Root, check func(*dirState) error) error {
+	for try := 0; ; try++ {
+		st, err := inspect(root)
+		if err == nil {
+			err = check(st)
+		}
+		if err == nil {
+			return nil
+		}
+		if busy(root) {
+			return &LockedError{Dir: root.Name(), Holders: liveHolders(root)}
+		}
+		if try == 1 {
+			return err
+		}
+	}
+}
+
+// busy reports whether the lock file of root, if it has one, is held: by
+// taking its flock and letting it go, which writes nothing.
+func busy(root *os.Root) bool {
+	f, err := openRegular(root, LockFile)
 	if err != nil {
-		return err
+		return false
 	}
-	if st.kind == dirEmpty || st.kind == dirRun {
-		return nil
-	}
-	return refusal(dir, st)
+	defer f.Close()
+	ok, err := flock(f, LockExclusive)
+	return err == nil && !ok
 }
 
 // A staged writer writes into a temporary directory of the locked run
