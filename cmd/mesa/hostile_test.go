@@ -196,6 +196,9 @@ func TestHostileDirectories(t *testing.T) {
 			plant(t, base, "exp/mine.csv", "exp/episodes.parquet")
 			return exp, userFiles(mesas, datatest.Snapshot(t, base))
 		}, succeed: []int{7, 14}},
+		{name: "a link for report.md in mesa's report", setup: mesaRun(
+			"outside/notes.md", "D/report/report.md -> ../../outside/notes.md", "D/csv/episodes.csv -> ../../outside/notes.md"),
+			succeed: []int{0, 4, 5, 10, 11, 12}},
 		{name: "symbolic links planted in a mesa run", sample: true, setup: mesaRun(
 			"outside/figs/mine.png", "outside/figs/report.md", "outside/csv/episodes.csv", "outside/target.arrow", "outside/units/u/x",
 			"D/report -> ../outside/figs", "D/csv/.episodes.csv.tmp -> ../../outside/target.arrow",
