@@ -102,7 +102,7 @@ func (p Planner) Validate() error {
 		return fmt.Errorf("discount: %v out of range (0, 1) (0 means 0.9)", p.Discount)
 	}
 	if !(p.Beta >= 0 && p.Beta < 1e6) {
-		return fmt.Errorf("beta: %v must be a finite value >= 0 (0 means 1)", p.Beta)
+		return fmt.Errorf("beta: %v out of range [0, 1e6) (0 means 1)", p.Beta)
 	}
 	if p.Iterations < 0 || p.Iterations > 1<<20 {
 		return fmt.Errorf("iterations: %d out of range [0, %d] (0 means cover the maze)", p.Iterations, 1<<20)

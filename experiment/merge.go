@@ -37,11 +37,19 @@ func merge(ctx context.Context, p *Plan, dir string, opts Options) error {
 	if err := os.RemoveAll(stage); err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
+	info, err := p.runInfo(-1)
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
 	steps := false
-	for _, c := range p.Points {
+	for k := range p.Points {
+		c, err := p.Config.Point(k)
+		if err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
 		steps = steps || c.Record.Steps
 	}
-	w, err := data.Create(stage, p.runInfo(-1), data.Options{Steps: steps, OmitTiming: !opts.Timing, Compression: opts.Compression})
+	w, err := data.Create(stage, info, data.Options{Steps: steps, OmitTiming: !opts.Timing, Compression: opts.Compression})
 	if err != nil {
 		return err
 	}
