@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"mesa/data"
 	"mesa/experiment"
@@ -128,7 +130,7 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *dryRun {
-		return printPlan(cfg, *rf.out, stdout)
+		return printPlan(ctx, cfg, *rf.out, stdout)
 	}
 	if *rf.out == "" {
 		return usagef("sweep: give --out DIR (the directory every shard and the merge share)")
@@ -208,29 +210,72 @@ func printRun(res *experiment.Result, stdout io.Writer) error {
 	return st.Print(stdout)
 }
 
-// printPlan lists the units of cfg, marking those complete in dir.
-func printPlan(cfg *experiment.Config, dir string, stdout io.Writer) error {
+// printPlan lists the units of cfg, marking those complete in dir. It
+// writes as it goes, in columns aligned as text/tabwriter would align them
+// (tabwriter would hold every line until the end), allocating next to
+// nothing per unit (a plan may hold a million), and stops when ctx is done.
+func printPlan(ctx context.Context, cfg *experiment.Config, dir string, stdout io.Writer) error {
 	plan, err := experiment.NewPlan(cfg)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "run %s: %d sweep points, %d units\n", plan.RunID, len(plan.Points), len(plan.Units))
-	fmt.Fprintln(tw, "unit\tpoint\tstatus")
+	var id []byte
+	unitID := func(u experiment.Unit) []byte {
+		id = append(id[:0], 'p')
+		id = strconv.AppendInt(id, int64(u.Point), 10)
+		if u.Scripted() {
+			id = append(append(id, "/ref/"...), u.Family...)
+		} else {
+			id = append(append(append(append(id, '/'), u.Optimizer...), '/'), u.Family...)
+			id = strconv.AppendInt(append(id, "/s"...), int64(u.Seed), 10)
+		}
+		return id
+	}
+	const pad = 2
+	unitW, pointW := len("unit"), len("point")
+	for _, u := range plan.Units {
+		unitW = max(unitW, utf8.RuneCount(unitID(u)))
+	}
+	var label []byte
+	for k := range plan.Points {
+		label = cfg.Sweep.AppendValues(label[:0], k)
+		pointW = max(pointW, utf8.RuneCount(label))
+	}
+	w := bufio.NewWriter(stdout)
+	spaces := []byte(strings.Repeat(" ", max(unitW, pointW)+pad))
+	cell := func(s []byte, width int) {
+		w.Write(s)
+		w.Write(spaces[:width+pad-utf8.RuneCount(s)])
+	}
+	fmt.Fprintf(w, "run %s: %d sweep points, %d units\n", plan.RunID, plan.Points, len(plan.Units))
+	cell([]byte("unit"), unitW)
+	cell([]byte("point"), pointW)
+	w.WriteString("status\n")
 	done := 0
 	all := dir != "" && experiment.Merged(dir, plan)
+	point := -1
 	for _, u := range plan.Units {
+		if err := ctx.Err(); err != nil {
+			w.Flush()
+			return err
+		}
 		status := "to do"
 		if all || dir != "" && experiment.UnitComplete(dir, u) {
 			status = "complete"
 			done++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.ID(), strings.Join(plan.PointValues(u.Point), " "), status)
+		if u.Point != point {
+			point, label = u.Point, cfg.Sweep.AppendValues(label[:0], u.Point)
+		}
+		cell(unitID(u), unitW)
+		cell(label, pointW)
+		w.WriteString(status)
+		w.WriteByte('\n')
 	}
 	if dir != "" {
-		fmt.Fprintf(tw, "%d of %d complete in %s\n", done, len(plan.Units), dir)
+		fmt.Fprintf(w, "%d of %d complete in %s\n", done, len(plan.Units), dir)
 	}
-	return tw.Flush()
+	return w.Flush()
 }
 
 // parseShard reads a shard "I/N" from the flag, or else from the
