@@ -13,6 +13,7 @@
 package report
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,7 +37,13 @@ type Options struct {
 	// Alpha is the significance level of tests after Holm's adjustment; 0
 	// means 0.05.
 	Alpha float64
+	// Context, if not nil, stops Load when it is done (between record
+	// batches) with its error.
+	Context context.Context
 }
+
+// readOptions are the options of the study's table readers.
+func (o Options) readOptions() *data.ReadOptions { return &data.ReadOptions{Context: o.Context} }
 
 func (o Options) level() float64 {
 	if o.Level == 0 {
@@ -169,6 +176,9 @@ func Load(dirs []string, opts Options) (*Study, error) {
 		seen[run.ID()] = dir
 		s.Runs = append(s.Runs, run)
 		for _, src := range sources {
+			if ctx := opts.Context; ctx != nil && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 			if err := s.read(run, src); err != nil {
 				return nil, err
 			}
@@ -303,7 +313,7 @@ func (s *Study) read(run *Run, dir string) error {
 		}
 		return a
 	}
-	ep, err := data.OpenEpisodes(filepath.Join(dir, data.FileName(data.TableEpisodes)), nil)
+	ep, err := data.OpenEpisodes(filepath.Join(dir, data.FileName(data.TableEpisodes)), s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -360,7 +370,7 @@ func (s *Study) readAttribution(dir string, get func(int, string, string, string
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil // a partial run may lack it
 	}
-	r, err := data.OpenAttribution(path, nil)
+	r, err := data.OpenAttribution(path, s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -394,7 +404,7 @@ func (s *Study) readAgents(run *Run, dir string, index map[agentKey]*Agent) erro
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	r, err := data.OpenAgents(path, nil)
+	r, err := data.OpenAgents(path, s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -421,7 +431,7 @@ func (s *Study) readTraining(run *Run, dir string, index map[agentKey]*Agent) er
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	r, err := data.OpenTraining(path, nil)
+	r, err := data.OpenTraining(path, s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -35,6 +36,9 @@ type WriteOptions struct {
 	Replayer Replayer
 	// Command is the command line that made the report, for the record.
 	Command string
+	// Context, if not nil, stops Write when it is done (between figures)
+	// with its error, before report.md is written.
+	Context context.Context
 }
 
 // Write writes dir/report.md and its figures (PNG, in dir). It returns the
@@ -365,6 +369,9 @@ func (w *mdWriter) save(name string, p *plot.Plot, sentence string) error {
 }
 
 func (w *mdWriter) saveSize(name string, p *plot.Plot, width, height vg.Length, sentence string) error {
+	if ctx := w.opts.Context; ctx != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
 	path := filepath.Join(w.dir, name)
 	if err := figure.SaveSize(p, path, width, height); err != nil {
 		return fmt.Errorf("report: figure %s: %w", name, err)

@@ -100,7 +100,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *logSteps {
 		rf.set = append(rf.set, "record.steps=true")
 	}
-	cfg, err := loadConfig(*configFile, *preset, rf.set)
+	cfg, err := loadConfig(ctx, *configFile, *preset, rf.set)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *configFile == "" {
 		return usagef("sweep: give --config FILE")
 	}
-	cfg, err := loadConfig(*configFile, "", rf.set)
+	cfg, err := loadConfig(ctx, *configFile, "", rf.set)
 	if err != nil {
 		return err
 	}
@@ -140,13 +140,13 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // loadConfig reads the config file (or the preset when file is ""), with
 // overrides.
-func loadConfig(file, preset string, set []string) (*experiment.Config, error) {
+func loadConfig(ctx context.Context, file, preset string, set []string) (*experiment.Config, error) {
 	if file == "" {
 		text, err := experiment.PresetText(preset)
 		if err != nil {
 			return nil, usageError{err}
 		}
-		cfg, err := experiment.ParseWith(bytes.NewReader(text), set)
+		cfg, err := experiment.ParseContext(ctx, bytes.NewReader(text), set)
 		if err != nil {
 			return nil, fmt.Errorf("preset %s: %w", preset, err)
 		}
@@ -157,7 +157,7 @@ func loadConfig(file, preset string, set []string) (*experiment.Config, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, err := experiment.ParseWith(f, set)
+	cfg, err := experiment.ParseContext(ctx, f, set)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -188,7 +188,12 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 	})
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: interrupted; the same command continues the run in %s", cmd, dir)
+			left := "the same command continues the run in " + dir
+			var s *stopError
+			if errors.As(stopped(ctx, cmd, context.Canceled, left), &s) {
+				return s
+			}
+			return fmt.Errorf("%s: interrupted; %s", cmd, left)
 		}
 		return err
 	}
@@ -196,13 +201,13 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 		fmt.Fprintf(stdout, "run %s: shard %s done; %d of %d units complete in %s\n", res.RunID, shard, res.Done, res.Units, res.Dir)
 		return nil
 	}
-	return printRun(res, stdout)
+	return printRun(ctx, res, stdout)
 }
 
 // printRun prints a complete run's tables, as mesa analyze does: every
 // share a mean over training seeds with its interval over seeds.
-func printRun(res *experiment.Result, stdout io.Writer) error {
-	st, err := report.Load([]string{res.Dir}, report.Options{})
+func printRun(ctx context.Context, res *experiment.Result, stdout io.Writer) error {
+	st, err := report.Load([]string{res.Dir}, report.Options{Context: ctx})
 	if err != nil {
 		return err
 	}
@@ -357,7 +362,7 @@ func presetsCmd(args []string, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-func exportCmd(args []string, stdout, stderr io.Writer) error {
+func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
 	format := fs.String("format", "parquet", "output `format`: parquet or csv")
 	out := fs.String("out", "", "output `directory` (default DIR/parquet or DIR/csv)")
@@ -381,7 +386,7 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		*out = filepath.Join(dir, *format)
 	}
-	opts := &data.ExportOptions{Partial: *partial}
+	opts := &data.ExportOptions{Partial: *partial, ReadOptions: data.ReadOptions{Context: ctx}}
 	var files []string
 	var err error
 	switch *format {
