@@ -148,11 +148,13 @@ func (s Sweep) tooLarge() string {
 
 // maxSweepPoints bounds the grid, so that a typo cannot plan a billion
 // units; maxSweepValues bounds one path's list. Writing the resolved config
-// (for the run id) holds every value of it at once, about 2 kB each in
-// yaml's emitter: a list of 100000 takes 200 MB, one of 10000 is cheap.
+// (for the run id) holds every value at once in yaml's emitter, about 1.6
+// kB each: planning a list of 100000 values took 217 MB; with lists of at
+// most 1000, 100000 points plan within 100 MB (86 MB for 1000 × 100
+// values and 800000 units).
 const (
 	maxSweepPoints = 100_000
-	maxSweepValues = 10_000
+	maxSweepValues = 1000
 )
 
 // A pathStep is one step of a config path: a mapping key, or a list index
