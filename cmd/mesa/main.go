@@ -33,9 +33,11 @@ import (
 )
 
 func main() {
-	ctx, stop := withSignals(context.Background(), os.Stderr, os.Exit)
+	// The signals stay caught until the process exits: a signal after the
+	// command is done is then no default kill, and the exit code says
+	// how the command went.
+	ctx, _ := withSignals(context.Background(), os.Stderr, os.Exit)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
 

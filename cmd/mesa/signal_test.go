@@ -102,20 +102,23 @@ func TestStopped(t *testing.T) {
 var run_ = run
 
 // TestSignalStopsSweepPlan: SIGINT, SIGTERM, SIGHUP and two SIGINTs stop
-// a 10000-point sweep plan (once, two SIGINTs left it running on for 25 s)
-// with exit code 128+n and one line on stderr.
+// a 30000-point sweep plan (two SIGINTs once left a 10000-point one
+// running on for 25 s) with exit code 128+n and one line on stderr.
 func TestSignalStopsSweepPlan(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("plans 10000 sweep points in a child process")
 	}
-	var values []string
-	for i := range 10000 {
-		values = append(values, fmt.Sprint(i))
+	var seeds, episodes []string // 300 × 100 points, some seconds' work
+	for i := range 300 {
+		seeds = append(seeds, fmt.Sprint(i))
+	}
+	for i := range 100 {
+		episodes = append(episodes, fmt.Sprint(i+1))
 	}
 	cfg := filepath.Join(t.TempDir(), "big.yaml")
 	text := "name: big\ntrain: {preset: train}\nsplits: [{name: deploy, distribution: {preset: deploy}}]\n" +
 		"families: [{name: planner}, {name: reactive}]\noptimizers: [{name: ga}, {name: sgd}]\nbudget: {env_steps: 1000}\n" +
-		"sweep: {seed: [" + strings.Join(values, ", ") + "]}\n"
+		"sweep:\n  seed: [" + strings.Join(seeds, ", ") + "]\n  evaluate.episodes: [" + strings.Join(episodes, ", ") + "]\n"
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +138,7 @@ func TestSignalStopsSweepPlan(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(300 * time.Millisecond) // started, and validating the points
+		time.Sleep(200 * time.Millisecond) // started, and validating the points
 		var sent time.Time
 		for _, s := range tt.sigs {
 			sent = time.Now()
