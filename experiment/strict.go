@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -184,6 +185,9 @@ func checkKeys(n *yaml.Node, path string, t reflect.Type) error {
 	switch t.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if t == durationType || reflect.PointerTo(t).Implements(unmarshalerType) {
+			return nil // read from text its own way
+		}
 		return checkInt(n, path, t)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
@@ -231,7 +235,11 @@ func checkKeys(n *yaml.Node, path string, t reflect.Type) error {
 	return nil
 }
 
-var nodeType = reflect.TypeOf(yaml.Node{})
+var (
+	nodeType        = reflect.TypeOf(yaml.Node{})
+	durationType    = reflect.TypeOf(time.Duration(0))
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+)
 
 // fieldTypes caches fieldsOf: every sweep point checks its keys.
 var fieldTypes sync.Map // reflect.Type → map[string]reflect.Type

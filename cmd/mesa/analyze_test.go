@@ -61,6 +61,9 @@ func TestAnalyzeCommand(t *testing.T) {
 // interval and all, is analysed, and its figures drawn (the sweep curve of
 // proxy − control once failed on an interval clipped to [0, 1]).
 func TestAnalyzeNegativeExcess(t *testing.T) {
+	if raceEnabled {
+		t.Skip("draws some 20 figures, slowly under -race (report's TestNegativeExcessFigures draws the sweep curves)")
+	}
 	dir := filepath.Join(t.TempDir(), "run")
 	if _, errOut, code := mesa(t, "sweep", "--config", "testdata/negative-excess.yaml", "--out", dir, "--quiet"); code != 0 {
 		t.Fatalf("sweep: exit %d: %s", code, errOut)
