@@ -1,6 +1,7 @@
 package agents
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -89,6 +90,8 @@ type Planner struct {
 	Iterations int `yaml:"iterations,omitempty" json:"iterations,omitempty"`
 	// Planes are the per-cell features ψ: corner size and salience noise.
 	Planes world.Planes `yaml:"planes,omitempty" json:"planes,omitzero"`
+
+	ctx context.Context // see WithContext
 }
 
 var (
@@ -102,7 +105,7 @@ func (p Planner) Validate() error {
 		return fmt.Errorf("discount: %v out of range (0, 1) (0 means 0.9)", p.Discount)
 	}
 	if !(p.Beta >= 0 && p.Beta < 1e6) {
-		return fmt.Errorf("beta: %v must be a finite value >= 0 (0 means 1)", p.Beta)
+		return fmt.Errorf("beta: %v out of range [0, 1e6) (0 means 1)", p.Beta)
 	}
 	if p.Iterations < 0 || p.Iterations > 1<<20 {
 		return fmt.Errorf("iterations: %d out of range [0, %d] (0 means cover the maze)", p.Iterations, 1<<20)
@@ -152,7 +155,7 @@ func (Planner) Readout(theta []float64) []Weight {
 // reading it at Reset and when it replans, never writing it.
 func (p Planner) Policy(theta []float64) Differentiable {
 	pp := &plannerPolicy{theta: theta[:world.CellFeatures], gamma: p.Discount, beta: p.Beta,
-		iterations: max(p.Iterations, 0), planes: p.Planes}
+		iterations: max(p.Iterations, 0), planes: p.Planes, ctx: p.ctx}
 	if pp.gamma == 0 {
 		pp.gamma = 0.9
 	}
@@ -215,6 +218,11 @@ type plannerPolicy struct {
 	// Last Probs call.
 	state int32
 	probs Probs
+
+	// ctx, if not nil, interrupts the sweeps of a plan once done; stopped
+	// then marks the policy as dead (see WithContext).
+	ctx     context.Context
+	stopped bool
 }
 
 // Reset plans from the start of e.
@@ -228,6 +236,10 @@ func (pp *plannerPolicy) Reset(e *world.Episode) {
 // Probs writes π(·|s) for the agent's cell s, replanning first if the map
 // has changed since the last plan.
 func (pp *plannerPolicy) Probs(p *Probs, e *world.Episode) {
+	if pp.stopped {
+		*p = uniformProbs
+		return
+	}
 	if e.Level() != pp.level {
 		pp.setLevel(e.Level())
 		pp.planned = false
@@ -246,6 +258,9 @@ func (pp *plannerPolicy) Probs(p *Probs, e *world.Episode) {
 // GradLogProb adds scale·∇θ log π(a|s) to grad for the state s of the last
 // Probs call: scale·β·(∂Q(s,a) − Σ_b π(b|s)·∂Q(s,b)).
 func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float64) {
+	if pp.stopped {
+		return
+	}
 	if !pp.haveTangents {
 		pp.computeTangents()
 	}
@@ -342,7 +357,10 @@ func (pp *plannerPolicy) plan(e *world.Episode) {
 	r, v, w := pp.r[:n], pp.v[:n], pp.w[:n]
 	clear(v)
 	succ := pp.succ[:n]
-	for range pp.sweeps {
+	for k := range pp.sweeps {
+		if pp.interrupted(k) {
+			return
+		}
 		discounted(w, r, v, pp.gamma)
 		changed := false
 		for s := range succ {
@@ -447,7 +465,10 @@ func (pp *plannerPolicy) computeTangents() {
 	copy(dw, psi)
 	g := pp.gamma
 	succ := pp.succ[:n]
-	for range pp.sweeps {
+	for k := range pp.sweeps {
+		if pp.interrupted(k) {
+			return
+		}
 		discounted(w, r, v, g)
 		for s := range succ {
 			sc := &succ[s]

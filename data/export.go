@@ -165,6 +165,9 @@ func exportable(dir string, m *Manifest, partial bool) error {
 func eachBatch(t *tableFile, fn func(rec arrow.RecordBatch) error) (err error) {
 	defer func() { recovered(t.path, recover(), &err) }()
 	for i := range t.fr.NumRecords() {
+		if err := t.canceled(); err != nil {
+			return err
+		}
 		rec, err := t.fr.RecordBatchAt(i)
 		if err != nil {
 			return errorf(t.path, "batch %d: %v", i, err)

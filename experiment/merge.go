@@ -29,11 +29,19 @@ func hook(moment string) {
 // merges again), never a complete manifest over other tables; a failure
 // (a full disk) removes the staging directory.
 func merge(ctx context.Context, p *Plan, lock *data.DirLock, opts Options) error {
+	info, err := p.runInfo(-1)
+	if err != nil {
+		return fmt.Errorf("merge: %w", err)
+	}
 	steps := false
-	for _, c := range p.Points {
+	for k := range p.Points {
+		c, err := p.Config.Point(k)
+		if err != nil {
+			return fmt.Errorf("merge: %w", err)
+		}
 		steps = steps || c.Record.Steps
 	}
-	w, err := lock.CreateMerge(p.runInfo(-1), data.Options{Steps: steps, OmitTiming: !opts.Timing, Compression: opts.Compression})
+	w, err := lock.CreateMerge(info, data.Options{Steps: steps, OmitTiming: !opts.Timing, Compression: opts.Compression})
 	if err != nil {
 		return err
 	}

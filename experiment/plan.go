@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -69,10 +70,11 @@ func fileSafe(s string) string {
 type Plan struct {
 	// RunID names the run (Config.RunID of the config as given).
 	RunID string
-	// Config is the config as given, sweep included; Points the config of
-	// each sweep point (Config.Points).
+	// Config is the config as given, sweep included; Config.Point(k) is
+	// the config of sweep point k, made when asked for.
 	Config *Config
-	Points []*Config
+	// Points is the number of sweep points (1 without a sweep).
+	Points int
 	// Units in canonical order: point by point, then optimizers, families
 	// and seeds in config order, then the scripted references.
 	Units []Unit
@@ -87,31 +89,49 @@ func NewPlan(c *Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	points, err := c.Points()
-	if err != nil {
-		return nil, err
-	}
-	p := &Plan{RunID: id, Config: c, Points: points}
-	for k, pc := range points {
-		for _, o := range pc.Optimizers {
-			for _, f := range pc.Families {
-				for s := range pc.Seeds {
-					p.Units = append(p.Units, Unit{Point: k, Optimizer: o.Name, Family: f.Name, Seed: s})
-				}
+	// The units of each sweep point were listed when its config was
+	// validated: a plan decodes no point again.
+	lists, unitsOf := [][]Unit{c.units()}, []int32{0}
+	if len(c.Sweep) > 0 {
+		if c.unitsOf == nil { // not resolved
+			if err := c.resolvePoints(context.Background()); err != nil {
+				return nil, err
 			}
 		}
-		for _, r := range pc.Reference {
-			spec, _ := agents.ScriptedByName(r)
-			p.Units = append(p.Units, Unit{Point: k, Family: spec.(*agents.Scripted).Spec()})
-		}
-		if len(p.Units) > maxUnits {
+		lists, unitsOf = c.pointUnits, c.unitsOf
+	}
+	n := 0
+	for _, i := range unitsOf {
+		n += len(lists[i])
+		if n > maxUnits {
 			return nil, fmt.Errorf("config: the plan has more than %d units", maxUnits)
 		}
 	}
-	for i := range p.Units {
-		p.Units[i].Index = i
+	p := &Plan{RunID: id, Config: c, Points: len(unitsOf), Units: make([]Unit, 0, n)}
+	for k, i := range unitsOf {
+		for _, u := range lists[i] {
+			u.Index, u.Point = len(p.Units), k
+			p.Units = append(p.Units, u)
+		}
 	}
 	return p, nil
+}
+
+// units returns the units of c, a config without a sweep, at point 0.
+func (c *Config) units() []Unit {
+	var units []Unit
+	for _, o := range c.Optimizers {
+		for _, f := range c.Families {
+			for s := range c.Seeds {
+				units = append(units, Unit{Optimizer: o.Name, Family: f.Name, Seed: s})
+			}
+		}
+	}
+	for _, r := range c.Reference {
+		spec, _ := agents.ScriptedByName(r)
+		units = append(units, Unit{Family: spec.(*agents.Scripted).Spec()})
+	}
+	return units
 }
 
 // PointValues returns the swept values of point k, "path=value" in sweep

@@ -22,7 +22,8 @@ import (
 // methods are not safe for concurrent use.
 type Replayer struct {
 	runID  string
-	points []*Config
+	plan   *Plan
+	points []*Config    // by point, made when first needed
 	suites []*evalSuite // by point, built when first needed
 	// agents by point: evaluated agents (final and scripted) in table
 	// order, and by id.
@@ -68,8 +69,8 @@ func NewReplayer(dir string) (*Replayer, error) {
 	if plan.RunID != m.RunID {
 		return nil, fmt.Errorf("replay: %s: the manifest's config is run %s, the manifest says %s: written by another version of mesa", dir, plan.RunID, m.RunID)
 	}
-	r := &Replayer{runID: m.RunID, points: plan.Points, suites: make([]*evalSuite, len(plan.Points)),
-		order: make([][]string, len(plan.Points)), agents: make([]map[string]data.AgentRow, len(plan.Points)),
+	r := &Replayer{runID: m.RunID, plan: plan, points: make([]*Config, plan.Points), suites: make([]*evalSuite, plan.Points),
+		order: make([][]string, plan.Points), agents: make([]map[string]data.AgentRow, plan.Points),
 		rows: map[episodeKey]data.EpisodeRow{}}
 	for k := range r.agents {
 		r.agents[k] = map[string]data.AgentRow{}
@@ -164,7 +165,12 @@ func (r *Replayer) suite(point int) (*evalSuite, error) {
 		return nil, fmt.Errorf("replay: no point %d: run %s has points 0 to %d", point, r.runID, len(r.points)-1)
 	}
 	if r.suites[point] == nil {
-		s, err := newEvalSuite(r.points[point])
+		c, err := r.plan.Config.Point(point)
+		if err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+		r.points[point] = c
+		s, err := newEvalSuite(c)
 		if err != nil {
 			return nil, fmt.Errorf("replay: point %d: %w", point, err)
 		}

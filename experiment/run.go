@@ -23,7 +23,9 @@ import (
 type Options struct {
 	// Out is the run directory.
 	Out string
-	// Workers is the number of goroutines; 0 means GOMAXPROCS. Output is
+	// Workers is the number of goroutines; 0 means GOMAXPROCS, with no
+	// more units at once than the machine's memory holds by their
+	// estimate (more, asked for explicitly, is an error). Output is
 	// byte-identical for any value.
 	Workers int
 	// Overwrite removes a run already in Out first; without it the same
@@ -208,8 +210,11 @@ func Merged(dir string, plan *Plan) bool { return merged(dir, plan) }
 
 func (p *Plan) complete(dir string, u Unit) bool {
 	m, err := data.VerifyRun(filepath.Join(dir, unitsDir, u.Dir()))
-	return err == nil && m.Status == data.StatusComplete && m.RunID == p.RunID &&
-		m.Config == string(resolvedPointYAML(p.Points[u.Point]))
+	if err != nil || m.Status != data.StatusComplete || m.RunID != p.RunID {
+		return false
+	}
+	c, err := p.Config.Point(u.Point)
+	return err == nil && m.Config == string(resolvedPointYAML(c))
 }
 
 // merged reports whether dir's tables are the merged units of plan.
@@ -226,13 +231,17 @@ func merged(dir string, p *Plan) bool {
 // and each is deterministic, so the order in which they finish changes no
 // byte. With at least as many units as workers, each unit runs on one
 // goroutine (cheaper than splitting a unit's small batches); with fewer, the
-// workers are shared among them.
+// workers are shared among them. No more units run at once than the
+// machine's memory holds (unitsAtOnce).
 func runUnits(ctx context.Context, plan *Plan, lock *data.DirLock, todo []Unit, opts Options) error {
 	if len(todo) == 0 {
 		return nil
 	}
 	workers := train.Workers(opts.Workers)
-	concurrent := min(workers, len(todo))
+	concurrent, err := unitsAtOnce(plan.Config, opts.Workers, len(todo))
+	if err != nil {
+		return err
+	}
 	inner := max(1, workers/concurrent)
 	var mu sync.Mutex
 	return train.Parallel(ctx, concurrent, len(todo), func(_, i int) error {
@@ -256,8 +265,15 @@ func runUnits(ctx context.Context, plan *Plan, lock *data.DirLock, todo []Unit, 
 // next one removes it) and gives it its name under units/ when complete.
 // It returns the unit's training steps.
 func runUnit(ctx context.Context, plan *Plan, lock *data.DirLock, u Unit, workers int, opts Options) (int, error) {
-	c := plan.Points[u.Point]
-	w, err := lock.CreateUnit(u.Dir(), plan.runInfo(u.Point), data.Options{
+	c, err := plan.Config.Point(u.Point)
+	if err != nil {
+		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
+	}
+	info, err := plan.runInfo(u.Point)
+	if err != nil {
+		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
+	}
+	w, err := lock.CreateUnit(u.Dir(), info, data.Options{
 		Steps: c.Record.Steps, OmitTiming: !opts.Timing, Compression: opts.Compression,
 	})
 	if err != nil {
@@ -305,7 +321,7 @@ func (p *Plan) points() []data.PointInfo {
 	if len(p.Config.Sweep) == 0 {
 		return nil
 	}
-	out := make([]data.PointInfo, len(p.Points))
+	out := make([]data.PointInfo, p.Points)
 	for k := range out {
 		vs := p.Config.Sweep.values(k)
 		out[k] = data.PointInfo{Index: k, Values: map[string]string{}}
@@ -327,16 +343,22 @@ func (p *Plan) setPoint(w *data.Writer, k int) error {
 // runInfo returns the provenance of point k's unit files; with k < 0, of
 // the merged tables (the config as given, every point's names). Both carry
 // every point, so that their parameter columns are alike.
-func (p *Plan) runInfo(k int) data.RunInfo {
-	cfgs := p.Points
+func (p *Plan) runInfo(k int) (data.RunInfo, error) {
+	first, end := 0, p.Points
 	cfg, _ := p.Config.ResolvedYAML()
 	if k >= 0 {
-		cfgs = p.Points[k : k+1]
-		cfg = resolvedPointYAML(p.Points[k])
+		first, end = k, k+1
 	}
-	info := data.RunInfo{RunID: p.RunID, RootSeed: p.Config.Seed, Config: cfg, Versions: data.BuildVersions(),
+	info := data.RunInfo{RunID: p.RunID, RootSeed: p.Config.Seed, Versions: data.BuildVersions(),
 		Params: p.params(), Points: p.points()}
-	for _, c := range cfgs {
+	for j := first; j < end; j++ {
+		c, err := p.Config.Point(j)
+		if err != nil {
+			return data.RunInfo{}, err
+		}
+		if k >= 0 {
+			cfg = resolvedPointYAML(c)
+		}
 		info.Families = append(info.Families, c.Reference...)
 		for _, r := range c.Reference {
 			if s, err := agents.ScriptedByName(r); err == nil {
@@ -349,5 +371,6 @@ func (p *Plan) runInfo(k int) data.RunInfo {
 			info.Splits = append(info.Splits, s.Name)
 		}
 	}
-	return info
+	info.Config = cfg
+	return info, nil
 }

@@ -13,6 +13,7 @@
 package report
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -35,7 +36,13 @@ type Options struct {
 	// Alpha is the significance level of tests after Holm's adjustment; 0
 	// means 0.05.
 	Alpha float64
+	// Context, if not nil, stops Load when it is done (between record
+	// batches) with its error.
+	Context context.Context
 }
+
+// readOptions are the options of the study's table readers.
+func (o Options) readOptions() *data.ReadOptions { return &data.ReadOptions{Context: o.Context} }
 
 func (o Options) level() float64 {
 	if o.Level == 0 {
@@ -169,6 +176,10 @@ func Load(dirs []string, opts Options) (*Study, error) {
 		seen[run.ID()] = dir
 		s.Runs = append(s.Runs, run)
 		for _, src := range sources {
+			if ctx := opts.Context; ctx != nil && ctx.Err() != nil {
+				err = ctx.Err()
+				break
+			}
 			if err = s.read(run, src); err != nil {
 				break
 			}
@@ -306,7 +317,7 @@ func (s *Study) read(run *Run, src *data.Run) error {
 		}
 		return a
 	}
-	ep, err := src.Episodes(nil)
+	ep, err := src.Episodes(s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -362,7 +373,7 @@ func (s *Study) readAttribution(src *data.Run, get func(int, string, string, str
 	if !src.Has(data.TableAttribution) {
 		return nil // a partial run may lack it
 	}
-	r, err := src.Attribution(nil)
+	r, err := src.Attribution(s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -395,7 +406,7 @@ func (s *Study) readAgents(run *Run, src *data.Run, index map[agentKey]*Agent) e
 	if !src.Has(data.TableAgents) {
 		return nil
 	}
-	r, err := src.Agents(nil)
+	r, err := src.Agents(s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -421,7 +432,7 @@ func (s *Study) readTraining(run *Run, src *data.Run, index map[agentKey]*Agent)
 	if !src.Has(data.TableTraining) {
 		return nil
 	}
-	r, err := src.Training(nil)
+	r, err := src.Training(s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

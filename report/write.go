@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,9 @@ type WriteOptions struct {
 	Replayer Replayer
 	// Command is the command line that made the report, for the record.
 	Command string
+	// Context, if not nil, stops Write when it is done (between figures)
+	// with its error, before report.md is written.
+	Context context.Context
 }
 
 // Write writes report.md and its figures (PNG) into dir, "" meaning the
@@ -392,6 +396,9 @@ func (w *mdWriter) save(name string, p *plot.Plot, sentence string) error {
 }
 
 func (w *mdWriter) saveSize(name string, p *plot.Plot, width, height vg.Length, sentence string) error {
+	if ctx := w.opts.Context; ctx != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
 	var b bytes.Buffer
 	if err := figure.WritePNG(&b, p, width, height); err != nil {
 		return fmt.Errorf("report: figure %s: %w", name, err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -11,7 +12,7 @@ import (
 // analyzeCmd is `mesa analyze DIR... [--out DIR] [--partial] [--no-figures]`:
 // the tables of one or more runs, from their Arrow files alone, printed
 // and written as report.md with figures.
-func analyzeCmd(args []string, stdout, stderr io.Writer) error {
+func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("analyze", stderr)
 	out := fs.String("out", "", "`directory` for report.md and the figures (default: DIR/report of the first run)")
 	partial := fs.Bool("partial", false, "analyze runs that are not complete: their finished tables, or a sweep's complete units")
@@ -34,7 +35,7 @@ func analyzeCmd(args []string, stdout, stderr io.Writer) error {
 	if len(dirs) == 0 {
 		return usagef("analyze: give one or more run directories")
 	}
-	st, err := report.Load(dirs, report.Options{Partial: *partial})
+	st, err := report.Load(dirs, report.Options{Partial: *partial, Context: ctx})
 	if err != nil {
 		return err
 	}
@@ -49,6 +50,7 @@ func analyzeCmd(args []string, stdout, stderr io.Writer) error {
 		NoFigures: *noFigures,
 		Replayer:  newReplayer(),
 		Command:   "mesa analyze " + strings.Join(args, " "),
+		Context:   ctx,
 	})
 	if err != nil {
 		return err

@@ -244,6 +244,9 @@ const (
 var limitFileSize func(bytes uint64) error
 
 func TestMain(m *testing.M) {
+	if os.Getenv(asMesaEnv) == "1" {
+		main() // exits
+	}
 	if a := os.Getenv(childEnv); a != "" {
 		var args []string
 		if err := json.Unmarshal([]byte(a), &args); err != nil {

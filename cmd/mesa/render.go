@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -20,7 +21,7 @@ import (
 // renderCmd prints a level, or an evaluation episode of a run replayed from
 // its tables with the agent's path drawn on the level, and with --png also
 // draws it.
-func renderCmd(args []string, stdout, stderr io.Writer) error {
+func renderCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("render", stderr)
 	levelFile := fs.String("level", "", "level `file` in the text format")
 	runDir := fs.String("run", "", "run `directory` whose evaluation episode to replay")
@@ -46,7 +47,7 @@ func renderCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		return renderLevel(*levelFile, *png, stdout)
 	case *runDir != "":
-		return renderEpisode(*runDir, *agent, *split, *episode, *point, *png, stdout)
+		return renderEpisode(ctx, *runDir, *agent, *split, *episode, *point, *png, stdout)
 	}
 	return usagef("render: give --level FILE or --run DIR --agent ID --split S [--episode K] [--point P]")
 }
@@ -79,9 +80,12 @@ func renderLevel(file, png string, stdout io.Writer) error {
 	return err
 }
 
-func renderEpisode(dir, agent, split string, episode, point int, png string, stdout io.Writer) error {
+func renderEpisode(ctx context.Context, dir, agent, split string, episode, point int, png string, stdout io.Writer) error {
 	r, err := experiment.NewReplayer(dir)
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil { // before the episode is played, and anything written
 		return err
 	}
 	if point < 0 || point >= r.Points() {
@@ -109,6 +113,9 @@ func renderEpisode(dir, agent, split string, episode, point int, png string, std
 	}
 	rp, err := r.Episode(point, agent, split, episode)
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var b bytes.Buffer
