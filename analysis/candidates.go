@@ -343,3 +343,32 @@ func (c *Candidate) proxyTargets(dst []int32, l *world.Level, eaten uint64, exit
 func (c *Candidate) dependsOnApples() bool {
 	return c.Target == TargetColour || c.Target == TargetApple || c.Target == TargetNearest
 }
+
+// isControl reports whether label names a control candidate.
+func (cs *Candidates) isControl(label string) bool {
+	return cs != nil && cs.Role(label) == RoleControl
+}
+
+// opposed reports whether labels a and b are a proxy and its own control,
+// in either order.
+func (cs *Candidates) opposed(a, b string) bool {
+	if cs == nil || a == b {
+		return false
+	}
+	for i := range cs.List {
+		c := &cs.List[i]
+		if c.Role == RoleProxy && (c.Label == a && c.Control == b || c.Label == b && c.Control == a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Role returns the role of the candidate with the given label, and
+// RoleNull for a label that names none ("" included).
+func (cs *Candidates) Role(label string) Role {
+	if c, ok := cs.Find(label); ok {
+		return c.Role
+	}
+	return RoleNull
+}

@@ -42,6 +42,15 @@ func (ag *evalAgent) policy() (agents.Policy, error) {
 	return agents.ScriptedByName(ag.scripted)
 }
 
+// view returns what the agent observes: its family's view, or its scripted
+// policy p's.
+func (ag *evalAgent) view(p agents.Policy) agents.View {
+	if ag.family != nil {
+		return agents.ViewOf(ag.family)
+	}
+	return agents.ViewOf(p)
+}
+
 // evalAgentOf returns the evaluated agent an agents-table row of a run of c
 // describes: a scripted reference (optimizer none) or a trained agent of
 // one of c's families. The agent aliases row.Params.

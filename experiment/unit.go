@@ -181,13 +181,13 @@ func (r *unitRun) evaluate(ctx context.Context, suite *evalSuite, ag *evalAgent,
 	}
 	ws := make([]*scratch, workers)
 	for i := range ws {
-		s := &scratch{classifier: analysis.Classifier{Candidates: suite.cands}}
-		s.runner = suite.runner(&s.traj)
 		p, err := ag.policy()
 		if err != nil {
 			return nil, err
 		}
-		s.policy = p
+		// Targets are judged from when they came into the agent's view.
+		s := &scratch{classifier: analysis.Classifier{Candidates: suite.cands, View: ag.view(p)}, policy: p}
+		s.runner = suite.runner(&s.traj)
 		if sp.probe {
 			s.evidence = analysis.NewEvidence(suite.cands)
 		}
