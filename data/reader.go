@@ -721,7 +721,7 @@ func bindAttribution(rec arrow.RecordBatch, c []int) (func(int, *AttributionRow)
 			PValue: float64OrNaN(pValue, i), Pursued: pursued.Value(i),
 			Beta: beta.Value(i), LogLik: logLik.Value(i), LogEvidence: logEv.Value(i), Posterior: post.Value(i),
 			Attributed: attributed.Value(i), Readout: float64OrNaN(readout, i), ProbeSteps: int(steps.Value(i)),
-			Point: pt.get(i),
+			Point:     pt.get(i),
 			Stability: nan, Share: nan, Gain: nan, KStar: nan, KLo: nan, KHi: nan,
 			Strength: nan, StrengthLo: nan, StrengthHi: nan,
 		}

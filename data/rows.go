@@ -275,8 +275,8 @@ type AttributionRow struct {
 	// (per agent), Share the share that attribute this candidate, and Gain
 	// the candidate's log-likelihood gain over the random walk in nats per
 	// step it has a say in. NaN (null) in older files.
-	Verdict                  string
-	Stability, Share, Gain   float64
+	Verdict                string
+	Stability, Share, Gain float64
 	// KStar is the candidate's indifference offset on the graded probes
 	// (for each proxy with a control, and the control): how many steps
 	// farther than the exit its target may be and still be reached first
