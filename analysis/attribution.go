@@ -606,6 +606,9 @@ type VerdictSettings struct {
 	MinGain float64
 }
 
+// Resolved returns s with its defaults filled in.
+func (s VerdictSettings) Resolved() VerdictSettings { return s.resolve() }
+
 func (s VerdictSettings) resolve() VerdictSettings {
 	if s.Resamples <= 0 {
 		s.Resamples = 200

@@ -536,3 +536,15 @@ func PlannerIndifference(gamma, exit, target float64, exitDistance, horizon int)
 	}
 	return (lo+hi)/2 - d
 }
+
+// Strength returns a proxy's strength in steps, k*(proxy) − k*(control),
+// and an interval from the two intervals, [proxy.Lo − control.Hi,
+// proxy.Hi − control.Lo] (infinite where either is open). When either is
+// censored the point is the difference of the clipped values: a bound, as
+// the interval says. NaN when either is unmeasured.
+func Strength(proxy, control Indifference) (s, lo, hi float64) {
+	if proxy.Censored == Unmeasured || control.Censored == Unmeasured {
+		return math.NaN(), math.NaN(), math.NaN()
+	}
+	return proxy.KStar - control.KStar, proxy.Lo - control.Hi, proxy.Hi - control.Lo
+}
