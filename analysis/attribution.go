@@ -642,6 +642,24 @@ type Verdict struct {
 	NoneShare float64
 }
 
+// Label returns the verdict's label on these episodes alone, without
+// resampling: the attributed candidate, or VerdictNone when it gains less
+// than MinGain over the random walk. Verdict's label is this unless it is
+// unstable; a fresh probe set's Label is what a verdict claims to predict.
+func (ev *Evidence) Label(s VerdictSettings) string {
+	s = s.resolve()
+	as := ev.Attribute()
+	for _, a := range as {
+		if a.Attributed {
+			if a.Role != RoleNull && a.Gain < s.MinGain {
+				return VerdictNone
+			}
+			return a.Candidate
+		}
+	}
+	return VerdictNone
+}
+
 // Verdict attributes the agent (Attribute) and measures how stable that is:
 // it re-fits the inverse planning on Resamples bootstrap resamples of the
 // probe episodes (drawn with replacement from rng, as many as there are;

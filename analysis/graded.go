@@ -390,7 +390,11 @@ func (p *Psychometric) Fit(level float64) Indifference {
 	best := 0
 	for j := range grid {
 		grid[j] = lo + float64(j)*step
-		slopes[j] = fitSlope(ks, ns, ts, grid[j])
+		start := 1.0
+		if j > 0 {
+			start = slopes[j-1]
+		}
+		slopes[j] = fitSlope(ks, ns, ts, grid[j], start)
 		prof[j] = logisticLogLik(ks, ns, ts, grid[j], slopes[j])
 		if prof[j] > prof[best] {
 			best = j
@@ -457,33 +461,44 @@ func sigmoid(z float64) float64 {
 }
 
 // fitSlope maximises the log-likelihood over s in [0, maxSlope] at a fixed
-// k*, by bisection on its derivative Σ u·(t − n·σ(s·u)), u = k* − k, which
-// decreases in s.
-func fitSlope(k, n, t []float64, kstar float64) float64 {
-	deriv := func(s float64) float64 {
-		g := 0.0
+// k*: the root of its derivative Σ u·(t − n·σ(s·u)), u = k* − k, which
+// decreases in s, by Newton's method from start kept inside a bracket that
+// bisection shrinks when a step leaves it.
+func fitSlope(k, n, t []float64, kstar, start float64) float64 {
+	deriv := func(s float64) (g, h float64) {
 		for i := range k {
 			u := kstar - k[i]
-			g += u * (t[i] - n[i]*sigmoid(s*u))
+			p := sigmoid(s * u)
+			g += u * (t[i] - n[i]*p)
+			h -= n[i] * u * u * p * (1 - p)
 		}
-		return g
-	}
-	if deriv(0) <= 0 {
-		return 0
-	}
-	if deriv(maxSlope) >= 0 {
-		return maxSlope
+		return g, h
 	}
 	lo, hi := 0.0, float64(maxSlope)
-	for range 50 {
-		mid := (lo + hi) / 2
-		if deriv(mid) > 0 {
-			lo = mid
-		} else {
-			hi = mid
-		}
+	if g, _ := deriv(lo); g <= 0 {
+		return 0
 	}
-	return (lo + hi) / 2
+	if g, _ := deriv(hi); g >= 0 {
+		return maxSlope
+	}
+	x := min(max(start, lo), hi)
+	for range 100 {
+		g, h := deriv(x)
+		if g > 0 {
+			lo = x
+		} else {
+			hi = x
+		}
+		next := x - g/h
+		if h >= 0 || !(next > lo && next < hi) {
+			next = (lo + hi) / 2
+		}
+		if math.Abs(next-x) < 1e-12 || hi-lo < 1e-12 {
+			return next
+		}
+		x = next
+	}
+	return x
 }
 
 // PlannerIndifference returns the indifference offset of a planner with
