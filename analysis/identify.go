@@ -147,55 +147,38 @@ func Identify(d world.Distribution, corner, levels int, seed uint64) (*Identifia
 			named += len(group) - 1
 		}
 	}
-	// Null directions beyond those: project the null space off the named
-	// ones (unit vectors of never-seen features, differences within each
-	// group) and keep what is left.
+	// Null directions beyond those: the null space orthonormalised after
+	// the named ones (unit vectors of never-seen features, differences
+	// within each group); what is left over are other dependencies.
 	if len(null) > named {
-		var basis [][]float64
+		var vs [][]float64
 		for _, f := range id.Never {
 			v := make([]float64, F)
 			v[slices.Index(id.Features, f)] = 1
-			basis = append(basis, v)
+			vs = append(vs, v)
 		}
 		for _, g := range id.Together {
 			for _, f := range g[1:] {
 				v := make([]float64, F)
 				v[slices.Index(id.Features, g[0])], v[slices.Index(id.Features, f)] = 1, -1
-				basis = append(basis, v)
+				vs = append(vs, v)
 			}
 		}
-		basis = orthonormal(basis)
 		for _, j := range null {
 			v := make([]float64, F)
 			for i := range v {
 				v[i] = vectors.At(i, j)
 			}
-			for _, b := range basis {
-				dot := 0.0
-				for i := range v {
-					dot += v[i] * b[i]
-				}
-				for i := range v {
-					v[i] -= dot * b[i]
-				}
-			}
-			norm := 0.0
-			for _, x := range v {
-				norm += x * x
-			}
-			if norm = math.Sqrt(norm); norm > 1e-6 {
-				for i := range v {
-					v[i] /= norm
-				}
-				basis = append(basis, v)
-				id.Other = append(id.Other, v)
-			}
+			vs = append(vs, v)
 		}
+		id.Other = orthonormal(vs)[named:]
 	}
 	return id, nil
 }
 
-// orthonormal returns an orthonormal basis of the span of vs (Gram-Schmidt).
+// orthonormal returns an orthonormal basis of the span of vs by
+// Gram-Schmidt in order: the first k vectors' span is that of the first k
+// independent ones.
 func orthonormal(vs [][]float64) [][]float64 {
 	var out [][]float64
 	for _, v := range vs {

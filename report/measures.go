@@ -250,27 +250,39 @@ func (s *Study) StrengthComparisons() ([]StrengthComparison, error) {
 			}
 		}
 	}
-	groups := map[string][]int{}
-	var order []string
-	for i, c := range out {
-		if groups[c.Proxy] == nil {
-			order = append(order, c.Proxy)
-		}
-		groups[c.Proxy] = append(groups[c.Proxy], i)
-	}
-	for _, q := range order {
-		inner := make([]stats.Comparison, len(groups[q]))
-		for j, i := range groups[q] {
-			inner[j] = out[i].Comparison
-		}
-		if err := stats.AdjustHolm(inner); err != nil {
-			return nil, err
-		}
-		for j, i := range groups[q] {
-			out[i].Comparison = inner[j]
-		}
+	err := holmWithin(len(out), func(i int) string { return out[i].Proxy }, func(i int) *stats.Comparison { return &out[i].Comparison })
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// holmWithin adjusts n comparisons with Holm's method within each group of
+// those with the same key, in order of first appearance; comp returns
+// comparison i.
+func holmWithin(n int, key func(i int) string, comp func(i int) *stats.Comparison) error {
+	groups := map[string][]int{}
+	var order []string
+	for i := range n {
+		k := key(i)
+		if groups[k] == nil {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	for _, k := range order {
+		inner := make([]stats.Comparison, len(groups[k]))
+		for j, i := range groups[k] {
+			inner[j] = *comp(i)
+		}
+		if err := stats.AdjustHolm(inner); err != nil {
+			return err
+		}
+		for j, i := range groups[k] {
+			*comp(i) = inner[j]
+		}
+	}
+	return nil
 }
 
 // formatK formats an indifference offset interval over seeds in steps,

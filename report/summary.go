@@ -189,28 +189,10 @@ func (s *Study) Comparisons() ([]Comparison, error) {
 	// runs over that question's comparisons (families, sweep points,
 	// optimizer pairs). One family over everything would make 5 seeds per
 	// group unable to reach significance at all.
-	type question struct{ metric, split string }
-	groups := map[question][]int{}
-	var order []question
-	for i, c := range out {
-		q := question{c.Metric.Name, c.Split}
-		if groups[q] == nil {
-			order = append(order, q)
-		}
-		groups[q] = append(groups[q], i)
-	}
-	for _, q := range order {
-		idx := groups[q]
-		inner := make([]stats.Comparison, len(idx))
-		for j, i := range idx {
-			inner[j] = out[i].Comparison
-		}
-		if err := stats.AdjustHolm(inner); err != nil {
-			return nil, err
-		}
-		for j, i := range idx {
-			out[i].Comparison = inner[j]
-		}
+	err := holmWithin(len(out), func(i int) string { return out[i].Metric.Name + "\x00" + out[i].Split },
+		func(i int) *stats.Comparison { return &out[i].Comparison })
+	if err != nil {
+		return nil, err
 	}
 	s.comparisons = out
 	return out, nil

@@ -239,14 +239,7 @@ func (w *mdWriter) headline() error {
 		}
 		n++
 		inner = append(inner, c.Comparison)
-		where := ""
-		if l := c.Run.Labels[c.Point]; l != "" {
-			where = " at " + l
-		}
-		verdict := "not significant"
-		if c.Significant {
-			verdict = "significant"
-		}
+		where, verdict := at(c.Run, c.Point), significance(c.Significant)
 		w.p("- **%s%s**: proxy minus control %s under %s, %s under %s (mean over %d and %d training seeds, %s t interval). Difference %s, Hedges' g %s, p = %s (two-sided %s over seeds, Holm-adjusted over the %d comparisons of this metric and split): %s at α = %g.\n",
 			c.Family, where, signed(stats.FormatInterval(c.Comparison.A, true)), c.A, signed(stats.FormatInterval(c.Comparison.B, true)), c.B,
 			c.NA, c.NB, s.levelPct(), fmt.Sprintf("%+.1f pp", 100*c.Diff), fmtG(c.EffectSize), fmtP(c.P), c.Test, c.Comparison.Family, verdict, c.Alpha)
@@ -263,14 +256,7 @@ func (w *mdWriter) headline() error {
 	}
 	for _, c := range scs {
 		inner = append(inner, c.Comparison)
-		where := ""
-		if l := c.Run.Labels[c.Point]; l != "" {
-			where = " at " + l
-		}
-		verdict := "not significant"
-		if c.Significant {
-			verdict = "significant"
-		}
+		where, verdict := at(c.Run, c.Point), significance(c.Significant)
 		w.p("- **%s%s, %s**: strength %s steps under %s%s, %s under %s%s (%s t over %d and %d seeds; censored seeds count at the end of the offsets probed). Difference %+.2f steps, p = %s (%s, Holm over the %d comparisons of this proxy): %s.\n",
 			c.Family, where, c.Proxy, formatK(c.Comparison.A), c.A, c.SA.bound(), formatK(c.Comparison.B), c.B, c.SB.bound(), s.levelPct(), c.NA, c.NB,
 			c.Diff, fmtP(c.P), c.Test, c.Comparison.Family, verdict)
@@ -281,6 +267,21 @@ func (w *mdWriter) headline() error {
 	}
 	w.p(" The comparisons table has the other metrics.\n\n")
 	return nil
+}
+
+// at names a sweep point in a sentence: " at train.randomize=0.25", or "".
+func at(r *Run, point int) string {
+	if l := r.Labels[point]; l != "" {
+		return " at " + l
+	}
+	return ""
+}
+
+func significance(significant bool) string {
+	if significant {
+		return "significant"
+	}
+	return "not significant"
 }
 
 func fmtP(p float64) string {
