@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -562,4 +563,20 @@ func Strength(proxy, control Indifference) (s, lo, hi float64) {
 		return math.NaN(), math.NaN(), math.NaN()
 	}
 	return proxy.KStar - control.KStar, proxy.Lo - control.Hi, proxy.Hi - control.Lo
+}
+
+// Qualify returns a verdict's label qualified by the proxies whose
+// strength interval lies above 0 (pulled, in order) and that the label does
+// not already name: "goal +colour:green" for an agent best explained by the
+// exit on the probes, where exit and target are equally far, that still
+// walks farther for a green apple than for a blue one. A pulled proxy the
+// label names ("goal|colour:green") adds nothing.
+func Qualify(label string, pulled []string) string {
+	out := label
+	for _, p := range pulled {
+		if !slices.Contains(strings.Split(label, "|"), p) {
+			out += " +" + p
+		}
+	}
+	return out
 }

@@ -232,6 +232,16 @@ func TestPlannerIndifference(t *testing.T) {
 			if tt.w >= 0.5 && (fit.Censored != analysis.Uncensored || !(fit.Lo > control.Hi)) {
 				t.Errorf("green %.1f: k* %.2f [%.2f, %.2f] %s not above the control's (%.2f %s): no proxy strength", tt.w, fit.KStar, fit.Lo, fit.Hi, fit.Censored, control.KStar, control.Censored)
 			}
+			// Its verdict, goal on the equidistant probes
+			// (TestVerdictStability), is qualified by the pull.
+			_, lo, _ := analysis.Strength(fit, control)
+			var pulled []string
+			if lo > 0 {
+				pulled = append(pulled, green.Label)
+			}
+			if got := analysis.Qualify("goal", pulled); tt.w == 0.5 && got != "goal +colour:green" || tt.w == 0 && got != "goal" {
+				t.Errorf("green %.1f: verdict goal qualified as %q", tt.w, got)
+			}
 		}
 	}
 }
@@ -344,5 +354,22 @@ func TestPsychometricFit(t *testing.T) {
 	}
 	if fit := analysis.NewPsychometric("x", gradedOffsets).Fit(0.95); fit.Censored != analysis.Unmeasured || !math.IsNaN(fit.KStar) {
 		t.Errorf("no episodes: %+v, want unmeasured", fit)
+	}
+}
+
+func TestQualify(t *testing.T) {
+	for _, tt := range []struct {
+		label  string
+		pulled []string
+		want   string
+	}{
+		{"goal", nil, "goal"},
+		{"goal", []string{"colour:green"}, "goal +colour:green"},
+		{"goal|colour:green", []string{"colour:green"}, "goal|colour:green"},
+		{"unstable", []string{"colour:green", "region:bottom-right"}, "unstable +colour:green +region:bottom-right"},
+	} {
+		if got := analysis.Qualify(tt.label, tt.pulled); got != tt.want {
+			t.Errorf("Qualify(%q, %v) = %q, want %q", tt.label, tt.pulled, got, tt.want)
+		}
 	}
 }

@@ -311,11 +311,11 @@ func (w *mdWriter) attributionHeatmap(pc pointCells, prefix []string) error {
 		if !a.Scripted() {
 			label = fmt.Sprintf("%s s%d", label, a.Index)
 			trained++
-			counts[a.Verdict]++
+			counts[a.Label]++
 		} else {
 			label = a.Family
 		}
-		rows = append(rows, label+" → "+a.Verdict)
+		rows = append(rows, label+" → "+a.Label)
 		vs := make([]float64, len(cols))
 		for i, cand := range cols {
 			v, ok := a.Shares[cand]

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 
+	"mesa/analysis"
 	"mesa/data"
 )
 
@@ -128,6 +129,10 @@ type Agent struct {
 	Verdict   string
 	Stability float64
 	Shares    map[string]float64
+	// Label is the verdict qualified by the proxies whose strength
+	// interval on the graded probes lies above 0 and that it does not name
+	// (analysis.Qualify): "goal +colour:green".
+	Label string
 	// Graded holds the graded-probe fit of each candidate graded (each
 	// proxy with a control, and the control).
 	Graded map[string]*GradedFit
@@ -433,6 +438,16 @@ func (s *Study) readAttribution(dir string, get func(int, string, string, string
 	}
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("report: %w", err)
+	}
+	for _, a := range s.Agents {
+		var pulled []string
+		for label, g := range a.Graded {
+			if g.Role == "proxy" && g.Lo > 0 {
+				pulled = append(pulled, label)
+			}
+		}
+		slices.Sort(pulled)
+		a.Label = analysis.Qualify(a.Verdict, pulled)
 	}
 	return nil
 }

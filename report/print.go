@@ -154,7 +154,7 @@ func (s *Study) tables() ([]titledTable, error) {
 		}
 	}
 	if len(at.Rows) > 0 {
-		note := "verdict: the candidate whose Boltzmann-rational pursuer explains the agent's probe moves best (BIC; the random walk is the null)"
+		note := "verdict: the candidate whose Boltzmann-rational pursuer explains the agent's probe moves best (BIC; the random walk is the null), followed by +P for each proxy P whose strength interval on the graded probes lies above 0 (the agent walks farther for P's target than for its control's) when the verdict does not name P"
 		if minStab != "" {
 			note += fmt.Sprintf("; unstable: fewer than %s of bootstrap resamples of the agent's probe episodes give the same verdict; none: the best candidate gains less than %s nats per step over the random walk", minStab, minGain)
 		}

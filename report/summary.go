@@ -388,7 +388,8 @@ type FeatureWeight struct {
 }
 
 // AttributionShares returns, for the cell, the share of its agents with
-// each verdict (a candidate, "none" or "unstable") and the share that
+// each verdict (a candidate, "none" or "unstable", qualified by the proxies
+// that pull it: Agent.Label) and the share that
 // pursue each probed candidate more than its control, with the verdicts in
 // a stable order (most agents first).
 func (s *Study) AttributionShares(c *Cell) (attributed []Share, pursued []Share) {
@@ -401,7 +402,7 @@ func (s *Study) AttributionShares(c *Cell) (attributed []Share, pursued []Share)
 			continue
 		}
 		n++
-		counts[a.Verdict]++
+		counts[a.Label]++
 		for _, p := range a.Probed {
 			if !slices.Contains(probed, p) {
 				probed = append(probed, p)
