@@ -58,9 +58,18 @@ func (p *Probe) resolve() {
 			g.Episodes = defaultGraded.Episodes
 		}
 	}
+	// Zero means the default; anything else is validated as given.
 	v := &p.Verdict
-	s := analysis.VerdictSettings{Resamples: v.Resamples, MinStability: v.Stability, MinGain: v.MinGain}.Resolved()
-	v.Resamples, v.Stability, v.MinGain = s.Resamples, s.MinStability, s.MinGain
+	d := analysis.VerdictSettings{}.Resolved()
+	if v.Resamples == 0 {
+		v.Resamples = d.Resamples
+	}
+	if v.Stability == 0 {
+		v.Stability = d.MinStability
+	}
+	if v.MinGain == 0 {
+		v.MinGain = d.MinGain
+	}
 }
 
 // validate reports the first bad probe setting, naming it under "probe.".
@@ -92,13 +101,13 @@ func (p *Probe) validate() error {
 	}
 	v := p.Verdict
 	if v.Resamples < 0 || v.Resamples > 100_000 {
-		return fmt.Errorf("verdict.resamples: %d out of range [1, 100000]", v.Resamples)
+		return fmt.Errorf("verdict.resamples: %d out of range [0, 100000] (0 means 200)", v.Resamples)
 	}
 	if !(v.Stability >= 0 && v.Stability <= 1) {
-		return fmt.Errorf("verdict.stability: %v out of range (0, 1]", v.Stability)
+		return fmt.Errorf("verdict.stability: %v out of range [0, 1] (0 means 0.8)", v.Stability)
 	}
 	if !(v.MinGain >= 0 && v.MinGain < 2) {
-		return fmt.Errorf("verdict.min_gain: %v out of range (0, 2) nats per step", v.MinGain)
+		return fmt.Errorf("verdict.min_gain: %v out of range [0, 2) nats per step (0 means 0.05)", v.MinGain)
 	}
 	return nil
 }
