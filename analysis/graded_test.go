@@ -315,7 +315,7 @@ func TestGradedScripted(t *testing.T) {
 func TestPsychometricFit(t *testing.T) {
 	rng := seeds.New(9, "test/psychometric")
 	sets, floor := 400, 0.88
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		sets, floor = 100, 0.85
 	}
 	for _, truth := range []struct{ kstar, slope float64 }{{1.3, 0.8}, {-3.4, 2}, {5.1, 0.4}} {

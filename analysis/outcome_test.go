@@ -325,7 +325,7 @@ func TestAsideRule(t *testing.T) {
 // the proxy and its control.
 func TestNeverControlLabel(t *testing.T) {
 	n := 1000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 200
 	}
 	for _, train := range []world.Distribution{mustPreset(t, "train"), oddTrain(t)} {

@@ -82,7 +82,7 @@ func TestKnownObjectives(t *testing.T) {
 		t.Fatal(err)
 	}
 	reps, episodes := 20, 100
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		reps = 8
 	}
 	tests := []struct{ spec, want string }{
