@@ -128,7 +128,17 @@ func open[R any](path, table string, opts *ReadOptions, bind func(arrow.RecordBa
 
 // openTable opens path and checks that it holds table in a version this
 // package reads.
-func openTable(path, table string, opts *ReadOptions) (_ *tableFile, err error) {
+func openTable(path, table string, opts *ReadOptions) (*tableFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	return openTableFile(f, path, table, opts)
+}
+
+// openTableFile checks that the open file f (named path) holds table in a
+// version this package reads, and takes f over.
+func openTableFile(f *os.File, path, table string, opts *ReadOptions) (_ *tableFile, err error) {
 	var o ReadOptions
 	if opts != nil {
 		o = *opts
@@ -138,10 +148,6 @@ func openTable(path, table string, opts *ReadOptions) (_ *tableFile, err error) 
 	}
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = 1 << 30
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
 	}
 	t := &tableFile{path: path, file: f}
 	defer func() {

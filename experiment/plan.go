@@ -1,20 +1,15 @@
 package experiment
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"mesa/agents"
+	"mesa/data"
 )
 
 // A Unit is the unit of work, of resume, of sharding and of statistical
@@ -142,116 +137,51 @@ func (p *Plan) Shard(i, n int) []Unit {
 	return out
 }
 
-// planFile is the plan a run directory holds, written before any unit: a
-// later command on the directory continues the run only if its plan is the
-// same.
-type planFile struct {
-	Format string   `json:"format"` // "mesa-plan"
-	RunID  string   `json:"run_id"`
-	Config string   `json:"config"` // the resolved config, sweep included
-	Units  []string `json:"units"`  // unit IDs in canonical order
-	SHA256 string   `json:"sha256"` // of Config and Units
-}
+// PlanFile is the name of a run directory's plan: written before any
+// unit, so that a later command on the directory continues the run only if
+// its plan is the same.
+const PlanFile = data.PlanFile
 
-const (
-	planFormat = "mesa-plan"
-	// PlanFile is the name of a run directory's plan.
-	PlanFile = "plan.json"
-)
-
-func (p *Plan) file() (*planFile, error) {
+func (p *Plan) file() (*data.RunPlan, error) {
 	cfg, err := p.Config.ResolvedYAML()
 	if err != nil {
 		return nil, err
 	}
-	f := &planFile{Format: planFormat, RunID: p.RunID, Config: string(cfg)}
-	h := sha256.New()
-	h.Write(cfg)
-	for _, u := range p.Units {
-		f.Units = append(f.Units, u.ID())
-		fmt.Fprintf(h, "\n%s", u.ID())
+	ids := make([]string, len(p.Units))
+	for i, u := range p.Units {
+		ids[i] = u.ID()
 	}
-	f.SHA256 = hex.EncodeToString(h.Sum(nil))
-	return f, nil
+	return data.NewRunPlan(p.RunID, cfg, ids), nil
 }
 
-// claim writes the plan into dir, or checks that the plan dir already holds
-// is p's. A directory holding another run is refused, saying which.
-func (p *Plan) claim(dir string) error {
+// claim makes p the plan of the directory l holds, or checks that the
+// plan it already holds is p's. A directory holding another run is
+// refused, saying which. The claim is atomic (see data.DirLock.ClaimPlan):
+// of two plans claiming a new directory at once, one wins and the other
+// is refused before it writes a unit.
+func (p *Plan) claim(l *data.DirLock) error {
 	want, err := p.file()
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, PlanFile)
-	b, err := readCapped(path, 64<<20)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+	dir := l.Dir()
+	if _, err := data.ReadPlan(dir); errors.Is(err, fs.ErrNotExist) {
+		if _, err := data.ReadManifest(dir); err == nil {
 			return fmt.Errorf("%s holds a run without a plan (written by an older mesa); use --overwrite to replace it, or another --out", dir)
 		}
-		out, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			return err
-		}
-		return writeAtomic(path, append(out, '\n'))
-	case err != nil:
+	}
+	got, err := l.ClaimPlan(want)
+	if err != nil {
 		return err
 	}
-	var got planFile
-	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&got); err != nil || got.Format != planFormat {
-		return fmt.Errorf("%s: not a mesa plan", path)
+	if (got.SHA256 != want.SHA256 || got.Config != want.Config) && got.RunID == p.RunID {
+		return fmt.Errorf("%s holds another config of run id %s (two configs whose ids collide); use --overwrite to replace it, or another --out", dir, p.RunID)
 	}
 	if got.SHA256 != want.SHA256 || got.Config != want.Config {
 		return fmt.Errorf("%s holds run %s, whose config differs from this one (%s); use --overwrite to replace it, or another --out",
 			dir, got.RunID, p.RunID)
 	}
 	return nil
-}
-
-// readCapped reads a file of at most limit bytes.
-func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: longer than %d bytes", path, limit)
-	}
-	return b, nil
-}
-
-// writeAtomic writes b to a temporary file beside path, syncs it and
-// renames it over path. The temporary file's name is unique: processes that
-// write the same path at once (shards claiming a new directory) each rename
-// a complete file of their own.
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o644)
-	if err == nil {
-		_, err = f.Write(b)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-	}
-	return err
 }
 
 // resolvedPointYAML returns the resolved YAML of a point's config.

@@ -3,7 +3,6 @@ package experiment
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -52,10 +51,12 @@ type Replay struct {
 // NewReplayer reads the run in dir (manifest config, agents.arrow,
 // episodes.arrow).
 func NewReplayer(dir string) (*Replayer, error) {
-	m, err := data.ReadManifest(dir)
+	run, err := data.OpenRun(dir)
 	if err != nil {
 		return nil, err
 	}
+	defer run.Close()
+	m := run.Manifest()
 	cfg, err := Parse(strings.NewReader(m.Config))
 	if err != nil {
 		return nil, fmt.Errorf("replay: %s: manifest %w", dir, err)
@@ -73,18 +74,12 @@ func NewReplayer(dir string) (*Replayer, error) {
 	for k := range r.agents {
 		r.agents[k] = map[string]data.AgentRow{}
 	}
-	table := func(name string) (string, error) {
-		t, ok := m.Table(name)
-		if !ok {
-			return "", fmt.Errorf("replay: %s: run %s has no %s table (status %s)", dir, m.RunID, name, m.Status)
+	for _, t := range []string{data.TableAgents, data.TableEpisodes} {
+		if !run.Has(t) {
+			return nil, fmt.Errorf("replay: %s: run %s has no %s table (status %s)", dir, m.RunID, t, m.Status)
 		}
-		return filepath.Join(dir, t.File), nil
 	}
-	path, err := table(data.TableAgents)
-	if err != nil {
-		return nil, err
-	}
-	ar, err := data.OpenAgents(path, nil)
+	ar, err := run.Agents(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +90,7 @@ func NewReplayer(dir string) (*Replayer, error) {
 			continue // only the handed-over agents are evaluated
 		}
 		if row.Point < 0 || row.Point >= len(r.points) {
-			return nil, fmt.Errorf("replay: %s: agent %s at point %d; the sweep has %d points", path, row.AgentID, row.Point, len(r.points))
+			return nil, fmt.Errorf("replay: %s: agent %s at point %d; the sweep has %d points", ar.Path(), row.AgentID, row.Point, len(r.points))
 		}
 		if _, dup := r.agents[row.Point][row.AgentID]; !dup {
 			r.order[row.Point] = append(r.order[row.Point], row.AgentID)
@@ -105,10 +100,7 @@ func NewReplayer(dir string) (*Replayer, error) {
 	if err := ar.Err(); err != nil {
 		return nil, err
 	}
-	if path, err = table(data.TableEpisodes); err != nil {
-		return nil, err
-	}
-	er, err := data.OpenEpisodes(path, nil)
+	er, err := run.Episodes(nil)
 	if err != nil {
 		return nil, err
 	}

@@ -124,8 +124,10 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 		return nil, err
 	}
 	dir := opts.Out
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("run: %w", err)
+	// Nothing is written into a directory that is not empty and not a
+	// mesa run, with or without --overwrite: not even a lock file.
+	if err := data.CheckRunDir(dir); err != nil {
+		return nil, err
 	}
 	sharded := opts.Shard.Count > 1
 	mode := data.LockExclusive
@@ -142,11 +144,8 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if err := plan.claim(dir); err != nil {
+	if err := plan.claim(lock); err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Join(dir, unitsDir), 0o755); err != nil {
-		return nil, fmt.Errorf("run: %w", err)
 	}
 	units := plan.Units
 	if sharded {
@@ -159,7 +158,7 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 			done = len(plan.Units) // merged, its units removed (record.units keeps them)
 			break
 		}
-		if complete(dir, u) {
+		if plan.complete(dir, u) {
 			done++
 		} else if slices.ContainsFunc(units, func(v Unit) bool { return v.Index == u.Index }) {
 			todo = append(todo, u)
@@ -168,7 +167,7 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 	if opts.Progress != nil {
 		opts.Progress.Start(plan, todo, done)
 	}
-	if err := runUnits(ctx, plan, dir, todo, opts); err != nil {
+	if err := runUnits(ctx, plan, lock, todo, opts); err != nil {
 		return nil, err
 	}
 	done += len(todo)
@@ -180,13 +179,13 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("run: %d of %d units are missing", len(plan.Units)-done, len(plan.Units))
 	}
 	if !merged(dir, plan) {
-		if err := merge(ctx, plan, dir, opts); err != nil {
+		if err := merge(ctx, plan, lock, opts); err != nil {
 			return nil, err
 		}
 	}
 	if !c.Record.Units {
 		// The merged tables hold every row of every unit.
-		if err := os.RemoveAll(filepath.Join(dir, unitsDir)); err != nil {
+		if err := lock.RemoveUnits(plan.RunID); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
 	}
@@ -197,23 +196,30 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// UnitComplete reports whether unit u is complete in the run directory dir:
-// its manifest says so and every file matches its checksum.
-func UnitComplete(dir string, u Unit) bool { return complete(dir, u) }
+// UnitComplete reports whether unit u of p is complete in the run
+// directory dir: its manifest says so, every file matches its checksum,
+// and it is a unit of p (its run id and its point's config), not of
+// another plan.
+func (p *Plan) UnitComplete(dir string, u Unit) bool { return p.complete(dir, u) }
 
 // Merged reports whether dir holds the complete, merged tables of plan (its
 // units may be gone).
 func Merged(dir string, plan *Plan) bool { return merged(dir, plan) }
 
-func complete(dir string, u Unit) bool {
+func (p *Plan) complete(dir string, u Unit) bool {
 	m, err := data.VerifyRun(filepath.Join(dir, unitsDir, u.Dir()))
-	return err == nil && m.Status == data.StatusComplete
+	return err == nil && m.Status == data.StatusComplete && m.RunID == p.RunID &&
+		m.Config == string(resolvedPointYAML(p.Points[u.Point]))
 }
 
 // merged reports whether dir's tables are the merged units of plan.
 func merged(dir string, p *Plan) bool {
 	m, err := data.VerifyRun(dir)
-	return err == nil && m.Status == data.StatusComplete && m.RunID == p.RunID
+	if err != nil || m.Status != data.StatusComplete || m.RunID != p.RunID {
+		return false
+	}
+	cfg, err := p.Config.ResolvedYAML()
+	return err == nil && m.Config == string(cfg)
 }
 
 // runUnits runs the units of todo, several at once: units are independent
@@ -221,7 +227,7 @@ func merged(dir string, p *Plan) bool {
 // byte. With at least as many units as workers, each unit runs on one
 // goroutine (cheaper than splitting a unit's small batches); with fewer, the
 // workers are shared among them.
-func runUnits(ctx context.Context, plan *Plan, dir string, todo []Unit, opts Options) error {
+func runUnits(ctx context.Context, plan *Plan, lock *data.DirLock, todo []Unit, opts Options) error {
 	if len(todo) == 0 {
 		return nil
 	}
@@ -232,7 +238,7 @@ func runUnits(ctx context.Context, plan *Plan, dir string, todo []Unit, opts Opt
 	return train.Parallel(ctx, concurrent, len(todo), func(_, i int) error {
 		u := todo[i]
 		start := time.Now()
-		steps, err := runUnit(ctx, plan, dir, u, inner, opts)
+		steps, err := runUnit(ctx, plan, lock, u, inner, opts)
 		if err != nil {
 			return err
 		}
@@ -245,24 +251,13 @@ func runUnits(ctx context.Context, plan *Plan, dir string, todo []Unit, opts Opt
 	})
 }
 
-// runUnit runs u into a temporary directory and renames it into place when
-// complete. It returns the unit's training steps.
-func runUnit(ctx context.Context, plan *Plan, dir string, u Unit, workers int, opts Options) (int, error) {
-	final := filepath.Join(dir, unitsDir, u.Dir())
-	// Leftovers of this unit from a killed process: the unit belongs to
-	// one shard, and a shard runs in one process, so they are stale.
-	if err := os.RemoveAll(final); err != nil {
-		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
-	}
-	stale, _ := filepath.Glob(filepath.Join(dir, unitsDir, ".tmp-"+u.Dir()+"-*"))
-	for _, s := range stale {
-		if err := os.RemoveAll(s); err != nil {
-			return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
-		}
-	}
-	tmp := filepath.Join(dir, unitsDir, fmt.Sprintf(".tmp-%s-%d", u.Dir(), os.Getpid()))
+// runUnit runs u into a temporary directory of the run directory lock
+// holds (recorded in the lock's journal, so that if this process dies the
+// next one removes it) and gives it its name under units/ when complete.
+// It returns the unit's training steps.
+func runUnit(ctx context.Context, plan *Plan, lock *data.DirLock, u Unit, workers int, opts Options) (int, error) {
 	c := plan.Points[u.Point]
-	w, err := data.Create(tmp, plan.runInfo(u.Point), data.Options{
+	w, err := lock.CreateUnit(u.Dir(), plan.runInfo(u.Point), data.Options{
 		Steps: c.Record.Steps, OmitTiming: !opts.Timing, Compression: opts.Compression,
 	})
 	if err != nil {
@@ -273,31 +268,20 @@ func runUnit(ctx context.Context, plan *Plan, dir string, u Unit, workers int, o
 	if err == nil {
 		err = r.run(ctx)
 	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err == nil {
+		err = lock.CommitUnit(w)
+	}
 	if err != nil {
-		_ = w.Abort(err)
-		_ = os.RemoveAll(tmp)
+		lock.Discard(w, err)
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
 		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
 	}
-	if err := w.Close(); err != nil {
-		_ = os.RemoveAll(tmp)
-		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
-	}
-	syncDir(filepath.Join(dir, unitsDir))
 	return r.envSteps, nil
-}
-
-// syncDir makes renames in dir durable, where the system allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 }
 
 // params returns the swept paths as the tables' parameter columns: numeric

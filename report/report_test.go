@@ -314,37 +314,52 @@ func TestTrendsPairBySeed(t *testing.T) {
 	t.Fatal("no goal trend")
 }
 
-// TestWriteRemovesStaleFigures: writing a report over an earlier one
-// removes the earlier figures; a directory that holds no mesa report
-// keeps its files.
+// TestWriteRemovesStaleFigures: writing a report over an earlier one of
+// the same run removes the earlier figures that the new one does not draw,
+// and nothing else: the user's own files there stay. A directory holding
+// files but no mesa report is refused, untouched.
 func TestWriteRemovesStaleFigures(t *testing.T) {
 	st, err := Load([]string{smallRun(t)}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	stale, mine := filepath.Join(out, "stale.png"), filepath.Join(out, "mine.png")
-	if err := os.WriteFile(mine, nil, 0o644); err != nil {
+	theirs := t.TempDir()
+	mine := filepath.Join(theirs, "mine.png")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Write(out, WriteOptions{NoFigures: true}); err != nil {
-		t.Fatal(err)
+	if _, err := st.Write(theirs, WriteOptions{NoFigures: true}); err == nil || !strings.Contains(err.Error(), "not mesa's output (it holds mine.png") {
+		t.Errorf("a directory of the user's: %v", err)
 	}
-	if _, err := os.Stat(mine); err != nil {
-		t.Errorf("a file in a directory without a report was removed: %v", err)
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "mine" {
+		t.Errorf("the user's mine.png: %q, %v", b, err)
 	}
-	if err := os.WriteFile(stale, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	out := filepath.Join(t.TempDir(), "figs")
 	files, err := st.Write(out, WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(stale); err == nil {
-		t.Error("the earlier report's figure stale.png is still there")
+	if len(files) < 2 || filepath.Base(files[len(files)-1]) != "report.md" {
+		t.Fatalf("wrote %v", files)
 	}
-	if len(files) < 2 {
-		t.Errorf("wrote %v", files)
+	mine = filepath.Join(out, "mine.png")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.Write(out, WriteOptions{NoFigures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files[:len(files)-1] {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("the earlier report's figure %s is still there", f)
+		}
+	}
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "mine" {
+		t.Errorf("the user's mine.png: %q, %v", b, err)
+	}
+	if len(again) != 1 {
+		t.Errorf("wrote %v", again)
 	}
 }
 

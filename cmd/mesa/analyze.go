@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"mesa/report"
@@ -44,11 +43,9 @@ func analyzeCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join(dirs[0], "report")
-	}
-	files, err := st.Write(dir, report.WriteOptions{
+	// "" writes into report/ of the first run, never through a symbolic
+	// link there.
+	files, err := st.Write(*out, report.WriteOptions{
 		NoFigures: *noFigures,
 		Replayer:  newReplayer(),
 		Command:   "mesa analyze " + strings.Join(args, " "),
@@ -56,6 +53,6 @@ func analyzeCmd(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "mesa: analyze: wrote %s (%d figures)\n", filepath.Join(dir, "report.md"), len(files)-1)
+	fmt.Fprintf(stderr, "mesa: analyze: wrote %s (%d figures)\n", files[len(files)-1], len(files)-1)
 	return nil
 }

@@ -221,7 +221,7 @@ func printPlan(cfg *experiment.Config, dir string, stdout io.Writer) error {
 	all := dir != "" && experiment.Merged(dir, plan)
 	for _, u := range plan.Units {
 		status := "to do"
-		if all || dir != "" && experiment.UnitComplete(dir, u) {
+		if all || dir != "" && plan.UnitComplete(dir, u) {
 			status = "complete"
 			done++
 		}
@@ -333,9 +333,8 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	if dir == "" {
 		return usagef("export: give the run directory: mesa export DIR --format parquet|csv [--partial]")
 	}
-	if *out == "" {
-		*out = filepath.Join(dir, *format)
-	}
+	// "" exports into DIR/parquet or DIR/csv, never through a symbolic
+	// link there.
 	opts := &data.ExportOptions{Partial: *partial}
 	var files []string
 	var err error

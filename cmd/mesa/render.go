@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"mesa/data"
 	"mesa/experiment"
 	"mesa/report/figure"
 	"mesa/world"
@@ -223,7 +224,9 @@ func savePNG(file, title string, l *world.Level, paths []figure.Path) error {
 	if err != nil {
 		return err
 	}
-	if err := figure.Save(p, file); err != nil {
+	// Written whole or not at all: a full disk leaves no empty PNG.
+	err = data.WriteFileAtomic(file, func(w io.Writer) error { return figure.WritePNG(w, p, figure.Width, figure.Height) })
+	if err != nil {
 		return fmt.Errorf("--png %s: %w", file, err)
 	}
 	return nil
