@@ -51,7 +51,8 @@ func TestFreshProbes(t *testing.T) {
 }
 
 // TestFreshProbesRun checks the verdicts of a finished run on 4 fresh probe
-// sets, when MESA_FRESH_RUN names its directory (the default run takes a
+// sets, when MESA_FRESH_RUN names its directory (absolute, or relative to
+// the module root; the default run takes a
 // minute to train: `go run ./cmd/mesa`, then
 // `MESA_FRESH_RUN=runs/green-exit go test ./experiment -run TestFreshProbesRun -v`).
 // The verdicts of at least 95% of the planners and of the scripted
@@ -62,6 +63,9 @@ func TestFreshProbesRun(t *testing.T) {
 	dir := os.Getenv("MESA_FRESH_RUN")
 	if dir == "" {
 		t.Skip("set MESA_FRESH_RUN to a run directory")
+	}
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir) // relative to the module root, where go run ./cmd/mesa writes
 	}
 	checks, err := FreshProbes(t.Context(), dir, 4, 0)
 	if err != nil {
