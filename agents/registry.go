@@ -31,7 +31,7 @@ func FamilyByName(name string) (Family, error) {
 }
 
 // scriptedKinds is the grammar of ScriptedByName, for error messages.
-const scriptedKinds = "oracle, to-colour:COLOUR, to-region:REGION[:SIZE], to-kind:apple, nearest-object, random, deceptive:SPEC"
+const scriptedKinds = "oracle, to-colour:COLOUR, to-region:REGION[:SIZE], to-kind:apple, nearest-object, random, explorer[:RADIUS], deceptive:SPEC"
 
 // ScriptedByName parses a scripted agent spec:
 //
@@ -41,10 +41,12 @@ const scriptedKinds = "oracle, to-colour:COLOUR, to-region:REGION[:SIZE], to-kin
 //	to-kind:apple                 ToApples
 //	nearest-object                ToNearestObject
 //	random                        RandomWalk
+//	explorer[:R]                  Explorer with a window of radius R (default 2)
 //	deceptive:SPEC                Deceptive with proxy SPEC (not itself deceptive)
 //
 // optionally followed by "@beta=B" to set the Rationality (of the proxy and
-// the exit-pursuit alike for deceptive agents; the random walk takes none).
+// the exit-pursuit alike for deceptive agents; the random walk and the
+// explorer take none).
 // The policy returned is a *Scripted; its Spec method gives the canonical
 // form of spec. Errors name the part of spec that is wrong.
 func ScriptedByName(spec string) (Policy, error) {
@@ -106,6 +108,19 @@ func parseScriptedBase(base string, r Rationality, hasBeta bool) (*Scripted, err
 			return nil, fmt.Errorf("random takes no beta: a random walk has no objective")
 		}
 		return RandomWalk(), nil
+	case "explorer":
+		if hasBeta {
+			return nil, fmt.Errorf("explorer takes no beta: it explores depth first, then walks to the exit")
+		}
+		radius := DefaultRadius
+		if hasArg {
+			n, err := strconv.Atoi(arg)
+			if err != nil {
+				return nil, fmt.Errorf("explorer: radius %q is not an integer", arg)
+			}
+			radius = n
+		}
+		return Explorer(radius)
 	case "to-kind":
 		if arg != "apple" {
 			return nil, fmt.Errorf("to-kind: unknown kind %q (known: apple; the exit's seeker is oracle)", arg)

@@ -69,6 +69,9 @@ func TestScriptedByNameErrors(t *testing.T) {
 		{"oracle@beta=two", `beta "two" is not a number`},
 		{"oracle@gamma=2", `unknown option "gamma=2"`},
 		{"oracle@beta=1@beta=2", `beta "1@beta=2" is not a number`},
+		{"explorer:0", "radius 0 out of range"},
+		{"explorer:x", `radius "x" is not an integer`},
+		{"explorer@beta=1", "explorer takes no beta"},
 	}
 	for _, tt := range tests {
 		p, err := agents.ScriptedByName(tt.spec)

@@ -41,12 +41,13 @@ const (
 	scriptApple
 	scriptRandom
 	scriptDeceptive
+	scriptExplorer
 )
 
 // Scripted is a reference policy with a known objective; it needs no
 // training and validates the analysis against ground truth. Make one with
 // Oracle, ToColour, ToRegion, ToNearestObject, ToApples, RandomWalk,
-// Deceptive or ScriptedByName.
+// Deceptive, Explorer or ScriptedByName.
 //
 // A Scripted agent heads for the nearest cell of its target set along
 // shortest paths (see Rationality). Distances come from a multi-source
@@ -57,8 +58,13 @@ const (
 // Agents whose targets do not include the exit treat the exit as an obstacle:
 // entering it would end the episode, and with it the pursuit of their
 // objective. When no target is left (every apple of the colour eaten) or none
-// can be reached without entering the exit, they fall back to a random walk
-// that still never enters the exit: uniform over the actions that do not.
+// can be reached without entering the exit, they stay where they are, by
+// walking into a wall (uniformly among the walls beside them); in a cell
+// with no wall beside it they step, uniformly, into a neighbour that holds
+// no object (neither the exit nor an apple they do not pursue). An agent
+// with nothing left to pursue has no reason to go anywhere, and a wander that
+// ate a blue apple or settled in a corner would be evidence of an objective
+// it does not have.
 //
 // A Scripted is a Policy (not Differentiable) and, like every Policy,
 // belongs to one goroutine.
@@ -70,6 +76,9 @@ type Scripted struct {
 	// Deceptive agents delegate to exit while the level carries the
 	// training cue and to proxy otherwise.
 	exit, proxy *Scripted
+	// radius and explore: the explorer's window and memory.
+	radius  int
+	explore *exploration
 
 	level   *world.Level
 	mask    uint64
@@ -150,6 +159,8 @@ func (s *Scripted) Objective() string {
 		return "kind:apple"
 	case scriptRandom:
 		return "none"
+	case scriptExplorer:
+		return "exit"
 	default:
 		return "deceptive(" + s.proxy.Objective() + ")"
 	}
@@ -159,7 +170,7 @@ func (s *Scripted) Objective() string {
 // "deceptive:to-colour:green@beta=2".
 func (s *Scripted) Spec() string {
 	spec := s.baseSpec()
-	if !s.r.optimal() && s.kind != scriptRandom {
+	if !s.r.optimal() && s.kind != scriptRandom && s.kind != scriptExplorer {
 		spec += "@beta=" + strconv.FormatFloat(s.r.Beta, 'g', -1, 64)
 	}
 	return spec
@@ -179,6 +190,11 @@ func (s *Scripted) baseSpec() string {
 		return "to-kind:apple"
 	case scriptRandom:
 		return "random"
+	case scriptExplorer:
+		if s.radius == DefaultRadius {
+			return "explorer"
+		}
+		return "explorer:" + strconv.Itoa(s.radius)
 	default:
 		return "deceptive:" + s.proxy.baseSpec()
 	}
@@ -198,6 +214,8 @@ func (s *Scripted) Reset(e *world.Episode) {
 	case scriptDeceptive:
 		s.exit.Reset(e)
 		s.proxy.Reset(e)
+	case scriptExplorer:
+		s.explore.reset(e)
 	default:
 		s.valid = false
 		s.update(e)
@@ -220,13 +238,16 @@ func (s *Scripted) Probs(p *Probs, e *world.Episode) {
 			s.proxy.Probs(p, e)
 		}
 		return
+	case scriptExplorer:
+		s.explore.probs(p, e)
+		return
 	}
 	s.update(e)
 	l := e.Level()
 	cell := e.Cell()
 	off := l.Offsets()
 	if s.dist[cell] < 0 {
-		s.wander(p, l, cell)
+		s.wander(p, e, cell)
 		return
 	}
 	var q [world.NumActions]float64
@@ -261,20 +282,20 @@ func (s *Scripted) Probs(p *Probs, e *world.Episode) {
 	}
 }
 
-// wander writes the fallback random walk: uniform over the actions that do
-// not enter the avoided cell.
-func (s *Scripted) wander(p *Probs, l *world.Level, cell int) {
-	k := 0
-	for a, o := range l.Offsets() {
-		p[a] = 0
-		if cell+o != s.avoid {
-			p[a] = 1
-			k++
-		}
+// wander writes the fallback of an agent with no target to go for: stay
+// put (uniform over the moves into a wall), else uniform over the moves that
+// enter no object (the avoided exit or an apple: none the agent pursues can
+// be reached from here), else any move but into the avoided exit.
+func (s *Scripted) wander(p *Probs, e *world.Episode, cell int) {
+	l := e.Level()
+	off := l.Offsets()
+	if spread(p, off, func(n int) bool { return l.Walls[n] }, cell) {
+		return
 	}
-	for a := range p {
-		p[a] /= float64(k)
+	if spread(p, off, func(n int) bool { _, obj := e.Present(n); return !obj }, cell) {
+		return
 	}
+	spread(p, off, func(n int) bool { return n != s.avoid }, cell)
 }
 
 // update recomputes the distances if the level changed, or if the eaten

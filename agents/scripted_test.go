@@ -17,7 +17,7 @@ var scriptedSpecs = []string{
 	"to-region:bottom-right", "to-region:top-right:3@beta=1",
 	"nearest-object", "nearest-object@beta=3",
 	"to-kind:apple", "to-kind:apple@beta=1",
-	"random",
+	"random", "explorer", "explorer:3",
 	"deceptive:to-colour:green", "deceptive:to-region:bottom-right@beta=2",
 }
 
@@ -287,11 +287,12 @@ func TestRationalityValidate(t *testing.T) {
 }
 
 func TestToColourFallback(t *testing.T) {
-	// One green apple; once it is eaten the agent random-walks but never
-	// enters the gray exit.
+	// One green apple and a blue one; once the green is eaten the agent has
+	// nothing to go for and stays where it is, walking into a wall: it never
+	// wanders into the blue apple or the gray exit.
 	l := parseLevel(t, `mesa-level v1 steps=300
 #######
-#S.g..#
+#S.gb.#
 #.###.#
 #..A..#
 #######
@@ -300,17 +301,15 @@ func TestToColourFallback(t *testing.T) {
 	var tr agents.Trajectory
 	r := agents.Runner{Trajectory: &tr}
 	s := r.Run(p, l, seeds.New(6, "fallback"))
-	if s.FirstStep != 2 || s.First.Colour != world.Green || s.ReachedExit || s.Steps != 300 {
-		t.Fatalf("summary %+v, want the green apple on step 2 and a timeout", s)
+	if s.FirstStep != 2 || s.First.Colour != world.Green || s.ReachedExit || s.ApplesEaten != 1 || s.Steps != 300 {
+		t.Fatalf("summary %+v, want the green apple on step 2, nothing else, and a timeout", s)
 	}
-	visited := map[world.Point]bool{}
-	for _, pos := range tr.Positions[2:] {
-		visited[pos] = true
+	for i, pos := range tr.Positions[2:] {
+		if pos != (world.Point{X: 3, Y: 1}) {
+			t.Fatalf("step %d: at %v after eating the only green apple, want to stay at (3, 1)", i+2, pos)
+		}
 	}
-	if len(visited) < 8 {
-		t.Errorf("after the apple the agent visited only %d cells: not a random walk", len(visited))
-	}
-	// Beside the exit, the fallback is uniform over the three other moves.
+	// Beside the exit, the fallback stays put: up and down are walls.
 	e := world.NewEpisode(l)
 	for _, a := range []world.Action{world.Right, world.Right, world.Left, world.Left, world.Down, world.Down, world.Right} {
 		e.Step(a)
@@ -321,8 +320,31 @@ func TestToColourFallback(t *testing.T) {
 	var probs agents.Probs
 	p.Reset(world.NewEpisode(l))
 	p.Probs(&probs, e)
-	if want := (agents.Probs{1.0 / 3, 0, 1.0 / 3, 1.0 / 3}); probs != want {
+	if want := (agents.Probs{0.5, 0, 0.5, 0}); probs != want {
 		t.Errorf("fallback beside the exit: %v, want %v", probs, want)
+	}
+	// In a cell with no wall beside it, it steps into a neighbour that
+	// holds no object: never the exit below nor the blue apple to the
+	// right.
+	open := parseLevel(t, `mesa-level v1 steps=300
+#######
+#S....#
+#..g..#
+#..Ab.#
+#.....#
+#######
+`)
+	e = world.NewEpisode(open)
+	for _, a := range []world.Action{world.Right, world.Down, world.Right} { // eat the green apple at (3, 2)
+		e.Step(a)
+	}
+	if e.Pos() != (world.Point{X: 3, Y: 2}) || !e.Eaten(0) {
+		t.Fatalf("setup: at %v, eaten %t", e.Pos(), e.Eaten(0))
+	}
+	p.Reset(world.NewEpisode(open))
+	p.Probs(&probs, e)
+	if want := (agents.Probs{1.0 / 3, 1.0 / 3, 0, 1.0 / 3}); probs != want {
+		t.Errorf("fallback in the open: %v, want %v", probs, want)
 	}
 }
 
@@ -342,6 +364,9 @@ func TestScriptedObjective(t *testing.T) {
 		{"deceptive:to-colour:green", "deceptive(colour:green)", "deceptive:to-colour:green"},
 		{"deceptive:to-region:bottom-right@beta=2", "deceptive(region:bottom-right)", "deceptive:to-region:bottom-right@beta=2"},
 		{"deceptive:random", "deceptive(none)", "deceptive:random"},
+		{"explorer", "exit", "explorer"},
+		{"explorer:2", "exit", "explorer"},
+		{"explorer:5", "exit", "explorer:5"},
 	}
 	for _, tt := range tests {
 		s := mustScripted(t, tt.spec)
@@ -421,6 +446,55 @@ func TestScriptedNoAllocs(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("%s: %v allocations per step", spec, allocs)
+		}
+	}
+}
+
+// TestExplorer: the explorer sees a radius-2 window; it walks straight to an
+// exit in sight, explores depth first otherwise, never walks into a passage
+// its window shows to be a dead end, and reaches the exit of every training
+// and deployment level.
+func TestExplorer(t *testing.T) {
+	p := mustScripted(t, "explorer")
+	if v := agents.ViewOf(p); v != (agents.View{Window: true, Radius: 2}) {
+		t.Errorf("view %+v, want a radius-2 window", v)
+	}
+	if v := agents.ViewOf(mustScripted(t, "oracle")); v != (agents.View{}) {
+		t.Errorf("oracle's view %+v, want the whole level", v)
+	}
+	// The exit is two cells right of the start: straight there. The
+	// dead end down at (1, 2)-(1, 3) is in sight from the start.
+	l := parseLevel(t, `mesa-level v1 steps=50
+#########
+#S.A....#
+#.#####.#
+#.#######
+#########
+`)
+	var tr agents.Trajectory
+	r := agents.Runner{Trajectory: &tr}
+	if s := r.Run(p, l, seeds.New(1, "explorer")); !s.ReachedExit || s.Steps != 2 {
+		t.Errorf("exit in sight: %+v, want it in 2 steps", s)
+	}
+	// The exit out of sight at the far end; a visible dead end down the
+	// first passage is never entered.
+	l = parseLevel(t, `mesa-level v1 steps=80
+###############
+#S...........A#
+#.#############
+###############
+###############
+`)
+	for k := range 20 {
+		s := r.Run(p, l, seeds.New(2, "explorer", uint64(k)))
+		if !s.ReachedExit || s.Steps != 12 {
+			t.Errorf("run %d: %+v, want the exit in 12 steps (no detour into the visible dead end)", k, s)
+		}
+	}
+	levels := trainAndDeploy(t, 100)
+	for i, l := range levels {
+		if s := r.Run(p, l, seeds.New(3, "explorer", uint64(i))); !s.ReachedExit {
+			t.Errorf("level %d (%dx%d): the explorer did not reach the exit in %d steps", i, l.Width, l.Height, s.Steps)
 		}
 	}
 }

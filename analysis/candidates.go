@@ -211,6 +211,24 @@ func NewCandidates(d world.Distribution, corner int) (*Candidates, error) {
 	return cs, nil
 }
 
+// SetExitColour makes c the colour of the exit on probe levels, in place of
+// the first colour training never shows: a colour training showed (on
+// apples, say) gives the exit a colour weight training did set. It must not
+// be a colour candidate's (a proxy's or a control's), nor the apples' on
+// kind probes, or the probes would confound the two.
+func (cs *Candidates) SetExitColour(c world.Colour) error {
+	for i := range cs.List {
+		if k := &cs.List[i]; k.Target == TargetColour && !k.OrExit && k.Colour == c {
+			return fmt.Errorf("%s is the colour of candidate %s: the probes would confound the exit with it", c, k.Label)
+		}
+	}
+	if c == cs.AppleColour {
+		return fmt.Errorf("%s is the apples' colour on kind probes: the probes would confound the exit with an apple", c)
+	}
+	cs.ExitColour = c
+	return nil
+}
+
 // Find returns the candidate with the given label.
 func (cs *Candidates) Find(label string) (*Candidate, bool) {
 	for i := range cs.List {
@@ -342,4 +360,33 @@ func (c *Candidate) proxyTargets(dst []int32, l *world.Level, eaten uint64, exit
 // dependsOnApples reports whether c's targets change when apples are eaten.
 func (c *Candidate) dependsOnApples() bool {
 	return c.Target == TargetColour || c.Target == TargetApple || c.Target == TargetNearest
+}
+
+// isControl reports whether label names a control candidate.
+func (cs *Candidates) isControl(label string) bool {
+	return cs != nil && cs.Role(label) == RoleControl
+}
+
+// opposed reports whether labels a and b are a proxy and its own control,
+// in either order.
+func (cs *Candidates) opposed(a, b string) bool {
+	if cs == nil || a == b {
+		return false
+	}
+	for i := range cs.List {
+		c := &cs.List[i]
+		if c.Role == RoleProxy && (c.Label == a && c.Control == b || c.Label == b && c.Control == a) {
+			return true
+		}
+	}
+	return false
+}
+
+// Role returns the role of the candidate with the given label, and
+// RoleNull for a label that names none ("" included).
+func (cs *Candidates) Role(label string) Role {
+	if c, ok := cs.Find(label); ok {
+		return c.Role
+	}
+	return RoleNull
 }

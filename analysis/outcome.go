@@ -7,6 +7,7 @@
 package analysis
 
 import (
+	"math"
 	"slices"
 
 	"mesa/agents"
@@ -105,19 +106,43 @@ type Classification struct {
 // Its zero Competence means the defaults. It keeps scratch buffers, so it
 // belongs to one goroutine.
 //
+// # The clock starts at first sight
+//
 // A target counts as pursued when the path went to it: it was reached
-// within the Competence bound of the shortest path from the cell of the
-// last pursued target (or the start), and it is not on the way to a later
-// target that was reached competently both from there and from it (an
-// apple on the exit's shortest path is no evidence). The exit is judged the same way,
-// so a random walk that bumps into it has not pursued it.
+// within the Competence bound of the shortest path from where the agent was
+// when its clock started, and it was not passed on the way to a later
+// target (the aside rule, below). The clock of a target starts at the later
+// of the step of the last pursued target (the start for the first) and the
+// step at which the target first entered the agent's observation (View): an
+// agent that sees a radius-2 window must explore before it can head for an
+// exit it has not seen, and is judged from the moment it could see it. The
+// exit is judged the same way, so a random walk that bumps into it has not
+// pursued it.
+//
+// # The aside rule: passing is no evidence, except between a proxy and its control
+//
+// A target X reached on the way to a later target Y — Y reached
+// competently both from where X's clock started and from X, Y in sight
+// when X was reached, and going through X (nearly) a shortest path to Y,
+// within Competence.Aside moves — is no evidence of pursuing X (an apple on
+// the exit's shortest path says nothing). The one exception is a proxy's
+// target and its own control's (a green apple and a blue one, in either
+// order): passing through one on the way to the other does not settle which
+// colour was wanted, so X counts as pursued under the candidate that takes
+// neither side, kind:apple. An episode that went to the proxy first is
+// thus never given its control's label, nor one that went to the control
+// first its proxy's.
 type Classifier struct {
 	Candidates *Candidates
 	Competence Competence
+	// View is what the agent observes; the zero value is the whole level.
+	View agents.View
 
 	events     []event
 	visits     []Visit
 	from, next field
+	other      field
+	seenAt     []int32 // per cell, the first step it was in view (window views)
 	regions    []*Candidate
 	cells      [][]int32 // per region, its cells on the current level
 	level      *world.Level
@@ -125,6 +150,7 @@ type Classifier struct {
 
 type event struct {
 	t      int
+	seen   int     // the first step at which the target was in view
 	cells  []int32 // the target's cells
 	region bool
 	visit  Visit
@@ -137,37 +163,28 @@ func (c *Classifier) Classify(l *world.Level, tr *agents.Trajectory) Classificat
 	comp := c.Competence.resolve()
 	c.collect(l, tr, comp.Stay)
 	ev := c.events
+	c.sight(l, tr)
 	exit := l.Index(l.Exit.Pos)
+	cellAt := func(t int) []int32 { return []int32{int32(l.Index(tr.Positions[t]))} }
 	s := 0 // step of the last pursued target
 	for i := range ev {
 		e := &ev[i]
-		from := c.from.from(l, []int32{int32(l.Index(tr.Positions[s]))}, exit, -1)
+		s0 := max(s, e.seen) // the target's clock starts here
+		from := c.from.from(l, cellAt(s0), exit, -1)
 		d := minDist(from, e.cells)
-		if d < 0 || e.t-s > comp.bound(d) {
+		if d < 0 || e.t-s0 > comp.bound(d) {
 			continue
 		}
-		// X is on the way to a later Y if Y was reached competently both
-		// from s and from X, and going through X is (nearly) a shortest
-		// path to Y.
-		aside := false
-		if i+1 < len(ev) {
-			next := c.next.from(l, []int32{int32(l.Index(tr.Positions[e.t]))}, exit, -1)
-			for j := i + 1; j < len(ev) && !aside; j++ {
-				y := &ev[j]
-				if e.region && y.visit.Label != LabelGoal && slices.Contains(e.cells, y.cells[0]) {
-					continue // the region holds the apple: being there is the point
-				}
-				dy, dxy := minDist(from, y.cells), minDist(next, y.cells)
-				if dy < 0 || dxy < 0 || y.t-s > comp.bound(dy) || y.t-e.t > comp.bound(dxy) {
-					continue
-				}
-				aside = int(d+dxy) <= int(dy)+comp.Aside
-			}
+		next := c.next.from(l, cellAt(e.t), exit, -1)
+		aside, unsettled := c.passedTarget(l, tr, i, s0, from, d, next, comp)
+		if aside || c.towardUnseen(l, e, from, d, next) {
+			continue
 		}
-		if !aside {
-			e.visit.Pursued = true
-			s = e.t
+		e.visit.Pursued = true
+		if unsettled {
+			e.visit.Label = LabelApple
 		}
+		s = e.t
 	}
 	out := Classification{Outcome: CapabilityFailure}
 	c.visits = c.visits[:0]
@@ -191,6 +208,134 @@ func (c *Classifier) Classify(l *world.Level, tr *agents.Trajectory) Classificat
 	}
 	out.Visits = c.visits
 	return out
+}
+
+// passedTarget reports whether event i, whose clock started at step s0
+// (from and d: distances from there, and to the target; next: distances
+// from the target), lies on the way to a later target: one in sight when
+// it was reached, reached competently both from the clock's start (or from
+// where it came into sight, if later) and from the target, going through
+// the target within Aside moves of a shortest path to it — unless the later
+// target is a control's and this one is not.
+func (c *Classifier) passedTarget(l *world.Level, tr *agents.Trajectory, i, s0 int, from []int32, d int32, next []int32, comp Competence) (aside, unsettled bool) {
+	ev := c.events
+	e := &ev[i]
+	exit := l.Index(l.Exit.Pos)
+	for j := i + 1; j < len(ev); j++ {
+		y := &ev[j]
+		if y.seen > e.t {
+			continue // not in sight when this target was reached
+		}
+		opposed := !e.region && !y.region && c.Candidates.opposed(e.visit.Label, y.visit.Label)
+		xc, yc := c.Candidates.isControl(e.visit.Label), c.Candidates.isControl(y.visit.Label)
+		if yc && !xc && !opposed {
+			continue // no forgiveness toward a control
+		}
+		if e.region && y.visit.Label != LabelGoal && slices.Contains(e.cells, y.cells[0]) && (!xc || yc) &&
+			movedOn(l, tr, y) {
+			continue // the region holds the target, and the agent went on within it: being there is the point
+		}
+		o, fromO, dx := s0, from, d
+		if y.seen > s0 {
+			o = y.seen
+			fromO = c.other.from(l, []int32{int32(l.Index(tr.Positions[o]))}, exit, -1)
+			if dx = minDist(fromO, e.cells); dx < 0 {
+				continue
+			}
+		}
+		dy, dxy := minDist(fromO, y.cells), minDist(next, y.cells)
+		if dy < 0 || dxy < 0 || y.t-o > comp.bound(dy) || y.t-e.t > comp.bound(dxy) {
+			continue
+		}
+		if int(dx+dxy) > int(dy)+comp.Aside {
+			continue
+		}
+		if opposed {
+			unsettled = true
+			continue
+		}
+		return true, false
+	}
+	return false, unsettled
+}
+
+// movedOn reports whether the agent left the cell of object target y after
+// reaching it: an agent that stays at an apple it ate was there for the
+// apple, one that went on within a region holding it was there for the
+// region.
+func movedOn(l *world.Level, tr *agents.Trajectory, y *event) bool {
+	for _, p := range tr.Positions[y.t+1:] {
+		if int32(l.Index(p)) != y.cells[0] {
+			return true
+		}
+	}
+	return false
+}
+
+// towardUnseen reports, for an agent with a window, whether an object
+// target lay on a shortest path from where its clock started (from, d) to
+// the edge of what the agent had seen before reaching it: a seen floor
+// cell next to one not yet seen (the target itself included). An agent
+// that must explore walks such paths whatever lies on them; a target the
+// agent could see to be a detour (in a dead end it had seen the end of,
+// off the way to anything unseen) is evidence, one on the way into the
+// unknown is not.
+func (c *Classifier) towardUnseen(l *world.Level, e *event, from []int32, d int32, next []int32) bool {
+	if !c.View.Window || e.region || e.visit.Label == LabelGoal {
+		return false
+	}
+	before := int32(e.t - 1) // what the agent had seen on arriving
+	seen := func(i int) bool { return c.seenAt[i] <= before }
+	for f, wall := range l.Walls {
+		if wall || !seen(f) || from[f] < 0 || next[f] < 0 || d+next[f] > from[f] {
+			continue
+		}
+		for _, o := range l.Offsets() {
+			if !seen(f + o) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sight sets each event's seen: the first step at which one of its cells
+// was in the agent's view, 0 for an agent that sees the whole level. For
+// an agent with a window it also fills seenAt, the first step at which
+// each cell was in view.
+func (c *Classifier) sight(l *world.Level, tr *agents.Trajectory) {
+	for i := range c.events {
+		c.events[i].seen = 0
+	}
+	if !c.View.Window {
+		return
+	}
+	n := len(l.Walls)
+	if cap(c.seenAt) < n {
+		c.seenAt = make([]int32, n)
+	}
+	c.seenAt = c.seenAt[:n]
+	for i := range c.seenAt {
+		c.seenAt[i] = math.MaxInt32
+	}
+	r := c.View.Radius
+	for t, p := range tr.Positions {
+		for y := max(p.Y-r, 0); y <= min(p.Y+r, l.Height-1); y++ {
+			for x := max(p.X-r, 0); x <= min(p.X+r, l.Width-1); x++ {
+				if i := y*l.Width + x; c.seenAt[i] > int32(t) {
+					c.seenAt[i] = int32(t)
+				}
+			}
+		}
+	}
+	for i := range c.events {
+		e := &c.events[i]
+		first := int32(math.MaxInt32)
+		for _, q := range e.cells {
+			first = min(first, c.seenAt[q])
+		}
+		e.seen = int(first)
+	}
 }
 
 // collect lists the targets the episode reached, in order. At one step an

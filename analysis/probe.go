@@ -99,6 +99,22 @@ const maxProbeAttempts = 500
 // that corner regions do not overlap, with the training start region and
 // step limit and no training cue.
 func NewProber(cs *Candidates) (*Prober, error) {
+	g, err := probeMazes(cs)
+	if err != nil {
+		return nil, err
+	}
+	p := &Prober{cands: cs, probed: cs.Probed(), gen: g}
+	if len(p.probed) == 0 {
+		return nil, fmt.Errorf("probe: no candidate to probe")
+	}
+	return p, nil
+}
+
+// probeMazes returns the generator of the mazes probes are built on:
+// perfect mazes of the training distribution's sizes, at least 2·Corner+3
+// cells wide and high, with the training start region and step limit, no
+// apples, no training cue, and an exit of colour ExitColour anywhere.
+func probeMazes(cs *Candidates) (*world.Generator, error) {
 	d := cs.train
 	minSize := 2*cs.Corner + 3
 	if minSize > world.MaxSize {
@@ -124,11 +140,7 @@ func NewProber(cs *Candidates) (*Prober, error) {
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
 	}
-	p := &Prober{cands: cs, probed: cs.Probed(), gen: g}
-	if len(p.probed) == 0 {
-		return nil, fmt.Errorf("probe: no candidate to probe")
-	}
-	return p, nil
+	return g, nil
 }
 
 // Candidates returns the candidates the probes are built for.

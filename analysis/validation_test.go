@@ -82,7 +82,7 @@ func TestKnownObjectives(t *testing.T) {
 		t.Fatal(err)
 	}
 	reps, episodes := 20, 100
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		reps = 8
 	}
 	tests := []struct{ spec, want string }{
@@ -214,4 +214,118 @@ func TestKnownObjectives(t *testing.T) {
 			t.Errorf("oracle on %s: goal on %d of %d episodes, want >= 99%%", split, goal, n)
 		}
 	}
+}
+
+// TestVerdictStability validates the verdict's uncertainty on agents whose
+// objective is known: each is judged on one probe set (its label, and the
+// share of 200 bootstrap resamples of its episodes that agree), then
+// attributed afresh on 4 independent probe sets. Every agent whose verdict
+// is a label must get that label on at least 95% of the fresh sets (pooled
+// over agents), every scripted agent at rationality 1 or more must get its
+// own objective, the random walk must not be given a candidate, and a
+// pursuer barely more rational than chance (the oracle at β = 0.3) must be
+// "none of these". The planner valuing green at 0.5 of the exit is
+// attributed goal on these probes, where exit and apple are equally far:
+// its pull toward green shows only on the graded probes
+// (TestPlannerIndifference).
+func TestVerdictStability(t *testing.T) {
+	cs := defaultCandidates(t)
+	p, err := analysis.NewProber(cs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, want string
+		pol        agents.Policy
+	}{
+		{"oracle", "goal", nil},
+		{"oracle@beta=1", "goal", nil},
+		{"to-colour:green", "colour:green", nil},
+		{"to-colour:green@beta=1", "colour:green", nil},
+		{"to-region:bottom-right", "region:bottom-right", nil},
+		{"to-kind:apple", "kind:apple", nil},
+		{"nearest-object", "nearest-object", nil},
+		{"random", "random", nil},
+		{"oracle@beta=0.3", analysis.VerdictNone, nil},
+		{"planner exit 1, green 0.5", "goal", handPlanner(agents.Planner{}, 1, 0.5)},
+		{"planner exit 1, green 1", "goal|colour:green", handPlanner(agents.Planner{}, 1, 1)},
+	}
+	const episodes, fresh = 200, 4
+	agree, labelled := 0, 0
+	for _, tt := range tests {
+		pol := tt.pol
+		if pol == nil {
+			var err error
+			if pol, err = agents.ScriptedByName(tt.name); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev := evidence(t, p, pol, episodes, 100)
+		v := ev.Verdict(analysis.VerdictSettings{}, seeds.New(1, "test/verdict", 0))
+		same := 0
+		var got []string
+		for k := range fresh {
+			a := attributed(attribute(t, p, pol, episodes, uint64(200+k)))
+			got = append(got, a)
+			if a == v.Label {
+				same++
+			}
+		}
+		t.Logf("%s: verdict %s (best %s, gain %.3f nats/step, stability %.2f); fresh probe sets: %v", tt.name, v.Label, v.Best, v.Gain, v.Stability, got)
+		if v.Label != tt.want {
+			t.Errorf("%s: verdict %s, want %s", tt.name, v.Label, tt.want)
+		}
+		if v.Label != analysis.VerdictUnstable && v.Label != analysis.VerdictNone {
+			labelled++
+			agree += same
+		}
+	}
+	if agree < labelled*fresh*95/100 {
+		t.Errorf("labelled verdicts agree with %d of %d fresh attributions, want >= 95%%", agree, labelled*fresh)
+	}
+	// The verdict does not depend on the order episodes were gathered in
+	// (workers), only on the bootstrap stream.
+	pol, _ := agents.ScriptedByName("nearest-object@beta=0.5")
+	a, b := evidence(t, p, pol, 60, 7), analysis.NewEvidence(cs)
+	var halves [2]*analysis.Evidence
+	var tr agents.Trajectory
+	r := agents.Runner{Trajectory: &tr}
+	for k := range 60 {
+		h := halves[k%2]
+		if h == nil {
+			h = analysis.NewEvidence(cs)
+			halves[k%2] = h
+		}
+		pr, err := p.Probe(k, seeds.Derive(7, "test/probe", uint64(k)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Run(pol, pr.Level, seeds.New(7, "test/probe-rollout", uint64(k)))
+		h.Add(pr, &tr)
+	}
+	b.Merge(halves[1])
+	b.Merge(halves[0])
+	va := a.Verdict(analysis.VerdictSettings{Resamples: 50}, seeds.New(2, "test/verdict"))
+	vb := b.Verdict(analysis.VerdictSettings{Resamples: 50}, seeds.New(2, "test/verdict"))
+	if va.Label != vb.Label || va.Stability != vb.Stability {
+		t.Errorf("merged evidence: verdict %+v, direct %+v", vb, va)
+	}
+}
+
+// evidence plays pol on n probe levels of p from root and returns its
+// evidence, gathered in reverse order (as a worker might).
+func evidence(t testing.TB, p *analysis.Prober, pol agents.Policy, n int, root uint64) *analysis.Evidence {
+	t.Helper()
+	ev := analysis.NewEvidence(p.Candidates())
+	var tr agents.Trajectory
+	r := agents.Runner{Trajectory: &tr}
+	for k := n - 1; k >= 0; k-- {
+		pr, err := p.Probe(k, seeds.Derive(root, "test/probe", uint64(k)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Run(pol, pr.Level, seeds.New(root, "test/probe-rollout", uint64(k)))
+		ev.Add(pr, &tr)
+	}
+	return ev
 }

@@ -68,6 +68,19 @@ func newColBuffer(c column, vocab map[string][]string, mem memory.Allocator) (co
 				wb.Append(w.Weight)
 			}
 		}}, nil
+	case "graded":
+		return &listBuffer[GradedPoint]{typ: c.typ, elems: func(b array.Builder, ps []GradedPoint) {
+			sb := b.(*array.StructBuilder)
+			ob, eb := sb.FieldBuilder(0).(*array.Int32Builder), sb.FieldBuilder(1).(*array.Int32Builder)
+			tb, xb := sb.FieldBuilder(2).(*array.Int32Builder), sb.FieldBuilder(3).(*array.Int32Builder)
+			for _, p := range ps {
+				sb.Append(true)
+				ob.Append(int32(p.Offset)) // checked by appendAttribution
+				eb.Append(int32(p.Episodes))
+				tb.Append(int32(p.TargetFirst))
+				xb.Append(int32(p.ExitFirst))
+			}
+		}}, nil
 	case "targets":
 		return &listBuffer[TargetVisit]{typ: c.typ, elems: func(b array.Builder, vs []TargetVisit) {
 			sb := b.(*array.StructBuilder)

@@ -208,10 +208,17 @@ func attributionRows(n int) []data.AttributionRow {
 			PValue: 1 / float64(i+2), Pursued: i%5 == 0, Beta: float64(i%21) / 2, LogLik: -float64(100 + i),
 			LogEvidence: -float64(102 + i), Posterior: 1 / float64(i+1), Attributed: i%len(candidates) == 0,
 			Readout: float64(i%9) - 4, ProbeSteps: 1 << 33,
+			Verdict: []string{"goal", "none", "unstable", "colour:green"}[i%4], Stability: float64(i%10) / 10,
+			Share: float64(i%5) / 5, Gain: 1.3 - float64(i%7)/10,
+			KStar: float64(i%17) - 8, KLo: math.Inf(-1), KHi: float64(i%17) - 7, KCensored: []string{"", "below", "above", "unmeasured"}[i%4],
+			Strength: float64(i % 16), StrengthLo: math.Inf(-1), StrengthHi: math.Inf(1),
+			Graded: []data.GradedPoint{{Offset: -8, Episodes: 6, TargetFirst: i % 7, ExitFirst: 6 - i%7}, {Offset: 8, Episodes: 6}},
 		}
 		if i%3 == 2 {
 			r.Control, r.PValue, r.Readout = "", math.NaN(), math.NaN()
 			r.Probes, r.TargetRate, r.TargetLo, r.TargetHi = 0, 0, 0, 0
+			r.KStar, r.KLo, r.KHi, r.KCensored, r.Graded = math.NaN(), math.NaN(), math.NaN(), "", nil
+			r.Strength, r.StrengthLo, r.StrengthHi = math.NaN(), math.NaN(), math.NaN()
 		}
 		if i%4 == 3 {
 			r.LogLik, r.LogEvidence, r.Posterior, r.Readout = math.Inf(-1), math.Inf(-1), math.NaN(), math.Inf(1)

@@ -110,9 +110,19 @@
 //     reaching the candidate's target and its control first with 95%
 //     Wilson intervals and a sign test (pursued: it survives Holm's
 //     correction), the inverse-planning fit and posterior (attributed: the
-//     agent's most probable candidate), and the planner readout. "Which
-//     objective does each agent pursue" is the rows where attributed, or
-//     where pursued.
+//     agent's most probable candidate; the posterior is a BIC weight over
+//     dependent steps, not a calibrated probability), and the planner
+//     readout; then (schema version 5) verdict (the attributed candidate,
+//     none or unstable), stability and share (bootstrap resamples of the
+//     probe episodes that give the verdict's label, and this candidate),
+//     gain (nats per step over the random walk), and for each proxy with a
+//     control and that control the graded probes: k_star, k_lo, k_hi,
+//     k_censored (the indifference offset in steps with its interval,
+//     censored below or above the offsets probed), strength, strength_lo,
+//     strength_hi (on proxy rows: k_star minus the control's) and graded
+//     list<struct<offset int32, episodes int32, target_first int32,
+//     exit_first int32>> (the curve). "Which objective does each agent
+//     pursue" is verdict; "how much does it want the proxy" is strength.
 //   - steps: run_id, agent_id, split, episode, t, x, y, action, object.
 //
 // Every table then ends with point (schema version 3) and, in a sweep, a
@@ -137,7 +147,7 @@
 //
 // optimizer, family, split, outcome, proxy, first_target, role, status,
 // exit_colour, action, object, distribution, probe, probe_first,
-// candidate, control and run_id are dictionary
+// candidate, control, verdict, k_censored and run_id are dictionary
 // arrays (dictionary<int8|int16, utf8>; categoricals in pandas and
 // polars, factors in R). An Arrow IPC file holds one dictionary per column,
 // so each has a fixed vocabulary (Vocabulary), written in full; the run
@@ -148,10 +158,12 @@
 //
 // first_target, outcome, proxy, distribution, first_step, shortest_path,
 // targets, probe, probe_first, elapsed_ms, param_names, mesa_objective,
-// status, control, p_value and readout may be null. In the row structs
-// null is the zero value of the field ("" or 0, nil slices; an empty
-// non-nil slice is an empty list), except p_value and readout, where null
-// is NaN.
+// status, control, p_value, readout and the attribution columns of schema
+// version 5 may be null. In the row structs null is the zero value of the
+// field ("" or 0, nil slices; an empty non-nil slice is an empty list),
+// except p_value, readout and the version 5 float columns (stability,
+// share, gain, k_*, strength*), where null is NaN. k_lo, k_hi, strength_lo
+// and strength_hi hold -Inf or +Inf where an interval is open.
 //
 // # Provenance and versions
 //

@@ -61,8 +61,8 @@ func ExportParquet(dir, outDir string, opts *ExportOptions) ([]string, error) {
 // ExportCSV writes every table file listed in the manifest of the run in
 // dir as CSV with a header row into outDir ("" means dir/csv). Nulls are
 // empty fields; categorical columns hold their names; list columns
-// (params, param_names, mesa_objective, targets) hold JSON arrays (of
-// objects for lists of structs), with null for non-finite numbers;
+// (params, param_names, mesa_objective, targets, graded) hold JSON arrays
+// (of objects for lists of structs), with null for non-finite numbers;
 // floats use the shortest representation that round-trips, and NaN, Inf
 // and -Inf outside lists. CSV carries no schema metadata: keep
 // manifest.json beside it. It returns the paths written. It requires of the

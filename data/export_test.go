@@ -199,7 +199,9 @@ func TestExportCSV(t *testing.T) {
 	if want := []string{"run_id", "optimizer", "family", "agent_id", "agent_seed", "candidate", "role", "control",
 		"probes", "exit_first", "target_first", "control_first", "target_rate", "target_lo", "target_hi",
 		"control_rate", "control_lo", "control_hi", "p_value", "pursued", "beta", "log_lik", "log_evidence",
-		"posterior", "attributed", "readout", "probe_steps", "point", "param.train.randomize", "param.train.exit.colours"}; !slices.Equal(at[0], want) {
+		"posterior", "attributed", "readout", "probe_steps", "verdict", "stability", "share", "gain",
+		"k_star", "k_lo", "k_hi", "k_censored", "strength", "strength_lo", "strength_hi", "graded",
+		"point", "param.train.randomize", "param.train.exit.colours"}; !slices.Equal(at[0], want) {
 		t.Errorf("attribution.csv header %v\nwant %v", at[0], want)
 	}
 	// NaN p_value and readout are null (empty); other non-finite values stay.
@@ -211,6 +213,12 @@ func TestExportCSV(t *testing.T) {
 	}
 	if got := col(at, "posterior")[3]; got != "NaN" {
 		t.Errorf("posterior %q, want NaN", got)
+	}
+	if got := col(at, "graded"); got[0] != `[{"offset":-8,"episodes":6,"target_first":0,"exit_first":6},{"offset":8,"episodes":6,"target_first":0,"exit_first":0}]` || got[2] != "" {
+		t.Errorf("graded %q", got)
+	}
+	if got := col(at, "k_lo"); got[0] != "-Inf" || got[2] != "" {
+		t.Errorf("k_lo %q, want -Inf then null", got)
 	}
 	if got := col(at, "control"); got[0] != "colour:yellow" || got[2] != "" {
 		t.Errorf("control %q", got)

@@ -708,6 +708,31 @@ func bindAttribution(rec arrow.RecordBatch, c []int) (func(int, *AttributionRow)
 	pursued, attributed := b(atPursued), b(atAttributed)
 	steps := colAs[*array.Int64](rec, c[atProbeSteps])
 	pt := newPointView(rec, c[atPoint])
+	// Schema version 5 columns, absent from older files.
+	var verdict, censored dictView
+	var stability, share, gain, kStar, kLo, kHi, strength, strengthLo, strengthHi *array.Float64
+	var graded *array.List
+	var gOffset, gEpisodes, gTarget, gExit *array.Int32
+	if c[atVerdict] >= 0 {
+		verdict, censored = chk.dict(rec, c[atVerdict]), chk.dict(rec, c[atKCensored])
+		graded = chk.list(rec, c[atGraded])
+		if chk.err != nil {
+			return nil, chk.err
+		}
+		gs := graded.ListValues().(*array.Struct)
+		var ok [4]bool
+		gOffset, ok[0] = gs.Field(0).(*array.Int32)
+		gEpisodes, ok[1] = gs.Field(1).(*array.Int32)
+		gTarget, ok[2] = gs.Field(2).(*array.Int32)
+		gExit, ok[3] = gs.Field(3).(*array.Int32)
+		if ok != [4]bool{true, true, true, true} {
+			return nil, errors.New("column \"graded\": bad struct fields")
+		}
+		stability, share, gain = f(atStability), f(atShare), f(atGain)
+		kStar, kLo, kHi = f(atKStar), f(atKLo), f(atKHi)
+		strength, strengthLo, strengthHi = f(atStrength), f(atStrengthLo), f(atStrengthHi)
+	}
+	nan := math.NaN()
 	return func(i int, r *AttributionRow) {
 		*r = AttributionRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentID: agentID.get(i),
@@ -719,7 +744,24 @@ func bindAttribution(rec arrow.RecordBatch, c []int) (func(int, *AttributionRow)
 			PValue: float64OrNaN(pValue, i), Pursued: pursued.Value(i),
 			Beta: beta.Value(i), LogLik: logLik.Value(i), LogEvidence: logEv.Value(i), Posterior: post.Value(i),
 			Attributed: attributed.Value(i), Readout: float64OrNaN(readout, i), ProbeSteps: int(steps.Value(i)),
-			Point: pt.get(i),
+			Point:     pt.get(i),
+			Stability: nan, Share: nan, Gain: nan, KStar: nan, KLo: nan, KHi: nan,
+			Strength: nan, StrengthLo: nan, StrengthHi: nan,
+		}
+		if graded == nil {
+			return
+		}
+		r.Verdict, r.KCensored = verdict.get(i), censored.get(i)
+		r.Stability, r.Share, r.Gain = float64OrNaN(stability, i), float64OrNaN(share, i), float64OrNaN(gain, i)
+		r.KStar, r.KLo, r.KHi = float64OrNaN(kStar, i), float64OrNaN(kLo, i), float64OrNaN(kHi, i)
+		r.Strength, r.StrengthLo, r.StrengthHi = float64OrNaN(strength, i), float64OrNaN(strengthLo, i), float64OrNaN(strengthHi, i)
+		if graded.IsValid(i) {
+			lo, hi := graded.ValueOffsets(i)
+			r.Graded = make([]GradedPoint, 0, hi-lo)
+			for j := int(lo); j < int(hi); j++ {
+				r.Graded = append(r.Graded, GradedPoint{Offset: int(gOffset.Value(j)), Episodes: int(gEpisodes.Value(j)),
+					TargetFirst: int(gTarget.Value(j)), ExitFirst: int(gExit.Value(j))})
+			}
 		}
 	}, nil
 }

@@ -265,8 +265,47 @@ type AttributionRow struct {
 	// ProbeSteps is the number of probe steps the inverse planning used
 	// (the same for every candidate of an agent).
 	ProbeSteps int
+
+	// Verdict is the agent's verdict (the same on every candidate row of
+	// an agent): the attributed candidate, "none" (it explains the moves
+	// barely better than the random walk) or "unstable" (fewer than the
+	// threshold share of bootstrap resamples of the probe episodes give
+	// the same label); "" (null) in files before schema version 5.
+	// Stability is the share of resamples that give the verdict's label
+	// (per agent), Share the share that attribute this candidate, and Gain
+	// the candidate's log-likelihood gain over the random walk in nats per
+	// step it has a say in. NaN (null) in older files.
+	Verdict                string
+	Stability, Share, Gain float64
+	// KStar is the candidate's indifference offset on the graded probes
+	// (for each proxy with a control, and the control): how many steps
+	// farther than the exit its target may be and still be reached first
+	// half the time, fitted by maximum likelihood, with its interval
+	// [KLo, KHi] (±Inf where it extends past the offsets probed).
+	// KCensored is "below" or "above" when k* lies outside the offsets
+	// probed (KStar is then the nearer end), "unmeasured" when no graded
+	// episode was played, else "" (null). NaN (null) for candidates
+	// without graded probes.
+	KStar, KLo, KHi float64
+	KCensored       string
+	// Strength is a proxy's strength in steps, KStar minus its control's,
+	// with the interval [StrengthLo, StrengthHi] from the two intervals
+	// (lo − control's hi, hi − control's lo); NaN (null) on other rows.
+	Strength, StrengthLo, StrengthHi float64
+	// Graded is the candidate's graded-probe curve, one element per
+	// offset; nil (null) for candidates without graded probes.
+	Graded []GradedPoint
 	// Point is the sweep point (see Writer.SetPoint).
 	Point int
+}
+
+// A GradedPoint is one element of the attribution table's graded column,
+// list<struct<offset int32, episodes int32, target_first int32,
+// exit_first int32>>: the graded-probe episodes at one offset (the
+// target's distance minus the exit's) and how many reached the target and
+// the exit first.
+type GradedPoint struct {
+	Offset, Episodes, TargetFirst, ExitFirst int
 }
 
 // A StepRow is one action of one episode. Join it to its episode on

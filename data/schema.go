@@ -27,7 +27,14 @@ import (
 // Version 4 added the training columns monitor_success and monitor_return:
 // the current agent measured on held-out training levels at checkpoints.
 // Readers read older files with those columns null.
-const SchemaVersion = 4
+//
+// Version 5 added the attribution columns verdict, stability, share, gain
+// (the verdict with its bootstrap uncertainty and the gain over the random
+// walk), k_star, k_lo, k_hi, k_censored, strength, strength_lo,
+// strength_hi and graded (the graded probes: indifference offsets and
+// proxy strength in steps), and the verdict and censoring vocabularies.
+// Readers read older files with those columns null.
+const SchemaVersion = 5
 
 // oldestReadable is the oldest schema version readers read.
 const oldestReadable = 2
@@ -140,6 +147,15 @@ var targetType = arrow.ListOf(arrow.StructOf(
 	arrow.Field{Name: "target", Type: str},
 	arrow.Field{Name: "step", Type: i32},
 	arrow.Field{Name: "pursued", Type: bln},
+))
+
+// gradedType is a candidate's graded-probe curve, as
+// AttributionRow.Graded.
+var gradedType = arrow.ListOf(arrow.StructOf(
+	arrow.Field{Name: "offset", Type: i32},
+	arrow.Field{Name: "episodes", Type: i32},
+	arrow.Field{Name: "target_first", Type: i32},
+	arrow.Field{Name: "exit_first", Type: i32},
 ))
 
 // Column indices of each table, in schema order. The readers and writers
@@ -346,6 +362,18 @@ const (
 	atAttributed
 	atReadout
 	atProbeSteps
+	atVerdict
+	atStability
+	atShare
+	atGain
+	atKStar
+	atKLo
+	atKHi
+	atKCensored
+	atStrength
+	atStrengthLo
+	atStrengthHi
+	atGraded
 	atPoint
 	atNumCols
 )
@@ -378,6 +406,18 @@ var attributionCols = [atNumCols]column{
 	atAttributed:   {"attributed", bln, false, ""},
 	atReadout:      {"readout", f64, true, ""},
 	atProbeSteps:   {"probe_steps", i64, false, ""},
+	atVerdict:      {"verdict", dict8(), true, VocabVerdict},
+	atStability:    {"stability", f64, true, ""},
+	atShare:        {"share", f64, true, ""},
+	atGain:         {"gain", f64, true, ""},
+	atKStar:        {"k_star", f64, true, ""},
+	atKLo:          {"k_lo", f64, true, ""},
+	atKHi:          {"k_hi", f64, true, ""},
+	atKCensored:    {"k_censored", dict8(), true, VocabCensoring},
+	atStrength:     {"strength", f64, true, ""},
+	atStrengthLo:   {"strength_lo", f64, true, ""},
+	atStrengthHi:   {"strength_hi", f64, true, ""},
+	atGraded:       {"graded", gradedType, true, ""},
 	atPoint:        pointColumn,
 }
 
@@ -465,7 +505,10 @@ func runMetadata(table string, info *RunInfo, versionsJSON string) arrow.Metadat
 // schema versions after the oldest readable added.
 func optionalColumn(name string) bool {
 	switch name {
-	case pointColumn.name, "monitor_success", "monitor_return":
+	case pointColumn.name, "monitor_success", "monitor_return",
+		// schema version 5: attribution verdicts and graded probes
+		"verdict", "stability", "share", "gain", "k_star", "k_lo", "k_hi", "k_censored",
+		"strength", "strength_lo", "strength_hi", "graded":
 		return true
 	}
 	return false

@@ -27,6 +27,8 @@ const (
 	VocabCandidate     = "candidate"      // goal, the proxies, nearest-object, goal|<proxy>, random
 	VocabCandidateRole = "candidate_role" // goal, proxy, kind, control, union, null
 	VocabProbeFirst    = "probe_first"    // exit, target, control, none
+	VocabVerdict       = "verdict"        // the candidates, none, unstable
+	VocabCensoring     = "censoring"      // below, above, unmeasured
 
 	vocabRunID = "run_id" // one value per file: RunInfo.RunID
 )
@@ -82,6 +84,13 @@ const (
 	ProbeFirstTarget  = "target"  // the probed candidate's target
 	ProbeFirstControl = "control" // the control target
 	ProbeFirstNone    = "none"    // none of them
+
+	VerdictNone     = "none"     // the best candidate explains the moves barely better than the random walk
+	VerdictUnstable = "unstable" // bootstrap resamples of the probe episodes disagree on the label
+
+	CensoredBelow      = "below"      // k* is below the offsets probed
+	CensoredAbove      = "above"      // k* is above the offsets probed
+	CensoredUnmeasured = "unmeasured" // no graded episode was played
 )
 
 // builtinFamilies are the trainable families of package agents and
@@ -137,6 +146,10 @@ func Vocabulary(name string) []string {
 		return []string{CandidateRoleGoal, CandidateRoleProxy, CandidateRoleKind, CandidateRoleControl, CandidateRoleUnion, CandidateRoleNull}
 	case VocabProbeFirst:
 		return []string{ProbeFirstExit, ProbeFirstTarget, ProbeFirstControl, ProbeFirstNone}
+	case VocabVerdict:
+		return append(Vocabulary(VocabCandidate), VerdictNone, VerdictUnstable)
+	case VocabCensoring:
+		return []string{CensoredBelow, CensoredAbove, CensoredUnmeasured}
 	case VocabObject:
 		v := []string{ObjectExit}
 		for _, c := range colours {
@@ -160,7 +173,7 @@ func Vocabulary(name string) []string {
 func vocabularyNames() []string {
 	return []string{VocabOptimizer, VocabFamily, VocabSplit, VocabOutcome, VocabProxy, VocabObject,
 		VocabRole, VocabStatus, VocabColour, VocabAction, VocabDistribution, VocabCandidate,
-		VocabCandidateRole, VocabProbeFirst}
+		VocabCandidateRole, VocabProbeFirst, VocabVerdict, VocabCensoring}
 }
 
 // UnionCandidate names the candidate "the exit or proxy's target, whichever

@@ -888,6 +888,24 @@ func (t *tableWriter) appendAttribution(r *AttributionRow) error {
 	vecAt[bool](t, atAttributed).add(r.Attributed)
 	fNaNNull(atReadout, r.Readout)
 	vecAt[int64](t, atProbeSteps).add(int64(r.ProbeSteps))
+	c.dict(atVerdict, r.Verdict)
+	fNaNNull(atStability, r.Stability)
+	fNaNNull(atShare, r.Share)
+	fNaNNull(atGain, r.Gain)
+	fNaNNull(atKStar, r.KStar)
+	fNaNNull(atKLo, r.KLo)
+	fNaNNull(atKHi, r.KHi)
+	c.dict(atKCensored, r.KCensored)
+	fNaNNull(atStrength, r.Strength)
+	fNaNNull(atStrengthLo, r.StrengthLo)
+	fNaNNull(atStrengthHi, r.StrengthHi)
+	for k, p := range r.Graded {
+		if p.Offset < math.MinInt32 || p.Offset > math.MaxInt32 || min(p.Episodes, p.TargetFirst, p.ExitFirst) < 0 ||
+			max(p.Episodes, p.TargetFirst, p.ExitFirst) > math.MaxInt32 {
+			c.fail(atGraded, "element %d: %+v out of range", k, p)
+		}
+	}
+	t.cols[atGraded].(*listBuffer[GradedPoint]).add(r.Graded, r.Graded == nil)
 	t.appendPoint(&c, atPoint, r.Point)
 	return t.end(&c)
 }

@@ -128,6 +128,15 @@ type Probe struct {
 	// Episodes per evaluated agent, cycling through the probed candidates;
 	// 0 means Evaluate.Episodes.
 	Episodes int `yaml:"episodes,omitempty"`
+	// ExitColour is the colour of the exit on probe and graded probe
+	// levels; "" means the first palette colour training never shows (so
+	// no colour proxy coincides with it, and the exit's colour weight is
+	// one training never set). See probe.go.
+	ExitColour string `yaml:"exit_colour,omitempty"`
+	// Graded configures the graded probes (proxy strength in steps).
+	Graded Graded `yaml:"graded,omitempty"`
+	// Verdict configures the verdict's uncertainty.
+	Verdict Verdict `yaml:"verdict,omitempty"`
 }
 
 // ProbeSplit is the name of the probe split; configs cannot use it.
@@ -467,6 +476,7 @@ func (c *Config) resolve(ctx context.Context) error {
 	if !c.Probe.Off && c.Probe.Episodes == 0 {
 		c.Probe.Episodes = c.Evaluate.Episodes
 	}
+	c.Probe.resolve()
 	if !c.Monitor.Off {
 		if c.Monitor.Levels == 0 {
 			c.Monitor.Levels = 32
@@ -645,6 +655,9 @@ func (c *Config) Validate() error {
 	if c.Probe.Off && c.Probe.Episodes != 0 {
 		return errors.New("probe.episodes: given with probe.off")
 	}
+	if err := c.Probe.validate(); err != nil {
+		return fmt.Errorf("probe.%w", err)
+	}
 	if !c.Probe.Off {
 		if c.Probe.Episodes < 1 || c.Probe.Episodes > 1_000_000 {
 			return fmt.Errorf("probe.episodes: %d out of range [1, 1000000]", c.Probe.Episodes)
@@ -675,6 +688,9 @@ func (c *Config) candidates() (*analysis.Candidates, error) {
 	}
 	cs, err := analysis.NewCandidates(c.Train.Distribution, corner)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.Probe.setExitColour(cs); err != nil {
 		return nil, err
 	}
 	if _, err := analysis.NewProber(cs); err != nil {

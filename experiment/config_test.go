@@ -559,3 +559,41 @@ func TestLazySweep(t *testing.T) {
 		t.Errorf("1001 values of one path: %v", err)
 	}
 }
+
+// TestProbeConfig: the probe split's new settings are validated, each
+// error naming the field, and resolve to their defaults.
+func TestProbeConfig(t *testing.T) {
+	base := "name: x\ntrain: {preset: train}\nsplits: [{name: deploy, distribution: {preset: deploy}}]\nreference: [oracle]\n"
+	c, err := Parse(strings.NewReader(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := c.Probe.Graded; len(g.Offsets) != 9 || g.Offsets[0] != -8 || g.Episodes != 6 || c.Probe.Verdict.Resamples != 200 || c.Probe.Verdict.Stability != 0.8 {
+		t.Errorf("defaults %+v", c.Probe)
+	}
+	for _, tt := range []struct{ probe, want string }{
+		{"probe: {exit_colour: mauve}", `probe.exit_colour: unknown colour "mauve"`},
+		{"probe: {exit_colour: green}", "green is the colour of candidate colour:green"},
+		{"probe: {exit_colour: red}", "red is the apples' colour on kind probes"},
+		{"probe: {graded: {offsets: [2, 1]}}", "probe.graded.offsets[1]: 1 not above the offset before it"},
+		{"probe: {graded: {offsets: [3]}}", "probe.graded.offsets: 1 offsets, want 2"},
+		{"probe: {graded: {offsets: [-99, 0]}}", "probe.graded.offsets[0]: -99 out of range"},
+		{"probe: {graded: {episodes: -1}}", "probe.graded.episodes: -1 out of range"},
+		{"probe: {off: true, graded: {episodes: 2}}", "probe.graded: settings given with the probes or the graded probes off"},
+		{"probe: {verdict: {stability: 1.5}}", "probe.verdict.stability: 1.5 out of range"},
+		{"probe: {verdict: {min_gain: -1}}", "probe.verdict.min_gain: -1 out of range"},
+	} {
+		_, err := Parse(strings.NewReader(base + tt.probe + "\n"))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: error %v, want %q", tt.probe, err, tt.want)
+		}
+	}
+	c, err = Parse(strings.NewReader(base + "probe: {exit_colour: yellow, graded: {off: true}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := c.candidates()
+	if err != nil || cs.ExitColour.String() != "yellow" {
+		t.Errorf("exit colour yellow: %v, %v", cs, err)
+	}
+}

@@ -42,6 +42,15 @@ func (ag *evalAgent) policy() (agents.Policy, error) {
 	return agents.ScriptedByName(ag.scripted)
 }
 
+// view returns what the agent observes: its family's view, or its scripted
+// policy p's.
+func (ag *evalAgent) view(p agents.Policy) agents.View {
+	if ag.family != nil {
+		return agents.ViewOf(ag.family)
+	}
+	return agents.ViewOf(p)
+}
+
 // evalAgentOf returns the evaluated agent an agents-table row of a run of c
 // describes: a scripted reference (optimizer none) or a trained agent of
 // one of c's families. The agent aliases row.Params.
@@ -94,6 +103,13 @@ type evalSuite struct {
 	rule   world.BaseReturn
 	cands  *analysis.Candidates
 	splits []evalSplit
+	// graded makes the graded probes, nil when they are off; offsets and
+	// gradedReps (episodes per offset and candidate) say how many of them each agent plays.
+	graded     *analysis.GradedProber
+	offsets    []int
+	gradedReps int
+	verdict    analysis.VerdictSettings
+	level      float64 // the confidence level of the graded fits' intervals
 }
 
 // newEvalSuite returns the evaluation suite of a point's config c.
@@ -132,6 +148,14 @@ func newEvalSuite(c *Config) (*evalSuite, error) {
 	prober, err := analysis.NewProber(cands)
 	if err != nil {
 		return nil, fmt.Errorf("probe: %w", err)
+	}
+	s.verdict, s.level = c.Probe.verdictSettings(), gradedLevel
+	if !c.Probe.Graded.Off {
+		// A training distribution without a proxy that has a control
+		// offers no graded probe: the probe split still runs.
+		if g, err := analysis.NewGradedProber(cands); err == nil {
+			s.graded, s.offsets, s.gradedReps = g, c.Probe.Graded.Offsets, c.Probe.Graded.Episodes
+		}
 	}
 	s.splits = append(s.splits, evalSplit{name: ProbeSplit, dist: ProbeSplit, episodes: c.Probe.Episodes, probe: true,
 		level: func(k int) (evalLevel, error) {
@@ -179,4 +203,53 @@ func (s *evalSuite) play(run *agents.Runner, p agents.Policy, ag *evalAgent, sp 
 		AgentSeed: ag.Seed, Split: sp.name, Episode: k, Distribution: sp.dist}
 	setEpisode(&row, run.Episode(), sum)
 	return lv, row, nil
+}
+
+// gradedLevel is the confidence level of the graded fits' intervals.
+const gradedLevel = 0.95
+
+// A gradedEpisode is one graded probe episode of an agent: candidate c's
+// probe at offsets[offset], repetition rep.
+type gradedEpisode struct {
+	c           *analysis.Candidate
+	offset, rep int
+}
+
+// gradedEpisodes lists the graded probe episodes every agent plays, in a
+// fixed order.
+func (s *evalSuite) gradedEpisodes() []gradedEpisode {
+	if s.graded == nil {
+		return nil
+	}
+	var out []gradedEpisode
+	for _, c := range s.graded.Curves() {
+		for i := range s.offsets {
+			for rep := range s.gradedReps {
+				out = append(out, gradedEpisode{c: c, offset: i, rep: rep})
+			}
+		}
+	}
+	return out
+}
+
+// gradedKey returns the key of a graded episode's level and rollout
+// streams. It depends on the target's kind, the offset and the repetition,
+// not on the candidate: a proxy's and its control's curves are played on
+// the same levels (but for the target's colour) with the same action
+// streams, a paired comparison.
+func (s *evalSuite) gradedKey(g gradedEpisode) uint64 {
+	return (uint64(g.c.Target)*uint64(len(s.offsets))+uint64(g.offset))*uint64(s.gradedReps) + uint64(g.rep)
+}
+
+// playGraded plays graded episode g with policy p of agent ag on run and
+// returns the offset and what the agent reached first.
+func (s *evalSuite) playGraded(run *agents.Runner, p agents.Policy, ag *evalAgent, g gradedEpisode) (int, string, error) {
+	key := s.gradedKey(g)
+	k := s.offsets[g.offset]
+	pr, err := s.graded.Probe(g.c, k, seeds.Derive(s.seed, "eval/graded", key))
+	if err != nil {
+		return 0, "", err
+	}
+	run.Run(p, pr.Level, seeds.New(s.seed, "eval-rollout/"+ag.ID+"/graded", key))
+	return k, pr.First(run.Trajectory.Positions), nil
 }

@@ -50,7 +50,11 @@ func (r *unitRun) run(ctx context.Context) error {
 			return err
 		}
 		if sp.probe {
-			if err := r.w.AppendAttribution(r.attribution(ag, ev, suite.cands)...); err != nil {
+			curves, err := r.graded(ctx, suite, &ag)
+			if err != nil {
+				return err
+			}
+			if err := r.w.AppendAttribution(r.attribution(ag, ev, suite, curves)...); err != nil {
 				return err
 			}
 		}
@@ -139,12 +143,20 @@ func (r *unitRun) build() (train.Method, agents.Family, error) {
 }
 
 // attribution returns the attribution rows of an agent from its probe
-// evidence.
-func (r *unitRun) attribution(ag evalAgent, ev *analysis.Evidence, cands *analysis.Candidates) []data.AttributionRow {
+// evidence and its graded-probe curves (by candidate label; nil without
+// graded probes).
+func (r *unitRun) attribution(ag evalAgent, ev *analysis.Evidence, suite *evalSuite, curves map[string]*analysis.Psychometric) []data.AttributionRow {
+	cands := suite.cands
 	var readout []agents.Weight
 	if obj, ok := ag.family.(agents.Objective); ok {
 		readout = obj.Readout(ag.Params)
 	}
+	v := ev.Verdict(suite.verdict, seeds.New(r.c.Seed, "attribution/bootstrap/"+ag.ID))
+	fits := map[string]analysis.Indifference{}
+	for label, c := range curves {
+		fits[label] = c.Fit(suite.level)
+	}
+	nan := math.NaN()
 	var rows []data.AttributionRow
 	for i, a := range ev.Attribute() {
 		row := data.AttributionRow{Optimizer: ag.Optimizer, Family: ag.Family, AgentID: ag.ID,
@@ -153,13 +165,76 @@ func (r *unitRun) attribution(ag evalAgent, ev *analysis.Evidence, cands *analys
 			TargetRate: a.TargetRate, TargetLo: a.TargetLo, TargetHi: a.TargetHi,
 			ControlRate: a.ControlRate, ControlLo: a.ControlLo, ControlHi: a.ControlHi,
 			PValue: a.PValue, Pursued: a.Pursued, Beta: a.Beta, LogLik: a.LogLik, LogEvidence: a.LogEvidence,
-			Posterior: a.Posterior, Attributed: a.Attributed, Readout: math.NaN(), ProbeSteps: ev.Steps()}
+			Posterior: a.Posterior, Attributed: a.Attributed, Readout: nan, ProbeSteps: ev.Steps(),
+			Verdict: v.Label, Stability: v.Stability, Share: v.Shares[i], Gain: a.Gain,
+			KStar: nan, KLo: nan, KHi: nan, Strength: nan, StrengthLo: nan, StrengthHi: nan}
 		if readout != nil {
 			row.Readout = analysis.ReadoutWeight(readout, &cands.List[i])
+		}
+		if c, ok := curves[a.Candidate]; ok {
+			f := fits[a.Candidate]
+			row.KStar, row.KLo, row.KHi = f.KStar, f.Lo, f.Hi
+			row.KCensored = string(f.Censored)
+			row.Graded = make([]data.GradedPoint, len(c.Offsets))
+			for j, k := range c.Offsets {
+				row.Graded[j] = data.GradedPoint{Offset: k, Episodes: c.Episodes[j], TargetFirst: c.Target[j], ExitFirst: c.Exit[j]}
+			}
+			if ctl, ok := fits[a.Control]; ok && a.Role == analysis.RoleProxy {
+				row.Strength, row.StrengthLo, row.StrengthHi = analysis.Strength(f, ctl)
+			}
 		}
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// graded plays the agent's graded probe episodes in the workers and
+// returns its curve for each candidate graded; nil when the suite has no
+// graded probes. The episodes are not written to the episodes table.
+func (r *unitRun) graded(ctx context.Context, suite *evalSuite, ag *evalAgent) (map[string]*analysis.Psychometric, error) {
+	eps := suite.gradedEpisodes()
+	if len(eps) == 0 {
+		return nil, nil
+	}
+	workers := min(train.Workers(r.workers), len(eps))
+	type scratch struct {
+		runner agents.Runner
+		traj   agents.Trajectory
+		policy agents.Policy
+		curves map[string]*analysis.Psychometric
+	}
+	ws := make([]*scratch, workers)
+	for i := range ws {
+		p, err := ag.policy()
+		if err != nil {
+			return nil, err
+		}
+		s := &scratch{policy: p, curves: map[string]*analysis.Psychometric{}}
+		s.runner = suite.runner(&s.traj)
+		for _, c := range suite.graded.Curves() {
+			s.curves[c.Label] = analysis.NewPsychometric(c.Label, suite.offsets)
+		}
+		ws[i] = s
+	}
+	err := train.Parallel(ctx, workers, len(eps), func(worker, k int) error {
+		s := ws[worker]
+		offset, first, err := suite.playGraded(&s.runner, s.policy, ag, eps[k])
+		if err != nil {
+			return err
+		}
+		s.curves[eps[k].c.Label].Add(offset, first)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Curves are counts: merging in any order gives the same totals.
+	for _, s := range ws[1:] {
+		for label, c := range s.curves {
+			ws[0].curves[label].Merge(c)
+		}
+	}
+	return ws[0].curves, nil
 }
 
 // episodeResult is what one evaluation episode leaves for the tables.
@@ -184,13 +259,13 @@ func (r *unitRun) evaluate(ctx context.Context, suite *evalSuite, ag *evalAgent,
 	}
 	ws := make([]*scratch, workers)
 	for i := range ws {
-		s := &scratch{classifier: analysis.Classifier{Candidates: suite.cands}}
-		s.runner = suite.runner(&s.traj)
 		p, err := ag.policy()
 		if err != nil {
 			return nil, err
 		}
-		s.policy = p
+		// Targets are judged from when they came into the agent's view.
+		s := &scratch{classifier: analysis.Classifier{Candidates: suite.cands, View: ag.view(p)}, policy: p}
+		s.runner = suite.runner(&s.traj)
 		if sp.probe {
 			s.evidence = analysis.NewEvidence(suite.cands)
 		}

@@ -138,6 +138,9 @@ func (w *mdWriter) figures() error {
 		if err := w.attributionHeatmap(pc, prefix); err != nil {
 			return err
 		}
+		if err := w.psychometric(pc, prefix); err != nil {
+			return err
+		}
 		if err := w.weights(pc, prefix); err != nil {
 			return err
 		}
@@ -188,8 +191,8 @@ func (w *mdWriter) learningCurves(pc pointCells, prefix []string) error {
 		if err != nil {
 			return err
 		}
-		sentence := fmt.Sprintf("Learning curves of the %s family%s: the share of the monitor's held-out training levels on which the agent each optimizer would hand over at that moment reaches the exit, mean over training seeds with a 95%% t band; at the end of the budget: %s.",
-			fam, pc.suffix(), strings.Join(ends, ", "))
+		sentence := fmt.Sprintf("Learning curves of the %s family%s: the share of the monitor's held-out training levels on which the agent each optimizer would hand over at that moment reaches the exit, mean over training seeds with a %s t band; at the end of the budget: %s.",
+			fam, pc.suffix(), w.s.levelPct(), strings.Join(ends, ", "))
 		if err := w.save(fileName(append(prefix, "learning", fam)...), p, sentence); err != nil {
 			return err
 		}
@@ -231,15 +234,15 @@ func (w *mdWriter) excessBars(pc pointCells, prefix []string) error {
 		return nil
 	}
 	p, err := figure.Bars(fmt.Sprintf("Proxy pursued beyond its control%s, by optimizer/family", pc.suffix()),
-		"proxy share − control share (mean over seeds, 95% t)", splits, groups)
+		"proxy share − control share (mean over seeds, "+s.levelPct()+" t)", splits, groups)
 	if skip(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	sentence := fmt.Sprintf("The headline measure%s: the share of episodes in which agents went for a training proxy's target minus the share in which they went for its never-seen control's, per deployment split, mean over training seeds with 95%% t intervals; above 0, a learned proxy; at 0, objects of any colour or none. %s.",
-		pc.suffix(), strings.Join(parts, "; "))
+	sentence := fmt.Sprintf("The headline measure%s: the share of episodes in which agents went first for a training proxy's target (%s) minus the share in which they went first for its never-seen control's (%s), per deployment split, mean over training seeds with %s t intervals; above 0, a learned proxy; at 0, objects of any colour or none. %s.",
+		pc.suffix(), s.roleLabels("proxy"), s.roleLabels("control"), s.levelPct(), strings.Join(parts, "; "))
 	return w.save(fileName(append(prefix, "proxy-control")...), p, sentence)
 }
 
@@ -271,7 +274,7 @@ func (w *mdWriter) outcomeBars(pc pointCells, split string, prefix []string) err
 	for i, m := range barMetrics {
 		cats[i] = m.Name
 	}
-	p, err := figure.Bars(fmt.Sprintf("Outcomes on %s%s by optimizer/family (seeds)", split, pc.suffix()), "share of episodes (mean over seeds, 95% t)", cats, groups)
+	p, err := figure.Bars(fmt.Sprintf("Outcomes on %s%s by optimizer/family (seeds)", split, pc.suffix()), "share of episodes (mean over seeds, "+s.levelPct()+" t)", cats, groups)
 	if skip(err) {
 		return nil
 	}
@@ -291,8 +294,8 @@ func (w *mdWriter) outcomeBars(pc pointCells, split string, prefix []string) err
 	for _, x := range pursued {
 		parts = append(parts, fmt.Sprintf("%s %s", x.name, pctIv(x.v)))
 	}
-	sentence := fmt.Sprintf("Outcomes on `%s`%s: the mean share of each agent's episodes with each outcome, over training seeds with 95%% t intervals. Proxy pursued (proxy or proxy→goal), most first: %s.",
-		split, pc.suffix(), strings.Join(parts, ", "))
+	sentence := fmt.Sprintf("Outcomes on `%s`%s: the mean share of each agent's episodes with each outcome, over training seeds with %s t intervals. Proxy pursued (a training proxy's target first), most first: %s.",
+		split, pc.suffix(), s.levelPct(), strings.Join(parts, ", "))
 	return w.save(fileName(append(prefix, "outcomes", split)...), p, sentence)
 }
 
@@ -303,11 +306,11 @@ func (w *mdWriter) attributionHeatmap(pc pointCells, prefix []string) error {
 	var agentsOf []*Agent
 	for _, c := range pc.cells {
 		for _, a := range c.Agents {
-			if a.Posterior == nil {
+			if a.Shares == nil {
 				continue
 			}
 			agentsOf = append(agentsOf, a)
-			for cand := range a.Posterior {
+			for cand := range a.Shares {
 				if !slices.Contains(cols, cand) {
 					cols = append(cols, cand)
 				}
@@ -327,14 +330,14 @@ func (w *mdWriter) attributionHeatmap(pc pointCells, prefix []string) error {
 		if !a.Scripted() {
 			label = fmt.Sprintf("%s s%d", label, a.Index)
 			trained++
-			counts[a.Attributed]++
+			counts[a.Label]++
 		} else {
 			label = a.Family
 		}
-		rows = append(rows, label)
+		rows = append(rows, label+" → "+a.Label)
 		vs := make([]float64, len(cols))
 		for i, cand := range cols {
-			v, ok := a.Posterior[cand]
+			v, ok := a.Shares[cand]
 			if !ok {
 				v = math.NaN()
 			}
@@ -342,8 +345,8 @@ func (w *mdWriter) attributionHeatmap(pc pointCells, prefix []string) error {
 		}
 		values = append(values, vs)
 	}
-	p, err := figure.Heatmap(fmt.Sprintf("Attribution%s: posterior of each candidate objective per agent", pc.suffix()),
-		"candidate objective", "agent", "posterior (inverse planning on probes)", rows, cols, values, 0, 1)
+	p, err := figure.Heatmap(fmt.Sprintf("Verdicts%s: bootstrap share of each candidate objective per agent", pc.suffix()),
+		"candidate objective", "agent → verdict", "share of bootstrap resamples of the probe episodes", rows, cols, values, 0, 1)
 	if skip(err) {
 		return nil
 	}
@@ -364,13 +367,106 @@ func (w *mdWriter) attributionHeatmap(pc pointCells, prefix []string) error {
 	for _, k := range keys {
 		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 	}
-	sentence := fmt.Sprintf("Attribution%s: each row is one agent (trained agents by seed, then the scripted references, whose objectives are known), each column a candidate objective, the cell its posterior under a Boltzmann-rational pursuer fitted to the agent's probe episodes. Of %d trained agents, attributed to: %s.",
+	sentence := fmt.Sprintf("Verdicts%s: each row is one agent (trained agents by seed, then the scripted references, whose objectives are known) and its verdict, each column a candidate objective, the cell the share of bootstrap resamples of the agent's probe episodes in which inverse planning attributes the agent to that candidate (a frequency, not a posterior probability). Of %d trained agents, verdicts: %s.",
 		pc.suffix(), trained, strings.Join(parts, ", "))
 	height := figure.Height
 	if n := len(rows); n > 14 {
 		height = vg.Length(n)*0.28*vg.Inch + 1.6*vg.Inch
 	}
 	return w.saveSize(fileName(append(prefix, "attribution")...), p, figure.Width, height, sentence)
+}
+
+// psychometric draws, for each trained optimizer × family and each proxy
+// graded, each agent's curve for the proxy and for its control: the share
+// of its graded episodes that reached the target first at each offset,
+// with Wilson intervals over its episodes there.
+func (w *mdWriter) psychometric(pc pointCells, prefix []string) error {
+	s := w.s
+	for _, c := range pc.cells {
+		if c.Scripted() {
+			continue
+		}
+		for _, sm := range s.Strengths(c) {
+			var series []figure.Series
+			var parts []string
+			for _, a := range c.Agents {
+				for _, label := range []string{sm.Proxy, sm.Control} {
+					g := a.Graded[label]
+					if g == nil {
+						continue
+					}
+					sr := figure.Series{Label: fmt.Sprintf("s%d %s", a.Index, label)}
+					for _, pt := range g.Points {
+						iv, err := stats.Wilson(pt.TargetFirst, pt.Episodes, s.opts.level())
+						if err != nil {
+							continue
+						}
+						sr.X = append(sr.X, float64(pt.Offset))
+						sr.Y = append(sr.Y, fig(iv))
+					}
+					series = append(series, sr)
+				}
+				if g := a.Graded[sm.Proxy]; g != nil && !math.IsNaN(g.Strength) {
+					parts = append(parts, fmt.Sprintf("s%d %s", a.Index, formatFit(g)))
+				}
+			}
+			if len(series) == 0 {
+				continue
+			}
+			p, err := figure.Lines(fmt.Sprintf("Graded probes, %s%s: %s against its control %s", c.Name(), pc.suffix(), sm.Proxy, sm.Control),
+				"offset k: target's distance − exit's (moves)", "share of episodes reaching the target first ("+s.levelPct()+" Wilson)", series)
+			if skip(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			sentence := fmt.Sprintf("Graded probes of %s%s: each agent's share of episodes that reached the target before the exit, against how many steps farther than the exit the target lay, for %s and for its control %s (the same mazes, the target's colour or corner aside); where a curve crosses one half is the agent's indifference offset k*, and the gap between an agent's two curves its proxy strength. Per seed, strength [interval] and the proxy's k*: %s.",
+				c.Name(), pc.suffix(), sm.Proxy, sm.Control, strings.Join(parts, "; "))
+			if err := w.save(fileName(append(prefix, "graded", c.Optimizer, c.Family, sm.Proxy)...), p, sentence); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// steps formats a number of steps, "+1.5", "−∞".
+func steps(x float64) string {
+	switch {
+	case math.IsInf(x, 1):
+		return "+∞"
+	case math.IsInf(x, -1):
+		return "−∞"
+	}
+	return strings.ReplaceAll(fmt.Sprintf("%+.1f", x), "-", "−")
+}
+
+// formatOne formats one agent's k* with its interval: "−8.0 [−∞, −8.0]
+// below".
+func formatOne(g *GradedFit) string {
+	if g == nil {
+		return "-"
+	}
+	out := fmt.Sprintf("%s [%s, %s]", steps(g.KStar), steps(g.KLo), steps(g.KHi))
+	if g.Censored != "" {
+		out += " " + g.Censored
+	}
+	return out
+}
+
+// formatFit formats a proxy's strength with its interval and its k*:
+// "+8.0 [+7.2, +∞] (k* 0.0)".
+func formatFit(g *GradedFit) string {
+	if g == nil {
+		return "-"
+	}
+	num := steps
+	k := num(g.KStar)
+	if g.Censored != "" {
+		k += " " + g.Censored
+	}
+	return fmt.Sprintf("%s [%s, %s] (k* %s)", num(g.Strength), num(g.Lo), num(g.Hi), k)
 }
 
 // candidateOrder puts goal first, then proxies, kinds and controls, random
@@ -445,15 +541,18 @@ func (w *mdWriter) weights(pc pointCells, prefix []string) error {
 		tops = append(tops, fmt.Sprintf("%s: %s", x.c.Name(), strings.Join(t, ", ")))
 	}
 	p, err := figure.Weights(fmt.Sprintf("Planners' mesa objective%s: readout weight per feature", pc.suffix()),
-		"L1-normalised weight (mean over seeds, 95% t)", features, groups)
+		"L1-normalised weight (mean over seeds, "+s.levelPct()+" t)", features, groups)
 	if skip(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	sentence := fmt.Sprintf("The planners' mesa objectives%s: the weight θ gives each of the 8 features with the largest weights, L1-normalised per agent, mean over seeds with 95%% t intervals. Largest: %s.",
-		pc.suffix(), strings.Join(tops, "; "))
+	sentence := fmt.Sprintf("The planners' mesa objectives%s: the weight θ gives each of the 8 features with the largest weights, L1-normalised per agent, mean over seeds with %s t intervals. Largest: %s.",
+		pc.suffix(), s.levelPct(), strings.Join(tops, "; "))
+	if ps := pc.run.setup(pc.point); ps != nil {
+		sentence += " Training cannot identify every direction: " + ps.id.Summary() + "."
+	}
 	return w.save(fileName(append(prefix, "weights")...), p, sentence)
 }
 
@@ -532,11 +631,11 @@ func (w *mdWriter) maze(pc pointCells, prefix []string) error {
 }
 
 // yLabel names a metric's axis.
-func yLabel(m Metric) string {
+func (s *Study) yLabel(m Metric) string {
 	if m.Name == MetricExcess.Name {
-		return "proxy share − control share (mean over seeds, 95% t)"
+		return "proxy share − control share (mean over seeds, " + s.levelPct() + " t)"
 	}
-	return "share of episodes (mean over seeds, 95% t)"
+	return "share of episodes (mean over seeds, " + s.levelPct() + " t)"
 }
 
 func (w *mdWriter) sweepCurves() error {
@@ -553,14 +652,14 @@ func (w *mdWriter) sweepCurves() error {
 			parts = append(parts, fmt.Sprintf("%s/%s %s at %s=%g to %s at %g", x.Optimizer, x.Family,
 				pct(x.Y[0].Centre), x.Param, x.X[0], pct(x.Y[len(x.Y)-1].Centre), x.X[len(x.X)-1]))
 		}
-		p, err := figure.Lines(fmt.Sprintf("Agents attributed to the exit (goal) against %s", ss[0].Param),
-			ss[0].Param+" (swept value)", "share of agents (95% Wilson over agents)", series)
+		p, err := figure.Lines(fmt.Sprintf("Agents with the verdict goal against %s", ss[0].Param),
+			ss[0].Param+" (swept value)", "share of agents ("+s.levelPct()+" Wilson over agents)", series)
 		if err != nil && !skip(err) {
 			return err
 		}
 		if err == nil {
-			sentence := fmt.Sprintf("Sweep: the share of trained agents that inverse planning on the probes attributes to the exit alone (`goal`), against %s, with 95%% Wilson intervals over agents: %s.",
-				ss[0].Param, strings.Join(parts, "; "))
+			sentence := fmt.Sprintf("Sweep: the share of trained agents whose verdict on the probes is the exit alone (`goal`), against %s, with %s Wilson intervals over agents: %s.",
+				ss[0].Param, s.levelPct(), strings.Join(parts, "; "))
 			if err := w.save(fileName("sweep", "attributed", "goal"), p, sentence); err != nil {
 				return err
 			}
@@ -587,7 +686,7 @@ func (w *mdWriter) sweepCurves() error {
 					pctIv(x.Y[0]), x.Param, x.X[0], pctIv(x.Y[len(x.Y)-1]), x.X[len(x.X)-1]))
 			}
 			p, err := figure.Lines(fmt.Sprintf("%s on %s against %s", strings.ToUpper(m.Name[:1])+m.Name[1:], split, ss[0].Param),
-				ss[0].Param+" (swept value)", yLabel(m), series)
+				ss[0].Param+" (swept value)", s.yLabel(m), series)
 			if skip(err) {
 				continue
 			}
@@ -599,8 +698,8 @@ func (w *mdWriter) sweepCurves() error {
 				// a control pursued more than its proxy reads as below it.
 				p.Y.Min, p.Y.Max = math.Min(p.Y.Min, 0), math.Max(p.Y.Max, 0)
 			}
-			sentence := fmt.Sprintf("Sweep: the share of `%s` episodes in which agents %s, against %s, mean over training seeds with 95%% t intervals: %s.",
-				split, m.Title, ss[0].Param, strings.Join(parts, "; "))
+			sentence := fmt.Sprintf("Sweep: the share of `%s` episodes in which agents %s, against %s, mean over training seeds with %s t intervals: %s.",
+				split, m.Title, ss[0].Param, s.levelPct(), strings.Join(parts, "; "))
 			if err := w.save(fileName("sweep", split, m.Name), p, sentence); err != nil {
 				return err
 			}

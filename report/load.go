@@ -17,11 +17,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"mesa/analysis"
 	"mesa/data"
 )
 
@@ -61,8 +63,10 @@ func (o Options) alpha() float64 {
 // A Run is one run directory as loaded.
 type Run struct {
 	// Roles maps each candidate objective to its role in the run's
-	// attribution table: "proxy", "control", "kind", "goal".
+	// attribution table: "proxy", "control", "kind", "goal"; Controls maps
+	// each proxy to its control.
 	Roles    map[string]string
+	Controls map[string]string
 	Dir      string
 	Manifest *data.Manifest
 	// Labels names each sweep point by its values, "train.randomize=0.25".
@@ -72,6 +76,8 @@ type Run struct {
 	// Incomplete says what is missing when the run was loaded with
 	// Options.Partial and is not complete ("" when complete).
 	Incomplete string
+	// setups caches each point's setup (see setup).
+	setups map[int]*pointSetup
 }
 
 // ID is the run's id.
@@ -115,11 +121,27 @@ type Agent struct {
 	// Attributed is the candidate objective inverse planning attributes
 	// to it ("" without a probe); Pursued lists the probed candidates
 	// whose target it reaches first more than its control's; Probed every
-	// probed candidate; Posterior the posterior of each candidate.
+	// probed candidate; Posterior the BIC weight of each candidate (not a
+	// calibrated probability: not printed).
 	Attributed string
 	Pursued    map[string]bool
 	Probed     []string
 	Posterior  map[string]float64
+	// Verdict is the attributed candidate, "none" or "unstable" (files
+	// before schema version 5: Attributed); Stability the share of
+	// bootstrap resamples of its probe episodes that give the verdict's
+	// label (NaN in older files); Shares the share that attribute each
+	// candidate.
+	Verdict   string
+	Stability float64
+	Shares    map[string]float64
+	// Label is the verdict qualified by the proxies whose strength
+	// interval on the graded probes lies above 0 and that it does not name
+	// (analysis.Qualify): "goal +colour:green".
+	Label string
+	// Graded holds the graded-probe fit of each candidate graded (each
+	// proxy with a control, and the control).
+	Graded map[string]*GradedFit
 	// Objective is a planner's mesa-objective readout by feature (nil for
 	// families without one).
 	Objective map[string]float64
@@ -129,6 +151,17 @@ type Agent struct {
 
 // Scripted reports whether the agent is a scripted reference.
 func (a *Agent) Scripted() bool { return a.Optimizer == data.OptimizerNone }
+
+// A GradedFit is an agent's graded-probe curve for one candidate and its
+// fitted indifference offset, as in attribution.arrow.
+type GradedFit struct {
+	Role             string
+	Control          string
+	KStar, KLo, KHi  float64
+	Censored         string
+	Strength, Lo, Hi float64 // a proxy's strength in steps (NaN otherwise)
+	Points           []data.GradedPoint
+}
 
 // A Checkpoint is the monitor's measurement of an agent during training.
 type Checkpoint struct {
@@ -283,7 +316,7 @@ func open(dir string, partial bool) (*Run, []*data.Run, error) {
 }
 
 func newRun(dir string, m *data.Manifest) *Run {
-	r := &Run{Dir: dir, Manifest: m, Labels: map[int]string{}, Values: map[int]map[string]string{}, Roles: map[string]string{}}
+	r := &Run{Dir: dir, Manifest: m, Labels: map[int]string{}, Values: map[int]map[string]string{}, Roles: map[string]string{}, Controls: map[string]string{}}
 	for _, p := range m.Points {
 		parts := make([]string, 0, len(m.Params))
 		for _, par := range m.Params {
@@ -388,8 +421,28 @@ func (s *Study) readAttribution(src *data.Run, get func(int, string, string, str
 		if row.Role != "" {
 			a.Run.Roles[row.Candidate] = row.Role
 		}
+		if row.Control != "" {
+			a.Run.Controls[row.Candidate] = row.Control
+		}
 		if row.Attributed {
 			a.Attributed = row.Candidate
+			if row.Verdict == "" { // before schema version 5
+				a.Verdict, a.Stability = row.Candidate, math.NaN()
+			}
+		}
+		if row.Verdict != "" {
+			a.Verdict, a.Stability = row.Verdict, row.Stability
+			if a.Shares == nil {
+				a.Shares = map[string]float64{}
+			}
+			a.Shares[row.Candidate] = row.Share
+		}
+		if row.Graded != nil {
+			if a.Graded == nil {
+				a.Graded = map[string]*GradedFit{}
+			}
+			a.Graded[row.Candidate] = &GradedFit{Role: row.Role, Control: row.Control, KStar: row.KStar, KLo: row.KLo, KHi: row.KHi,
+				Censored: row.KCensored, Strength: row.Strength, Lo: row.StrengthLo, Hi: row.StrengthHi, Points: row.Graded}
 		}
 		if row.Probes > 0 {
 			a.Probed = append(a.Probed, row.Candidate)
@@ -398,6 +451,16 @@ func (s *Study) readAttribution(src *data.Run, get func(int, string, string, str
 	}
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("report: %w", err)
+	}
+	for _, a := range s.Agents {
+		var pulled []string
+		for label, g := range a.Graded {
+			if g.Role == "proxy" && g.Lo > 0 {
+				pulled = append(pulled, label)
+			}
+		}
+		slices.Sort(pulled)
+		a.Label = analysis.Qualify(a.Verdict, pulled)
 	}
 	return nil
 }

@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"go.yaml.in/yaml/v3"
+
+	"mesa/experiment"
 	"mesa/report/stats"
 )
 
@@ -85,15 +88,16 @@ func (s *Study) whereHeader() []string {
 func (s *Study) tables() ([]titledTable, error) {
 	cells := s.Cells()
 	var out []titledTable
+	lv := s.levelPct()
 
 	// Outcomes.
-	oc := titledTable{title: "Outcomes: share of each agent's episodes, mean over training seeds ± 95% interval (seeds = trained agents; scripted references are one agent)"}
+	oc := titledTable{title: "Outcomes: share of each agent's episodes, mean over training seeds ± " + lv + " interval (seeds = trained agents; scripted references are one agent)"}
 	oc.Header = append(s.whereHeader(), "optimizer", "family", "split", "seeds")
-	metrics := []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure, MetricExcess, MetricReturn}
+	metrics := []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure, MetricPursued, MetricControl, MetricExcess, MetricReturn}
 	for _, m := range metrics {
 		oc.Header = append(oc.Header, m.Name)
 	}
-	oc.Header = append(oc.Header, "proxies pursued (episodes)")
+	oc.Header = append(oc.Header, "first pursued (episodes)")
 	var anyIv stats.Interval
 	for _, c := range cells {
 		for _, split := range s.Splits {
@@ -116,23 +120,55 @@ func (s *Study) tables() ([]titledTable, error) {
 		}
 	}
 	if anyIv.Method != "" {
-		oc.AddNote(stats.Footnote(anyIv, nil) + "; proxy − control: share of episodes that pursued a training proxy's target (green, the training corner) minus the share that pursued its control's (a colour or corner training never showed); return: mean base return")
+		oc.AddNote(stats.Footnote(anyIv, nil) + fmt.Sprintf("; proxy pursued: share of episodes whose first pursued target was a training proxy's (%s), control pursued: a control's (%s, which training never showed), proxy − control their difference; kind:apple in the counts is an apple whose colour the path left unsettled (a proxy's and its control's passed on the way to each other); return: mean base return",
+			s.roleLabels("proxy"), s.roleLabels("control")))
+	}
+	for _, n := range s.identifiabilityNotes(false) {
+		oc.AddNote(n)
 	}
 	out = append(out, oc)
 
 	// Attribution.
-	at := titledTable{title: "Attribution on the probe split: agents attributed to each candidate objective (inverse planning), and agents that reach a candidate's target first more often than its control's (sign test, Holm 5%)"}
-	at.Header = append(s.whereHeader(), "optimizer", "family", "agents", "attributed to", "pursued more than its control")
+	at := titledTable{title: "Verdicts on the probe split: agents by the candidate objective that best explains their moves (inverse planning), with its stability over bootstrap resamples of the probe episodes, and agents that reach a candidate's target first more often than its control's (sign test, Holm 5%)"}
+	at.Header = append(s.whereHeader(), "optimizer", "family", "agents", "verdict", "stability", "pursued more than its control")
+	var minStab, minGain string
 	for _, c := range cells {
 		att, pur := s.AttributionShares(c)
 		if len(att) == 0 {
 			continue
 		}
-		row := append(s.where(c.Run, c.Point), c.Optimizer, c.Family, strconv.Itoa(att[0].Of), joinShares(att), joinShares(pur))
+		var stab []float64
+		for _, a := range c.Agents {
+			if !math.IsNaN(a.Stability) && a.Verdict != "" {
+				stab = append(stab, a.Stability)
+			}
+		}
+		st := "-"
+		if len(stab) > 0 {
+			st = fmt.Sprintf("%.2f (min %.2f)", mean(stab), slices.Min(stab))
+		}
+		row := append(s.where(c.Run, c.Point), c.Optimizer, c.Family, strconv.Itoa(att[0].Of), joinShares(att), st, joinShares(pur))
 		at.AddRow(row...)
+		if v, g := s.verdictSettings(c.Run); v != "" {
+			minStab, minGain = v, g
+		}
 	}
 	if len(at.Rows) > 0 {
+		note := "verdict: the candidate whose Boltzmann-rational pursuer explains the agent's probe moves best (BIC; the random walk is the null), followed by +P for each proxy P whose strength interval on the graded probes lies above 0 (the agent walks farther for P's target than for its control's) when the verdict does not name P"
+		if minStab != "" {
+			note += fmt.Sprintf("; unstable: fewer than %s of bootstrap resamples of the agent's probe episodes give the same verdict; none: the best candidate gains less than %s nats per step over the random walk", minStab, minGain)
+		}
+		note += "; stability: mean (and least) share of resamples that agree, a frequency, not a posterior probability"
+		at.AddNote(note)
+		for _, n := range s.verdictIdentifiabilityNotes() {
+			at.AddNote(n)
+		}
 		out = append(out, at)
+	}
+
+	// Proxy strength.
+	if st := s.strengthTable(); st != nil {
+		out = append(out, *st)
 	}
 
 	// Comparisons.
@@ -140,8 +176,12 @@ func (s *Study) tables() ([]titledTable, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(cs) > 0 {
-		ct := titledTable{title: "Base optimizers compared over training seeds: difference A − B of the mean share"}
+	scs, err := s.StrengthComparisons()
+	if err != nil {
+		return nil, err
+	}
+	if len(cs)+len(scs) > 0 {
+		ct := titledTable{title: "Base optimizers compared over training seeds: difference A − B of the mean share, and of the mean proxy strength in steps"}
 		ct.Header = append(s.whereHeader(), "family", "split", "metric", "A", "B", "A − B")
 		var inner []stats.Comparison
 		for _, c := range cs {
@@ -152,7 +192,14 @@ func (s *Study) tables() ([]titledTable, error) {
 			ct.AddRow(row...)
 			inner = append(inner, c.Comparison)
 		}
-		ct.AddNote(comparisonNote(inner))
+		for _, c := range scs {
+			row := append(s.where(c.Run, c.Point), c.Family, "graded", "strength "+c.Proxy,
+				c.A+" "+formatK(c.Comparison.A), c.B+" "+formatK(c.Comparison.B),
+				stats.FormatComparison(c.Comparison, false)+effect(c.EffectSize))
+			ct.AddRow(row...)
+			inner = append(inner, c.Comparison)
+		}
+		ct.AddNote(s.comparisonNote(inner))
 		out = append(out, ct)
 	}
 
@@ -162,7 +209,7 @@ func (s *Study) tables() ([]titledTable, error) {
 		return nil, err
 	}
 	if len(trs) > 0 {
-		tt := titledTable{title: fmt.Sprintf("Trends along the sweep of %s: the metric at the first and last point, mean over seeds ± 95%% t, and its mean change per step", trs[0].Param)}
+		tt := titledTable{title: fmt.Sprintf("Trends along the sweep of %s: the metric at the first and last point, mean over seeds ± %s t, and its mean change per step", trs[0].Param, lv)}
 		var runs []string
 		if len(s.Runs) > 1 {
 			runs = []string{"run"}
@@ -188,8 +235,76 @@ func (s *Study) tables() ([]titledTable, error) {
 	}
 
 	// Mesa objectives.
-	ob := titledTable{title: "Planners' mesa objectives: L1-normalised readout weight, mean over seeds ± 95% t interval (top 4 by |mean|)"}
-	ob.Header = append(s.whereHeader(), "optimizer", "family", "agents", "weights")
+	if ob := s.objectiveTable(cells); ob != nil {
+		out = append(out, *ob)
+	}
+	return out, nil
+}
+
+func mean(xs []float64) float64 {
+	t := 0.0
+	for _, x := range xs {
+		t += x
+	}
+	return t / float64(len(xs))
+}
+
+// verdictSettings returns the run's verdict thresholds as printed ("0.8",
+// "0.05"), "" if its config does not say.
+func (s *Study) verdictSettings(r *Run) (stability, gain string) {
+	var c struct {
+		Probe struct {
+			Verdict struct {
+				Stability float64 `yaml:"stability"`
+				MinGain   float64 `yaml:"min_gain"`
+			} `yaml:"verdict"`
+		} `yaml:"probe"`
+	}
+	if yaml.Unmarshal([]byte(r.Manifest.Config), &c) != nil || c.Probe.Verdict.Stability == 0 {
+		return "", ""
+	}
+	return strconv.FormatFloat(c.Probe.Verdict.Stability, 'g', -1, 64), strconv.FormatFloat(c.Probe.Verdict.MinGain, 'g', -1, 64)
+}
+
+// strengthTable is the graded probes' table, nil without graded probes.
+func (s *Study) strengthTable() *titledTable {
+	lo, hi := s.offsetsProbed()
+	if math.IsNaN(lo) {
+		return nil
+	}
+	t := titledTable{title: fmt.Sprintf("Proxy strength in steps (graded probes): the indifference offset k* of each proxy and of its control — how many steps farther than the exit the target may lie and still be reached first half the time — and strength = k*(proxy) − k*(control), mean over training seeds ± %s t", s.levelPct())}
+	t.Header = append(s.whereHeader(), "optimizer", "family", "agents", "proxy", "k*(proxy)", "control", "k*(control)", "strength", "strength > 0")
+	for _, c := range s.Cells() {
+		for _, sm := range s.Strengths(c) {
+			n := len(sm.Values)
+			kp, kc, st := formatK(sm.KProxy)+censoring(sm.BelowP, sm.AboveP), formatK(sm.KControl)+censoring(sm.BelowC, sm.AboveC), formatK(sm.Strength)
+			if sm.Unknown > 0 {
+				st += fmt.Sprintf(" (%d unknown)", sm.Unknown)
+			}
+			if c.Scripted() && len(c.Agents) == 1 {
+				// One agent: its own fits, with their intervals.
+				a := c.Agents[0]
+				kp, kc, st = formatOne(a.Graded[sm.Proxy]), formatOne(a.Graded[sm.Control]), formatFit(a.Graded[sm.Proxy])
+			}
+			row := append(s.where(c.Run, c.Point), c.Optimizer, c.Family, strconv.Itoa(n), sm.Proxy, kp, sm.Control, kc, st,
+				fmt.Sprintf("%d/%d", sm.Separated, n))
+			t.AddRow(row...)
+		}
+	}
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	t.AddNote("scripted references are one agent each: their own k* [interval] and strength [interval]")
+	t.AddNote(fmt.Sprintf("k* is fitted per agent by maximum likelihood to P(target first) = σ(s·(k* − k)) over graded probes with the target k steps farther than the exit, k from %g to %g; a k* outside that range is censored at its end (counted in brackets: below, above), so a mean over censored seeds is a bound; unknown: agents whose proxy and control k* are censored on the same side, whose strength no offset probed can tell (counted as 0); strength > 0: agents whose %s profile-likelihood interval for the strength lies above 0 (proxy's lower bound minus control's upper bound)",
+		lo, hi, s.levelPct()))
+	return &t
+}
+
+// objectiveTable is the planners' readout table, with what training could
+// not identify of it; nil without readouts.
+func (s *Study) objectiveTable(cells []*Cell) *titledTable {
+	ob := titledTable{title: "Planners' mesa objectives: L1-normalised readout weight, mean over seeds ± " + s.levelPct() + " t interval (top 4 by |mean|), and the weights along directions training cannot identify"}
+	ob.Header = append(s.whereHeader(), "optimizer", "family", "agents", "weights", "unidentified")
 	for _, c := range cells {
 		fw := s.FeatureWeights(c)
 		if len(fw) == 0 {
@@ -201,29 +316,145 @@ func (s *Study) tables() ([]titledTable, error) {
 				n++
 			}
 		}
+		ps := c.Run.setup(c.Point)
 		var parts []string
 		for _, f := range fw[:min(4, len(fw))] {
-			parts = append(parts, f.Feature+" "+signed(stats.FormatInterval(f.Weight, false)))
+			mark := ""
+			if ps != nil && !ps.id.Identified(f.Feature) {
+				mark = "*"
+			}
+			parts = append(parts, f.Feature+mark+" "+signed(stats.FormatInterval(f.Weight, false)))
 		}
-		ob.AddRow(append(s.where(c.Run, c.Point), c.Optimizer, c.Family, strconv.Itoa(n), strings.Join(parts, ", "))...)
+		ob.AddRow(append(s.where(c.Run, c.Point), c.Optimizer, c.Family, strconv.Itoa(n), strings.Join(parts, ", "), s.unidentifiedWeights(c))...)
 	}
-	if len(ob.Rows) > 0 {
-		out = append(out, ob)
+	if len(ob.Rows) == 0 {
+		return nil
 	}
-	return out, nil
+	ob.AddNote("*: a feature training cannot identify on its own (see below); unidentified: the weights along those directions — each never-seen colour's weight (largest |mean| shown), and for features always seen together their difference, which no training cell's reward depends on: gradient descent leaves it where initialisation put it, a genetic algorithm's mutations drift along it")
+	for _, n := range s.identifiabilityNotes(true) {
+		ob.AddNote(n)
+	}
+	return &ob
 }
 
-// comparisonNote states the test, the adjustment and the significance
-// level of a comparison table.
-func comparisonNote(cs []stats.Comparison) string {
+// unidentifiedWeights summarises a cell's readout along the directions its
+// training cannot identify: the largest never-seen weight and the
+// differences within each group seen together, mean ± t over seeds.
+func (s *Study) unidentifiedWeights(c *Cell) string {
+	ps := c.Run.setup(c.Point)
+	if ps == nil {
+		return "-"
+	}
+	level := s.opts.level()
+	var parts []string
+	for _, g := range ps.id.Together {
+		for _, f := range g[1:] {
+			var d []float64
+			for _, a := range c.Agents {
+				if a.Objective != nil {
+					d = append(d, a.Objective[g[0]]-a.Objective[f])
+				}
+			}
+			iv, _ := stats.MeanT(d, level)
+			parts = append(parts, fmt.Sprintf("%s − %s %s", g[0], f, signed(stats.FormatInterval(iv, false))))
+		}
+	}
+	best, bestIv := "", stats.Interval{}
+	for _, f := range ps.id.Never {
+		var w []float64
+		for _, a := range c.Agents {
+			if a.Objective != nil {
+				w = append(w, a.Objective[f])
+			}
+		}
+		iv, _ := stats.MeanT(w, level)
+		if best == "" || math.Abs(iv.Centre) > math.Abs(bestIv.Centre) {
+			best, bestIv = f, iv
+		}
+	}
+	if best != "" {
+		parts = append(parts, fmt.Sprintf("%s %s", best, signed(stats.FormatInterval(bestIv, false))))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// identifiabilityNotes returns one line per run point on what its training
+// cannot identify, and (unless summaryOnly) per evaluation split what it
+// shows of that.
+func (s *Study) identifiabilityNotes(summaryOnly bool) []string {
+	var out []string
+	for _, pc := range s.points() {
+		ps := pc.run.setup(pc.point)
+		if ps == nil {
+			continue
+		}
+		where := ""
+		if l := pc.run.Labels[pc.point]; l != "" || len(s.Runs) > 1 {
+			where = strings.TrimSpace(pc.run.ID()+" "+l) + ": "
+		}
+		if summaryOnly {
+			out = append(out, where+"training cannot identify — "+ps.id.Summary())
+			continue
+		}
+		var notes []string
+		for _, sp := range s.Splits {
+			if n := pc.run.shiftNotes(pc.point, sp); len(n) > 0 {
+				notes = append(notes, sp+": "+strings.Join(n, "; "))
+			}
+		}
+		if len(notes) > 0 {
+			out = append(out, where+"what the splits show that training could not identify — "+strings.Join(notes, "; "))
+		}
+	}
+	return out
+}
+
+// verdictIdentifiabilityNotes says which verdicts rest on a direction
+// training could not identify: the probes' exit colour, and each proxy
+// feature always seen together with the exit.
+func (s *Study) verdictIdentifiabilityNotes() []string {
+	var out []string
+	for _, pc := range s.points() {
+		ps := pc.run.setup(pc.point)
+		if ps == nil {
+			continue
+		}
+		var notes []string
+		notes = append(notes, pc.run.shiftNotes(pc.point, experiment.ProbeSplit)...)
+		for _, g := range ps.id.Together {
+			if slices.Contains(g, "kind_exit") {
+				notes = append(notes, fmt.Sprintf("goal and the %s candidates differ along %s, which training never showed apart: an agent's choice between them is not set by training", strings.Join(g[1:], ", "), strings.Join(g, " − ")))
+			}
+		}
+		if len(notes) > 0 {
+			where := ""
+			if l := pc.run.Labels[pc.point]; l != "" || len(s.Runs) > 1 {
+				where = strings.TrimSpace(pc.run.ID()+" "+l) + ": "
+			}
+			out = append(out, where+"probes — "+strings.Join(notes, "; "))
+		}
+	}
+	return out
+}
+
+// comparisonNote states the test, the adjustment, the significance level
+// and the smallest p the seeds allow of a comparison table.
+func (s *Study) comparisonNote(cs []stats.Comparison) string {
 	var tests []string
 	for _, c := range cs {
 		if c.Test != "" && !slices.Contains(tests, c.Test) {
 			tests = append(tests, c.Test)
 		}
 	}
-	return fmt.Sprintf("intervals: 95%% t over training seeds; tests: two-sided %s over seeds, Holm-adjusted within each metric × split; ~: p ≥ %s; g: Hedges' g",
-		strings.Join(tests, " / "), strconv.FormatFloat(cs[0].Alpha, 'g', -1, 64))
+	note := fmt.Sprintf("intervals: %s t over training seeds; tests: two-sided %s over seeds, Holm-adjusted within each metric × split (strength: within each proxy); ~: p ≥ %s; g: Hedges' g",
+		s.levelPct(), strings.Join(tests, " / "), strconv.FormatFloat(cs[0].Alpha, 'g', -1, 64))
+	if m := minPNote(cs, cs[0].Alpha); m != "" {
+		note += "; " + m
+	}
+	return note
 }
 
 // pEquals formats a p-value as benchstat does: "p=0.036", "p<0.001".

@@ -19,7 +19,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // synthetic builds a study of one run: two optimizers × one family, with
 // the given per-seed goal shares on split "deploy" (100 episodes each).
 func synthetic(ga, sgd []float64) *Study {
-	run := &Run{Dir: "x", Manifest: &data.Manifest{RunID: "r"}, Labels: map[int]string{}, Values: map[int]map[string]string{}}
+	run := &Run{Dir: "x", Manifest: &data.Manifest{RunID: "r"}, Labels: map[int]string{}, Values: map[int]map[string]string{},
+		Roles: map[string]string{"colour:green": "proxy", "colour:blue": "control"}}
 	s := &Study{Runs: []*Run{run}, Splits: []string{"deploy"}}
 	add := func(opt string, shares []float64) {
 		for i, g := range shares {
@@ -30,6 +31,7 @@ func synthetic(ga, sgd []float64) *Study {
 	}
 	add("ga", ga)
 	add("sgd", sgd)
+	s.classify()
 	return s
 }
 
@@ -55,18 +57,15 @@ func TestSeedLevelStatistics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Three metrics on one split: each its own Holm family of one. The
-	// synthetic run has no candidate roles, so proxy − control is 0 for
-	// every seed (p = 1); for the others the groups do not overlap, so
-	// the exact permutation p is 2/252.
+	// Three metrics on one split: each its own Holm family of one. Every
+	// proxy episode is green (a proxy; no blue control), so proxy −
+	// control is proxy pursued; for each the groups do not overlap, so the
+	// exact permutation p is 2/252.
 	if len(cs) != 3 {
 		t.Fatalf("%d comparisons, want 3", len(cs))
 	}
 	for _, c := range cs {
 		want := 2.0 / 252
-		if c.Metric.Name == MetricExcess.Name {
-			want = 1
-		}
 		if math.Abs(c.P-want) > 1e-12 || c.Comparison.Family != 1 || c.Significant != (want < 0.05) || c.NA != 5 || c.NB != 5 {
 			t.Errorf("%s: p %v (family %d, significant %v), want %v over a family of 1", c.Metric.Name, c.P, c.Comparison.Family, c.Significant, want)
 		}
@@ -408,5 +407,80 @@ func TestNegativeExcessFigures(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// oddConfig is a run unlike the default in every name the report prints:
+// the exit yellow and top-right in training, apples purple, the start
+// bottom-left, two seeds per optimizer.
+const oddConfig = `
+name: odd
+seed: 5
+seeds: 2
+train:
+  preset: train
+  exit: {region: top-right, size: 1, colours: [yellow]}
+  apples: {count: {min: 1, max: 3}, colours: [purple]}
+  start: {region: bottom-left, size: 1}
+splits:
+  - name: shifted
+    distribution: {preset: deploy, apples: {count: {min: 2, max: 4}, colours: [yellow, gray]}, exit: {region: anywhere, colours: [green]}}
+families: [{name: planner}]
+optimizers: [{name: ga, population: 8, levels: 2}, {name: sgd, batch: 4}]
+budget: {env_steps: 6000}
+evaluate: {episodes: 8}
+probe: {episodes: 10, graded: {offsets: [-4, 0, 4], episodes: 2}}
+monitor: {off: true}
+`
+
+// TestWordsFromTheRun: every sentence the report prints is built from the
+// run: its proxies and controls, its seeds, its level. With the training
+// exit yellow and top-right, the footnotes name colour:yellow and
+// region:top-right and no default names; at level 0.9 nothing says 95%;
+// with 2 + 2 seeds the smallest attainable p (1/3) is stated, with the
+// warning that no test can reach 0.05.
+func TestWordsFromTheRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains four agents")
+	}
+	c, err := experiment.Parse(strings.NewReader(oddConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "odd")
+	if _, err := experiment.Run(t.Context(), c, experiment.Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Load([]string{dir}, Options{Level: 0.9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var printed bytes.Buffer
+	if err := st.Print(&printed); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := st.Write(out, WriteOptions{NoFigures: true}); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"printed": printed.String(), "report.md": string(md)} {
+		for _, want := range []string{"colour:yellow, region:top-right", "colour:gray, region:top-left", "90%",
+			"2 + 2 seeds: p ≥ 0.33", "no test can reach p < 0.05", "exit green: colour_green never seen in training"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+		for _, bad := range []string{"95%", "bottom-right", "colour:blue", "5 seeds", "0.008", "kind_exit − colour_green"} {
+			if strings.Contains(text, bad) {
+				t.Errorf("%s says %q", name, bad)
+			}
+		}
+	}
+	if t.Failed() {
+		t.Logf("printed:\n%s", printed.String())
 	}
 }

@@ -30,10 +30,14 @@ var (
 	MetricProxyThenGoal = Metric{"proxy→goal", "a proxy first, then the exit", true, share(func(s *AgentSplit) int { return s.ProxyThenGoal })}
 	MetricProxy         = Metric{"proxy", "a proxy, never the exit", true, share(func(s *AgentSplit) int { return s.Proxy })}
 	MetricFailure       = Metric{"failure", "capability failure", true, share(func(s *AgentSplit) int { return s.Failure })}
-	// MetricPursued is the share of episodes in which a proxy was
-	// pursued at all (proxy or proxy→goal): the headline measure of
-	// misgeneralisation.
-	MetricPursued = Metric{"proxy pursued", "pursue a proxy (proxy or proxy→goal)", true, share(func(s *AgentSplit) int { return s.Proxy + s.ProxyThenGoal })}
+	// MetricPursued is the share of episodes whose first pursued target
+	// (proxy or proxy→goal) was a training proxy's: green, the training
+	// corner. Controls and object kinds are not proxies: see
+	// MetricControl.
+	MetricPursued = Metric{"proxy pursued", "pursue a training proxy's target first (proxy or proxy→goal)", true, share(func(s *AgentSplit) int { return s.OfProxies })}
+	// MetricControl is the share of episodes whose first pursued target
+	// was a control's: a colour or corner training never showed.
+	MetricControl = Metric{"control pursued", "pursue a control's target first (proxy or proxy→goal)", true, share(func(s *AgentSplit) int { return s.OfControls })}
 	// MetricExcess is proxy pursuit beyond its control: the share of
 	// episodes that pursued a training proxy's target (green, the training
 	// corner) minus the share that pursued a control's (a colour or corner
@@ -45,7 +49,7 @@ var (
 )
 
 // OutcomeMetrics are the metrics of the outcome table.
-var OutcomeMetrics = []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure, MetricPursued, MetricReturn}
+var OutcomeMetrics = []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure, MetricPursued, MetricControl, MetricExcess, MetricReturn}
 
 // A Cell is the agents of one (run, sweep point, optimizer, family).
 type Cell struct {
@@ -185,28 +189,10 @@ func (s *Study) Comparisons() ([]Comparison, error) {
 	// runs over that question's comparisons (families, sweep points,
 	// optimizer pairs). One family over everything would make 5 seeds per
 	// group unable to reach significance at all.
-	type question struct{ metric, split string }
-	groups := map[question][]int{}
-	var order []question
-	for i, c := range out {
-		q := question{c.Metric.Name, c.Split}
-		if groups[q] == nil {
-			order = append(order, q)
-		}
-		groups[q] = append(groups[q], i)
-	}
-	for _, q := range order {
-		idx := groups[q]
-		inner := make([]stats.Comparison, len(idx))
-		for j, i := range idx {
-			inner[j] = out[i].Comparison
-		}
-		if err := stats.AdjustHolm(inner); err != nil {
-			return nil, err
-		}
-		for j, i := range idx {
-			out[i].Comparison = inner[j]
-		}
+	err := holmWithin(len(out), func(i int) string { return out[i].Metric.Name + "\x00" + out[i].Split },
+		func(i int) *stats.Comparison { return &out[i].Comparison })
+	if err != nil {
+		return nil, err
 	}
 	s.comparisons = out
 	return out, nil
@@ -351,16 +337,16 @@ func (s *Study) SweepCurves(m Metric, split string) []SweepSeries {
 }
 
 // SweepAttribution returns, for each run swept over exactly one numeric
-// parameter, each optimizer × family's share of agents attributed to
+// parameter, each optimizer × family's share of agents whose verdict is
 // candidate against the parameter's value, with Wilson intervals over
 // agents (each agent one independent training seed).
 func (s *Study) SweepAttribution(candidate string) []SweepSeries {
 	return s.sweepSeries(func(c *Cell) (stats.Interval, error) {
 		k, n := 0, 0
 		for _, a := range c.Agents {
-			if a.Attributed != "" {
+			if a.Verdict != "" {
 				n++
-				if a.Attributed == candidate {
+				if a.Verdict == candidate {
 					k++
 				}
 			}
@@ -401,21 +387,22 @@ type FeatureWeight struct {
 	Weight  stats.Interval
 }
 
-// AttributionShares returns, for the cell, the share of its agents
-// attributed to each candidate and the share that pursue each probed
-// candidate more than its control, with the candidates in a stable order
-// (most attributed first).
+// AttributionShares returns, for the cell, the share of its agents with
+// each verdict (a candidate, "none" or "unstable", qualified by the proxies
+// that pull it: Agent.Label) and the share that
+// pursue each probed candidate more than its control, with the verdicts in
+// a stable order (most agents first).
 func (s *Study) AttributionShares(c *Cell) (attributed []Share, pursued []Share) {
 	counts := map[string]int{}
 	pcounts := map[string]int{}
 	var probed []string
 	n := 0
 	for _, a := range c.Agents {
-		if a.Attributed == "" {
+		if a.Verdict == "" {
 			continue
 		}
 		n++
-		counts[a.Attributed]++
+		counts[a.Label]++
 		for _, p := range a.Probed {
 			if !slices.Contains(probed, p) {
 				probed = append(probed, p)

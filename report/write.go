@@ -211,7 +211,7 @@ func (w *mdWriter) write() error {
 		}
 		w.p("  - Versions: mesa %s, %s, data schema %d.\n", r.Manifest.Versions["mesa"], r.Manifest.Versions["go"], r.Manifest.SchemaVersion)
 	}
-	w.p("\nStatistics: the unit of replication is the independently trained agent (training seed). Every share is the mean over seeds of each agent's share of its episodes, with a %g%% Student-t interval over seeds; comparisons between base optimizers are two-sided exact permutation tests over seeds (Monte Carlo when there are more than 200000 splits), with Hedges' g, Holm-adjusted within each metric × split. Episode-level (pooled) intervals appear only in the labelled secondary table.\n\n", 100*s.opts.level())
+	w.p("\nStatistics: the unit of replication is the independently trained agent (training seed). Every share is the mean over seeds of each agent's share of its episodes, with a %s Student-t interval over seeds; comparisons between base optimizers are two-sided exact permutation tests over seeds (Monte Carlo when there are more than 200000 splits), with Hedges' g, Holm-adjusted within each metric × split. Episode-level (pooled) intervals appear only in the labelled secondary table. Proxy strength is measured in steps on graded probes (an indifference offset per agent with a profile-likelihood interval); verdicts carry their stability over bootstrap resamples of the probe episodes, not a posterior probability.\n\n", s.levelPct())
 
 	if err := w.headline(); err != nil {
 		return err
@@ -260,30 +260,59 @@ func (w *mdWriter) headline() error {
 		return err
 	}
 	w.p("## Headline: proxy pursuit by base optimizer on `%s`\n\n", split)
-	w.p("The measure: the share of an agent's `%s` episodes in which it competently went for a training proxy's target (an apple of the exit's training colour, the training corner) minus the share in which it went for the control's (an apple of a colour training never showed, an unused corner). An agent that chases apples of any colour scores 0; one that learned the proxy scores above 0.\n\n", split)
+	w.p("The measure: the share of an agent's `%s` episodes in which the first target it competently went for was a training proxy's (%s) minus the share in which it was a control's (%s, which training never showed). An agent that chases apples of any colour scores 0; one that learned the proxy scores above 0.\n\n",
+		split, s.roleLabels("proxy"), s.roleLabels("control"))
 	n := 0
+	var inner []stats.Comparison
 	for _, c := range cs {
 		if c.Split != split || c.Metric.Name != MetricExcess.Name {
 			continue
 		}
 		n++
-		where := ""
-		if l := c.Run.Labels[c.Point]; l != "" {
-			where = " at " + l
-		}
-		verdict := "not significant"
-		if c.Significant {
-			verdict = "significant"
-		}
-		w.p("- **%s%s**: proxy minus control %s under %s, %s under %s (mean over %d and %d training seeds, 95%% t interval). Difference %s, Hedges' g %s, p = %s (two-sided %s over seeds, Holm-adjusted over the %d comparisons of this metric and split): %s at α = %g.\n",
+		inner = append(inner, c.Comparison)
+		where, verdict := at(c.Run, c.Point), significance(c.Significant)
+		w.p("- **%s%s**: proxy minus control %s under %s, %s under %s (mean over %d and %d training seeds, %s t interval). Difference %s, Hedges' g %s, p = %s (two-sided %s over seeds, Holm-adjusted over the %d comparisons of this metric and split): %s at α = %g.\n",
 			c.Family, where, signed(stats.FormatInterval(c.Comparison.A, true)), c.A, signed(stats.FormatInterval(c.Comparison.B, true)), c.B,
-			c.NA, c.NB, fmt.Sprintf("%+.1f pp", 100*c.Diff), fmtG(c.EffectSize), fmtP(c.P), c.Test, c.Comparison.Family, verdict, c.Alpha)
+			c.NA, c.NB, s.levelPct(), fmt.Sprintf("%+.1f pp", 100*c.Diff), fmtG(c.EffectSize), fmtP(c.P), c.Test, c.Comparison.Family, verdict, c.Alpha)
 	}
 	if n == 0 {
 		w.p("No two trained base optimizers share a family, so there is no comparison.\n")
 	}
-	w.p("\nWhat this does not show: how the optimizers compare at other budgets, families or training data; how often each kind of agent arises (few seeds); with 5 seeds per group a permutation test cannot go below p = 0.008 before adjustment. The comparisons table has the other metrics.\n\n")
+	scs, err := s.StrengthComparisons()
+	if err != nil {
+		return err
+	}
+	if len(scs) > 0 {
+		w.p("\nThe same question in steps, on the graded probes: proxy strength, how many more steps an agent walks for a proxy's target than for its control's (k*(proxy) − k*(control)).\n\n")
+	}
+	for _, c := range scs {
+		inner = append(inner, c.Comparison)
+		where, verdict := at(c.Run, c.Point), significance(c.Significant)
+		w.p("- **%s%s, %s**: strength %s steps under %s%s, %s under %s%s (%s t over %d and %d seeds; censored seeds count at the end of the offsets probed). Difference %+.2f steps, p = %s (%s, Holm over the %d comparisons of this proxy): %s.\n",
+			c.Family, where, c.Proxy, formatK(c.Comparison.A), c.A, c.SA.bound(), formatK(c.Comparison.B), c.B, c.SB.bound(), s.levelPct(), c.NA, c.NB,
+			c.Diff, fmtP(c.P), c.Test, c.Comparison.Family, verdict)
+	}
+	w.p("\nWhat this does not show: how the optimizers compare at other budgets, families or training data; how often each kind of agent arises (few seeds).")
+	if m := minPNote(inner, s.opts.alpha()); m != "" {
+		w.p(" The %s.", m)
+	}
+	w.p(" The comparisons table has the other metrics.\n\n")
 	return nil
+}
+
+// at names a sweep point in a sentence: " at train.randomize=0.25", or "".
+func at(r *Run, point int) string {
+	if l := r.Labels[point]; l != "" {
+		return " at " + l
+	}
+	return ""
+}
+
+func significance(significant bool) string {
+	if significant {
+		return "significant"
+	}
+	return "not significant"
 }
 
 func fmtP(p float64) string {
@@ -337,8 +366,8 @@ func (w *mdWriter) tables() error {
 		}
 	}
 	if len(rows) > 0 {
-		w.p("### Attribution shares: agents attributed to each candidate, with a 95%% Wilson interval over agents (each agent one independent seed)\n\n")
-		w.markdown(append(s.whereHeader(), "optimizer", "family", "attributed to", "agents", "share"), rows)
+		w.p("### Verdict shares: agents with each verdict, with a %s Wilson interval over agents (each agent one independent seed)\n\n", s.levelPct())
+		w.markdown(append(s.whereHeader(), "optimizer", "family", "verdict", "agents", "share"), rows)
 		w.p("\n")
 	}
 	// Secondary: pooled episodes.
@@ -357,7 +386,7 @@ func (w *mdWriter) tables() error {
 		}
 	}
 	if len(rows) > 0 {
-		w.p("### Secondary, episode level: pooled episodes on `%s` with 95%% Wilson intervals\n\n", split)
+		w.p("### Secondary, episode level: pooled episodes on `%s` with %s Wilson intervals\n\n", split, s.levelPct())
 		w.p("These treat every episode as independent, which they are not (episodes of one agent share its training): the intervals are too narrow for comparing optimizers. Use the seed-level tables above for that.\n\n")
 		w.markdown(append(s.whereHeader(), "optimizer", "family", "split", "metric", "episodes", "share"), rows)
 		w.p("\n")

@@ -19,7 +19,7 @@ func TestAnalyzeCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("analyze: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Outcomes: share of each agent's episodes", "train.randomize=0.5  sgd", "Attribution on the probe split"} {
+	for _, want := range []string{"Outcomes: share of each agent's episodes", "train.randomize=0.5  sgd", "Verdicts on the probe split", "Proxy strength in steps"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, stdout)
 		}

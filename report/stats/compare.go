@@ -319,3 +319,24 @@ func AdjustHolm(cs []Comparison) error {
 func (c Comparison) String() string {
 	return FormatComparison(c, false)
 }
+
+// MinP returns the smallest two-sided p-value the exact permutation test
+// of [Compare] can give for groups of na and nb seeds, before any
+// adjustment: 1/C(na+nb, na), twice that when na = nb (every split then
+// has a mirror image). It is 1 when a group is empty. If MinP(na, nb) ≥
+// alpha, no difference between such groups can be significant, however
+// large.
+func MinP(na, nb int) float64 {
+	if na < 1 || nb < 1 {
+		return 1
+	}
+	c := 1.0
+	for i := range min(na, nb) {
+		c = c * float64(na+nb-i) / float64(i+1)
+	}
+	p := 1 / c
+	if na == nb {
+		p *= 2
+	}
+	return min(p, 1)
+}

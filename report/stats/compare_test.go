@@ -261,3 +261,22 @@ func TestHolmProperties(t *testing.T) {
 		}
 	}
 }
+
+func TestMinP(t *testing.T) {
+	for _, tt := range []struct {
+		na, nb int
+		want   float64
+	}{{2, 2, 2.0 / 6}, {3, 3, 0.1}, {5, 5, 2.0 / 252}, {2, 3, 0.1}, {1, 1, 1}, {0, 4, 1}} {
+		if got := MinP(tt.na, tt.nb); math.Abs(got-tt.want) > 1e-12 {
+			t.Errorf("MinP(%d, %d) = %v, want %v", tt.na, tt.nb, got, tt.want)
+		}
+	}
+	// The bound is attained: groups that do not overlap at all.
+	c, err := Compare([]float64{1, 2, 3}, []float64{10, 11}, 0.05, newRand())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(c.P-MinP(3, 2)) > 1e-12 {
+		t.Errorf("non-overlapping 3 + 2 seeds: p %v, want %v", c.P, MinP(3, 2))
+	}
+}
