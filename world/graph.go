@@ -1,0 +1,187 @@
+package world
+
+import (
+	"sync/atomic"
+)
+
+// A Graph is the floor of a level as a graph, for agents that plan over the
+// map: one node per floor cell and, for each node and action, the node the
+// action leads to (the node itself when a wall blocks it). Level.Graph
+// builds it once per level; it is immutable and may be shared between
+// goroutines.
+//
+// Nodes are numbered so that a synchronous sweep over them (value
+// iteration) runs over plain arrays: nodes [Group[m], Group[m+1]) have m
+// open neighbours, m = 0..4, listed in Next[m] (m per node, node −
+// Group[m] major, in action order). A node with fewer than four open
+// neighbours has a wall that keeps it in place: its successors are its
+// neighbours and itself. Within a group nodes are in reading order.
+type Graph struct {
+	// N is the number of nodes (floor cells).
+	N int
+	// Node maps a cell index (Level.Index) to its node, -1 for walls.
+	Node []int32
+	// Cell maps a node to its cell index.
+	Cell []int32
+	// Succ lists the node each action leads to: Succ[4·s+a] for node s
+	// and action a.
+	Succ []int32
+	// Group delimits the nodes by number of open neighbours, and Next
+	// lists those (see above).
+	Group [NumActions + 2]int
+	Next  [NumActions + 1][]int32
+	// Exit is the exit's node; Apples[j] the node of apple j.
+	Exit   int32
+	Apples []int32
+
+	// ecc caches the eccentricity plus one of the start (index 0), the
+	// exit (1) and apple j (2+j); 0 means not computed yet.
+	ecc []int32
+}
+
+// Graph returns the level's floor graph, built on first use and shared by
+// every caller. Levels made without Distribution.Level, Parse or NewLevel
+// get a fresh graph on each call.
+func (l *Level) Graph() *Graph {
+	if l.graph == nil {
+		return newGraph(l)
+	}
+	if g := l.graph.Load(); g != nil {
+		return g
+	}
+	// Two goroutines may build it at once: both build the same graph and
+	// one of them is kept.
+	l.graph.CompareAndSwap(nil, newGraph(l))
+	return l.graph.Load()
+}
+
+func newGraph(l *Level) *Graph {
+	cells := len(l.Walls)
+	off := l.Offsets()
+	// First pass: the size of each group.
+	var counts [NumActions + 1]int
+	n := 0
+	for i, wall := range l.Walls {
+		if !wall {
+			counts[openNeighbours(l, i, &off)]++
+			n++
+		}
+	}
+	// One allocation for every table.
+	size := cells + n + NumActions*n + len(l.Apples) + 2 + len(l.Apples)
+	for m := range counts {
+		size += m * counts[m]
+	}
+	buf := make([]int32, size)
+	take := func(m int) []int32 {
+		s := buf[:m:m]
+		buf = buf[m:]
+		return s
+	}
+	g := &Graph{N: n, Node: take(cells), Cell: take(n), Succ: take(NumActions * n)}
+	for m := range counts {
+		g.Group[m+1] = g.Group[m] + counts[m]
+		g.Next[m] = take(m * counts[m])
+	}
+	g.Apples, g.ecc = take(len(l.Apples)), take(2+len(l.Apples))
+	// Second pass: number the nodes group by group, in reading order.
+	next := g.Group
+	for i, wall := range l.Walls {
+		if wall {
+			g.Node[i] = -1
+			continue
+		}
+		m := openNeighbours(l, i, &off)
+		j := next[m]
+		next[m]++
+		g.Node[i], g.Cell[j] = int32(j), int32(i)
+	}
+	// Third pass: successors per action, and the open neighbours.
+	for j, c := range g.Cell {
+		row := g.Succ[NumActions*j:][:NumActions]
+		var nb [NumActions]int32
+		m := 0
+		for a, o := range off {
+			t := g.Node[int(c)+o] // the border is wall: never out of range
+			if t < 0 {
+				t = int32(j)
+			} else {
+				nb[m] = t
+				m++
+			}
+			row[a] = t
+		}
+		copy(g.Next[m][m*(j-g.Group[m]):][:m], nb[:m])
+	}
+	g.Exit = g.Node[l.Index(l.Exit.Pos)]
+	for j, a := range l.Apples {
+		g.Apples[j] = g.Node[l.Index(a.Pos)]
+	}
+	return g
+}
+
+// openNeighbours returns the number of floor cells next to cell i.
+func openNeighbours(l *Level, i int, off *[NumActions]int) int {
+	m := 0
+	for _, o := range off {
+		if !l.Walls[i+o] {
+			m++
+		}
+	}
+	return m
+}
+
+// Eccentricity returns the largest shortest-path distance, in moves, from
+// node from to any node reachable from it. dist and queue are scratch
+// space of length N (nil allocates); dist is left holding the distances
+// (-1 where unreachable), except for the start's and the objects' nodes,
+// whose eccentricity is computed once per graph and then read from a cache.
+func (g *Graph) Eccentricity(l *Level, from int32, dist, queue []int32) int {
+	slot := -1
+	switch {
+	case from == g.Node[l.Index(l.Start)]:
+		slot = 0
+	case from == g.Exit:
+		slot = 1
+	default:
+		for j, a := range g.Apples {
+			if a == from {
+				slot = 2 + j
+				break
+			}
+		}
+	}
+	if slot >= 0 {
+		if e := atomic.LoadInt32(&g.ecc[slot]); e > 0 {
+			return int(e) - 1
+		}
+	}
+	if dist == nil {
+		dist = make([]int32, g.N)
+	}
+	if queue == nil {
+		queue = make([]int32, g.N)
+	}
+	dist, queue = dist[:g.N], queue[:0]
+	for j := range dist {
+		dist[j] = -1
+	}
+	dist[from] = 0
+	queue = append(queue, from)
+	far := int32(0)
+	for h := 0; h < len(queue); h++ {
+		c := queue[h]
+		d := dist[c]
+		far = max(far, d)
+		for _, t := range g.Succ[NumActions*int(c):][:NumActions] {
+			if dist[t] < 0 {
+				dist[t] = d + 1
+				queue = append(queue, t)
+			}
+		}
+	}
+	if slot >= 0 {
+		atomic.StoreInt32(&g.ecc[slot], far+1)
+	}
+	return int(far)
+}
