@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"mesa/seeds"
 	"mesa/world"
@@ -54,23 +55,30 @@ import (
 // "covers the maze": K is the largest shortest-path distance from the
 // agent's cell at planning time to any floor cell (at least 1), so the value
 // of every reachable cell is propagated back to the agent. Sweeps stop early
-// when V stops changing exactly (V_{k+1} = V_k bitwise), which leaves V_K
-// unchanged.
+// when they stop changing anything (w_{k+1} = w_k below), which leaves V_K
+// unchanged. A sweep computes w_{k+1}(s) = r(s) + γ·max_t w_k(t) over the
+// distinct cells t the actions lead to, with w_0 = r and Q_K(s, a) =
+// w_K(s'): that is the same arithmetic as the formula above, operation for
+// operation, so any implementation of it gives the same bits.
 //
 // The planner plans at Reset and replans only when the map changes, that is
-// when Episode.EatenMask changes; between plans it reads Q from its table.
+// when Episode.EatenMask changes; between plans it reads Q from its table,
+// and computes π(·|s) once per plan for each cell s it is asked about.
 //
 // Because r is linear in θ and the hard max is positively homogeneous, Q is
 // positively homogeneous in θ: Q_{cθ} = c·Q_θ for c > 0. The scale of θ is
 // therefore a learnable inverse temperature, and β only sets its unit.
 //
 // Gradients (GradLogProb) differentiate exactly the K-sweep computation the
-// policy uses, by forward-mode tangents dV_k/dθ for every cell: at each sweep
-// the max is taken through the action it selects, the lowest-numbered action
-// on exact ties (so V_K is piecewise linear in θ and the gradient is that of
-// the piece containing θ). Tangents are computed lazily, at the first
-// GradLogProb after a (re)plan, so acting (as evolution does) never pays for
-// them.
+// policy uses, by forward-mode tangents dw_k/dθ: at each sweep the max is
+// taken through the action it selects, the lowest-numbered action on exact
+// ties (so V_K is piecewise linear in θ and the gradient is that of the
+// piece containing θ). With s_k(s) the cell sweep k selects for s, the
+// tangent is dw_{k+1}(s) = ψ(s) + γ·dw_k(s_k(s)) and dw_0 = ψ: a sum along
+// the chain of selected cells. A policy that has been asked for a gradient
+// records the selected cells while it plans, and computes the tangents of
+// only the cells its gradients need, following their chains (shared chains
+// once); acting alone (as evolution does) never pays for them.
 //
 // Observation noise (Planes.Noise) is drawn at each plan from the stream
 // seeds.PCG(level.Seed, "planner/planes", steps), with steps the episode's
@@ -171,8 +179,14 @@ const (
 	staticFeatures = world.CellFeatures - staticFirst
 )
 
-// plannerPolicy is the Differentiable policy of a Planner. Floor cells are
-// numbered 0..n-1 in reading order.
+// maxChainCells (a variable for tests) bounds n·(K+1), the size of the tables of selected cells
+// and of tangents by sweep: above it (mazes far larger than any preset)
+// tangents are computed densely, every cell at every sweep, as
+// computeDenseTangents does.
+var maxChainCells = 1 << 22
+
+// plannerPolicy is the Differentiable policy of a Planner. It works on the
+// nodes of the level's world.Graph: floor cells, numbered group by group.
 type plannerPolicy struct {
 	theta      []float64
 	gamma      float64
@@ -182,23 +196,20 @@ type plannerPolicy struct {
 	noisy      bool
 
 	// Per-level tables, rebuilt when the level changes.
-	level   *world.Level
-	n       int        // floor cells
-	floorOf []int32    // cell index → floor index, -1 for walls
-	cellOf  []int32    // floor index → cell index
-	succ    [][4]int32 // floor index → floor index after each action
-	static  []float64  // n×staticFeatures: corner regions per floor cell
-	// objects lists the floor index of the exit (objects[0]) and of apple j
-	// (objects[1+j]).
-	objects []int32
+	level  *world.Level
+	g      *world.Graph
+	n      int       // nodes
+	static []float64 // n×staticFeatures: corner regions per node
 
 	// Plan state.
 	eaten   uint64 // EatenMask at the last plan
 	planned bool
-	sweeps  int       // K of the last plan
-	r       []float64 // reward per floor cell
-	v       []float64 // V_K
-	w       []float64 // r + γ·V_K: Q(s, a) = w[succ[s][a]]
+	rEaten  uint64 // the EatenMask r was computed for, when rValid
+	rValid  bool   // r holds θ·ψ for the current θ and level (noise aside)
+	sweeps  int    // K of the last plan
+	done    int    // sweeps computed; the later ones would change nothing
+	r       []float64
+	w, wNext []float64 // w_K = r + γ·V_K after a plan: Q(s, a) = w[Succ[s][a]]
 	dist    []int32   // BFS scratch
 	queue   []int32
 	planesB []float64 // materialised planes, only with noise
@@ -206,11 +217,28 @@ type plannerPolicy struct {
 	rng     *rand.Rand
 	plans   int // number of plans made, for tests
 
-	// Tangents, valid when haveTangents: dw[j·F+f] = ∂w_K(j)/∂θ_f.
-	haveTangents bool
-	psi          []float64 // n×F features ψ per floor cell
+	// π(·|s) by node, valid when memoPlan[s] is the current plan's stamp.
+	memo     []Probs
+	memoPlan []int
+	stamp    int
+
+	// Tangents. grads is set by the first GradLogProb: from then on plans
+	// record sel, the cell each sweep selects for each node
+	// (sel[k·n+s] for sweeps k < done).
+	grads    bool
+	haveSel  bool // sel is recorded for this plan
+	sel      []int32
+	havePsi  bool
+	psi      []float64 // n×F features ψ per node in the state of the last plan
+	tslot    []int32   // tslot[k·n+s]: 1 + index in tangents of dw_k(s), 0 if not computed
+	tangents []float64 // computed tangents, F each
+	chain    []int32   // scratch: a chain of nodes
+	// Dense tangents (maxChainCells exceeded): dw[s·F+f] = ∂w_K(s)/∂θ_f.
+	dense        bool
+	haveDense    bool
 	dw, dwNext   []float64
-	tv, tw       []float64 // V and w recomputed alongside the tangents
+	tv, tw, tw2  []float64 // w recomputed alongside the dense tangents
+	denseChecked bool      // tests: the dense pass recomputed w_K bit for bit
 
 	// Last Probs call.
 	state int32
@@ -222,6 +250,7 @@ func (pp *plannerPolicy) Reset(e *world.Episode) {
 	if l := e.Level(); l != pp.level {
 		pp.setLevel(l)
 	}
+	pp.rValid = false // θ may have changed
 	pp.plan(e)
 }
 
@@ -235,25 +264,62 @@ func (pp *plannerPolicy) Probs(p *Probs, e *world.Episode) {
 	if !pp.planned || e.EatenMask() != pp.eaten {
 		pp.plan(e)
 	}
-	s := pp.floorOf[e.Cell()]
-	sc := &pp.succ[s]
+	s := pp.g.Node[e.Cell()]
+	if pp.memoPlan[s] != pp.stamp {
+		pp.distribution(&pp.memo[s], s)
+		pp.memoPlan[s] = pp.stamp
+	}
+	*p = pp.memo[s]
+	pp.state, pp.probs = s, *p
+}
+
+// distribution writes softmax(β·Q(s, ·)) into p, bit for bit what Softmax
+// writes, computing one exponential per distinct non-maximal value.
+func (pp *plannerPolicy) distribution(p *Probs, s int32) {
+	sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*int(s):])
 	w := pp.w
 	q := [world.NumActions]float64{w[sc[0]], w[sc[1]], w[sc[2]], w[sc[3]]}
-	Softmax(p, &q, pp.beta)
-	pp.state, pp.probs = s, *p
+	b := pp.beta
+	bq := [world.NumActions]float64{b * q[0], b * q[1], b * q[2], b * q[3]}
+	m := max(bq[0], bq[1], bq[2], bq[3])
+	if math.IsInf(m, 0) || math.IsNaN(m) || math.IsInf(q[0], -1) || math.IsInf(q[1], -1) ||
+		math.IsInf(q[2], -1) || math.IsInf(q[3], -1) {
+		Softmax(p, &q, b)
+		return
+	}
+	var x [world.NumActions]float64
+	for a := range x {
+		switch d := bq[a] - m; {
+		case d == 0:
+			x[a] = 1 // exp(±0)
+		case a > 0 && sc[a] == sc[0]:
+			x[a] = x[0] // the same cell: the same value
+		case a > 1 && sc[a] == sc[1]:
+			x[a] = x[1]
+		case a > 2 && sc[a] == sc[2]:
+			x[a] = x[2]
+		default:
+			x[a] = math.Exp(d)
+		}
+	}
+	sum := 0.0
+	sum += x[0]
+	sum += x[1]
+	sum += x[2]
+	sum += x[3]
+	for a := range p {
+		p[a] = x[a] / sum
+	}
 }
 
 // GradLogProb adds scale·∇θ log π(a|s) to grad for the state s of the last
 // Probs call: scale·β·(∂Q(s,a) − Σ_b π(b|s)·∂Q(s,b)).
 func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float64) {
-	if !pp.haveTangents {
-		pp.computeTangents()
-	}
 	const F = world.CellFeatures
-	sc := &pp.succ[pp.state]
+	sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*int(pp.state):])
 	grad = grad[:F]
-	da := pp.dw[int(sc[a&3])*F:][:F]
 	k := scale * pp.beta
+	da := pp.tangent(sc[a&3])
 	for f := range grad {
 		grad[f] += k * da[f]
 	}
@@ -261,7 +327,7 @@ func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float
 		if pb == 0 {
 			continue
 		}
-		db := pp.dw[int(sc[b])*F:][:F]
+		db := pp.tangent(sc[b])
 		kb := k * pb
 		for f := range grad {
 			grad[f] -= kb * db[f]
@@ -272,37 +338,13 @@ func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float
 // setLevel builds the per-level tables, reusing buffers.
 func (pp *plannerPolicy) setLevel(l *world.Level) {
 	pp.level = l
-	cells := l.Width * l.Height
-	pp.floorOf = plannerResize(pp.floorOf, cells)
-	n := 0
-	for i, wall := range l.Walls {
-		pp.floorOf[i] = -1
-		if !wall {
-			pp.floorOf[i] = int32(n)
-			n++
-		}
-	}
+	g := l.Graph()
+	pp.g = g
+	n := g.N
 	pp.n = n
-	pp.cellOf = plannerResize(pp.cellOf, n)
-	for i, j := range pp.floorOf {
-		if j >= 0 {
-			pp.cellOf[j] = int32(i)
-		}
-	}
-	pp.succ = plannerResize(pp.succ, n)
-	off := l.Offsets()
-	for j, i := range pp.cellOf {
-		for a, o := range off {
-			t := pp.floorOf[int(i)+o] // the border is wall: never out of range
-			if t < 0 {
-				t = int32(j)
-			}
-			pp.succ[j][a] = t
-		}
-	}
 	cs := pp.planes.Corner()
 	pp.static = plannerResize(pp.static, n*staticFeatures)
-	for j, i := range pp.cellOf {
+	for j, i := range g.Cell {
 		x, y := int(i)%l.Width, int(i)/l.Width
 		left, top := x <= cs, y <= cs
 		right, bottom := x >= l.Width-1-cs, y >= l.Height-1-cs
@@ -312,73 +354,158 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 		f[2] = plannerIndicator(left && bottom)
 		f[3] = plannerIndicator(right && bottom)
 	}
-	pp.objects = plannerResize(pp.objects, 1+len(l.Apples))
-	pp.objects[0] = pp.floorOf[l.Index(l.Exit.Pos)]
-	for j, a := range l.Apples {
-		pp.objects[1+j] = pp.floorOf[l.Index(a.Pos)]
-	}
-	for _, b := range []*[]float64{&pp.r, &pp.v, &pp.w} {
+	for _, b := range []*[]float64{&pp.r, &pp.w, &pp.wNext} {
 		*b = plannerResize(*b, n)
 	}
 	pp.dist = plannerResize(pp.dist, n)
 	pp.queue = plannerResize(pp.queue, n)
+	pp.memo = plannerResize(pp.memo, n)
+	if cap(pp.memoPlan) < n {
+		pp.memoPlan = make([]int, n)
+	} else {
+		pp.memoPlan = pp.memoPlan[:n]
+	}
+	clear(pp.memoPlan) // stale, and the next plan's stamp is positive
 	if pp.noisy {
 		pp.planesB = plannerResize(pp.planesB, pp.planes.Len(l))
 	}
-	pp.planned = false
+	pp.planned, pp.rValid = false, false
 }
 
-// plan computes r for the current map, then V_K and w = r + γ·V_K.
+// plan computes r for the current map, then w_K = r + γ·V_K.
 func (pp *plannerPolicy) plan(e *world.Episode) {
 	pp.plans++
-	pp.planned, pp.haveTangents = true, false
+	pp.stamp++
+	pp.planned = true
+	pp.haveSel, pp.havePsi, pp.haveDense = false, false, false
 	pp.eaten = e.EatenMask()
 	pp.rewards(e)
 	pp.sweeps = pp.iterations
 	if pp.sweeps == 0 {
-		pp.sweeps = pp.cover(pp.floorOf[e.Cell()])
+		pp.sweeps = max(1, pp.g.Eccentricity(pp.level, pp.g.Node[e.Cell()], pp.dist, pp.queue))
 	}
-	n := pp.n
-	r, v, w := pp.r[:n], pp.v[:n], pp.w[:n]
-	clear(v)
-	succ := pp.succ[:n]
-	for range pp.sweeps {
-		discounted(w, r, v, pp.gamma)
-		changed := false
-		for s := range succ {
-			sc := &succ[s]
-			q := max(w[sc[0]], w[sc[1]], w[sc[2]], w[sc[3]])
-			if q != v[s] {
-				changed = true
-			}
-			v[s] = q
+	pp.dense = pp.n*(pp.sweeps+1) > maxChainCells
+	pp.sweep(pp.grads && !pp.dense)
+}
+
+// sweep runs value iteration from w_0 = r, into pp.w; with record, it also
+// records the selected cells of every sweep in pp.sel.
+func (pp *plannerPolicy) sweep(record bool) {
+	n, g := pp.n, pp.g
+	r := pp.r[:n]
+	w, next := pp.w[:n], pp.wNext[:n]
+	gamma := pp.gamma
+	for j := range w {
+		w[j] = r[j] + gamma*0 // V_0 = 0
+	}
+	if record {
+		pp.sel = plannerResize(pp.sel, n*pp.sweeps)
+	}
+	pp.done = pp.sweeps
+	for k := range pp.sweeps {
+		var changed bool
+		if record {
+			changed = sweepSelect(next, w, r, gamma, g, pp.sel[k*n:][:n])
+		} else {
+			changed = sweepOnce(next, w, r, gamma, g)
 		}
+		w, next = next, w
 		if !changed {
+			pp.done = k + 1
 			break
 		}
 	}
-	discounted(w, r, v, pp.gamma)
+	pp.w, pp.wNext = w, next
+	pp.haveSel = record
 }
 
-// discounted sets w = r + γ·v. Forward sweeps and tangent sweeps share it so
-// that both compute bitwise the same values (and pick the same argmax).
-func discounted(w, r, v []float64, gamma float64) {
-	r, v = r[:len(w)], v[:len(w)]
-	for j := range w {
-		w[j] = r[j] + gamma*v[j]
+// sweepOnce sets next(s) = r(s) + γ·max_t w(t) over the successors t of
+// every node s (its open neighbours, and itself if a wall blocks a move),
+// group by group, and reports whether next differs from w anywhere.
+func sweepOnce(next, w, r []float64, gamma float64, g *world.Graph) bool {
+	changed := false
+	for m := range world.NumActions + 1 {
+		lo, hi := g.Group[m], g.Group[m+1]
+		r, next, old := r[lo:hi], next[lo:hi], w[lo:hi]
+		nb := g.Next[m][:m*len(next)]
+		switch m {
+		case 0:
+			for i, o := range old {
+				q := r[i] + gamma*o
+				changed = changed || q != o
+				next[i] = q
+			}
+		case 1:
+			for i, o := range old {
+				q := r[i] + gamma*max(o, w[nb[i]])
+				changed = changed || q != o
+				next[i] = q
+			}
+		case 2:
+			for i, o := range old {
+				t := (*[2]int32)(nb[2*i:])
+				q := r[i] + gamma*max(o, w[t[0]], w[t[1]])
+				changed = changed || q != o
+				next[i] = q
+			}
+		case 3:
+			for i, o := range old {
+				t := (*[3]int32)(nb[3*i:])
+				q := r[i] + gamma*max(o, w[t[0]], w[t[1]], w[t[2]])
+				changed = changed || q != o
+				next[i] = q
+			}
+		default:
+			for i, o := range old {
+				t := (*[4]int32)(nb[4*i:])
+				q := r[i] + gamma*max(w[t[0]], w[t[1]], w[t[2]], w[t[3]])
+				changed = changed || q != o
+				next[i] = q
+			}
+		}
 	}
+	return changed
 }
 
-// rewards fills r with θ·ψ for every floor cell in the current state of e.
+// sweepSelect is sweepOnce that also writes into sel the successor each
+// node's max selects: the first, in action order, of those with the
+// largest w.
+func sweepSelect(next, w, r []float64, gamma float64, g *world.Graph, sel []int32) bool {
+	changed := false
+	succ := g.Succ[:world.NumActions*len(next)]
+	r, w, sel = r[:len(next)], w[:len(next)], sel[:len(next)]
+	for s := range next {
+		t := (*[world.NumActions]int32)(succ[world.NumActions*s:])
+		w0, w1, w2, w3 := w[t[0]], w[t[1]], w[t[2]], w[t[3]]
+		best, bw := t[0], w0
+		if w1 > bw {
+			best, bw = t[1], w1
+		}
+		if w2 > bw {
+			best, bw = t[2], w2
+		}
+		if w3 > bw {
+			best = t[3]
+		}
+		q := r[s] + gamma*max(w0, w1, w2, w3)
+		changed = changed || q != w[s]
+		next[s], sel[s] = q, best
+	}
+	return changed
+}
+
+// rewards fills r with θ·ψ for every node in the current state of e. Between
+// plans of one episode only eaten apples change it, so only their cells are
+// recomputed (noise aside, which is drawn anew at every plan).
 func (pp *plannerPolicy) rewards(e *world.Episode) {
 	const F = world.CellFeatures
-	n, th := pp.n, pp.theta
+	n, th, g := pp.n, pp.theta, pp.g
 	r := pp.r[:n]
 	if pp.noisy {
 		l := pp.level
 		pp.pcg = seeds.PCG(l.Seed, "planner/planes", uint64(e.Steps()))
 		pp.planes.Observe(pp.planesB, e, pp.rng)
-		for j, i := range pp.cellOf[:n] {
+		for j, i := range g.Cell {
 			psi := pp.planesB[int(i)*F:][:F]
 			s := 0.0
 			for f, t := range th[:F] {
@@ -389,68 +516,130 @@ func (pp *plannerPolicy) rewards(e *world.Episode) {
 		return
 	}
 	ts := th[staticFirst:][:staticFeatures]
+	l := pp.level
+	eaten := e.EatenMask()
+	if pp.rValid {
+		// Within an episode apples only disappear.
+		for j := range l.Apples {
+			if (eaten^pp.rEaten)&(1<<j) != 0 {
+				o := g.Apples[j]
+				f := pp.static[int(o)*staticFeatures:][:staticFeatures]
+				r[o] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3]
+				if eaten&(1<<j) == 0 {
+					r[o] += th[world.FeatColour+int(l.Apples[j].Colour)] + th[world.FeatKind+int(world.Apple)]
+				}
+			}
+		}
+		pp.rEaten = eaten
+		return
+	}
 	for j := range r {
 		f := pp.static[j*staticFeatures:][:staticFeatures]
 		r[j] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3]
 	}
-	l := pp.level
-	r[pp.objects[0]] += th[world.FeatColour+int(l.Exit.Colour)] + th[world.FeatKind+int(world.Exit)]
+	r[g.Exit] += th[world.FeatColour+int(l.Exit.Colour)] + th[world.FeatKind+int(world.Exit)]
 	for j, a := range l.Apples {
 		if !e.Eaten(j) {
-			r[pp.objects[1+j]] += th[world.FeatColour+int(a.Colour)] + th[world.FeatKind+int(world.Apple)]
+			r[g.Apples[j]] += th[world.FeatColour+int(a.Colour)] + th[world.FeatKind+int(world.Apple)]
 		}
 	}
+	pp.rValid, pp.rEaten = true, eaten
 }
 
-// cover returns the largest shortest-path distance from floor cell from to
-// any floor cell, at least 1.
-func (pp *plannerPolicy) cover(from int32) int {
-	n := pp.n
-	dist, queue := pp.dist[:n], pp.queue[:0]
-	for j := range dist {
-		dist[j] = -1
-	}
-	dist[from] = 0
-	queue = append(queue, from)
-	far := int32(1)
-	for h := 0; h < len(queue); h++ {
-		c := queue[h]
-		d := dist[c]
-		far = max(far, d)
-		for _, t := range pp.succ[c] {
-			if dist[t] < 0 {
-				dist[t] = d + 1
-				queue = append(queue, t)
-			}
+// tangent returns dw_K(s), the tangent of w_K at node s, computing it (and
+// the tangents along its chain not computed yet) if need be. The slice is
+// valid until the next call.
+func (pp *plannerPolicy) tangent(s int32) []float64 {
+	const F = world.CellFeatures
+	pp.grads = true
+	if pp.dense {
+		if !pp.haveDense {
+			pp.computeDenseTangents()
 		}
+		return pp.dw[int(s)*F:][:F]
 	}
-	return int(far)
+	if !pp.haveSel {
+		pp.sweep(true) // the same w_K again, recording the selected cells
+	}
+	n, K := pp.n, pp.sweeps
+	if !pp.havePsi {
+		pp.psi = plannerResize(pp.psi, n*F)
+		pp.features(pp.psi)
+		pp.tslot = plannerResize(pp.tslot, n*(K+1))
+		clear(pp.tslot)
+		pp.tangents = pp.tangents[:0]
+		pp.havePsi = true
+	}
+	// Walk down the chain s, s_{K-1}(s), … to a tangent already computed
+	// or to depth 0 (dw_0 = ψ), then back up: dw_{k+1}(u) = ψ(u) +
+	// γ·dw_k(s_k(u)). Sweeps from done on select what the last one did.
+	chain := pp.chain[:0]
+	k, u := K, s
+	src, fromPsi := 0, true
+	for ; k > 0; k-- {
+		if slot := pp.tslot[k*n+int(u)]; slot > 0 {
+			src, fromPsi = int(slot-1)*F, false
+			break
+		}
+		chain = append(chain, u)
+		u = pp.sel[min(k-1, pp.done-1)*n+int(u)]
+	}
+	if fromPsi {
+		src = int(u) * F
+	}
+	g := pp.gamma
+	for i := len(chain) - 1; i >= 0; i-- {
+		k++
+		u := chain[i]
+		at := len(pp.tangents)
+		pp.tangents = slices.Grow(pp.tangents, F)[:at+F]
+		var sv *[F]float64
+		if fromPsi {
+			sv = (*[F]float64)(pp.psi[src:])
+		} else {
+			sv = (*[F]float64)(pp.tangents[src:])
+		}
+		dst := (*[F]float64)(pp.tangents[at:])
+		ps := (*[F]float64)(pp.psi[int(u)*F:])
+		for f := range dst {
+			dst[f] = ps[f] + g*sv[f]
+		}
+		pp.tslot[k*n+int(u)] = int32(at/F) + 1
+		src, fromPsi = at, false
+	}
+	pp.chain = chain
+	if fromPsi {
+		return pp.psi[src:][:F]
+	}
+	return pp.tangents[src:][:F]
 }
 
-// computeTangents reruns the K sweeps of the last plan, carrying the tangents
-// dw_k(j) = ψ(j) + γ·dV_k(j) through the action each max selects. With
-// dV_{k+1}(s) = dw_k(s*) for the selected successor s*, the recursion is
-// dw_{k+1}(s) = ψ(s) + γ·dw_k(s*), with dw_0 = ψ.
-func (pp *plannerPolicy) computeTangents() {
+// computeDenseTangents reruns the K sweeps of the last plan, carrying the
+// tangents dw_k of every node through the cell each max selects (used when
+// the chain tables would be too large).
+func (pp *plannerPolicy) computeDenseTangents() {
 	const F = world.CellFeatures
 	n := pp.n
-	pp.psi = plannerResize(pp.psi, n*F)
+	if !pp.havePsi {
+		pp.psi = plannerResize(pp.psi, n*F)
+		pp.features(pp.psi)
+		pp.havePsi = true
+	}
 	pp.dw = plannerResize(pp.dw, n*F)
 	pp.dwNext = plannerResize(pp.dwNext, n*F)
-	pp.tv = plannerResize(pp.tv, n)
 	pp.tw = plannerResize(pp.tw, n)
+	pp.tw2 = plannerResize(pp.tw2, n)
 	psi := pp.psi[:n*F]
-	pp.features(psi)
-	r, v, w := pp.r[:n], pp.tv[:n], pp.tw[:n]
-	clear(v)
-	dw, next := pp.dw[:n*F], pp.dwNext[:n*F]
-	copy(dw, psi)
+	r, w, next := pp.r[:n], pp.tw[:n], pp.tw2[:n]
 	g := pp.gamma
-	succ := pp.succ[:n]
+	for j := range w {
+		w[j] = r[j] + g*0
+	}
+	dw, dnext := pp.dw[:n*F], pp.dwNext[:n*F]
+	copy(dw, psi)
 	for range pp.sweeps {
-		discounted(w, r, v, g)
-		for s := range succ {
-			sc := &succ[s]
+		for s := range n {
+			sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*s:])
 			best := sc[0]
 			q := w[best]
 			for _, t := range sc[1:] {
@@ -458,26 +647,29 @@ func (pp *plannerPolicy) computeTangents() {
 					best, q = t, w[t]
 				}
 			}
-			v[s] = q
+			next[s] = r[s] + g*max(w[sc[0]], w[sc[1]], w[sc[2]], w[sc[3]])
 			src := (*[F]float64)(dw[int(best)*F:])
-			dst := (*[F]float64)(next[s*F:])
+			dst := (*[F]float64)(dnext[s*F:])
 			ps := (*[F]float64)(psi[s*F:])
 			for f := range dst {
 				dst[f] = ps[f] + g*src[f]
 			}
 		}
-		dw, next = next, dw
+		w, next = next, w
+		dw, dnext = dnext, dw
 	}
-	pp.dw, pp.dwNext = dw, next
-	pp.haveTangents = true
+	pp.denseChecked = slices.Equal(w, pp.w[:n])
+	pp.dw, pp.dwNext = dw, dnext
+	pp.haveDense = true
 }
 
-// features writes ψ(j) for every floor cell j, in the state of the last
-// plan, into psi (n×F).
+// features writes ψ(j) for every node j, in the state of the last plan,
+// into psi (n×F).
 func (pp *plannerPolicy) features(psi []float64) {
 	const F = world.CellFeatures
+	g := pp.g
 	if pp.noisy {
-		for j, i := range pp.cellOf[:pp.n] {
+		for j, i := range g.Cell {
 			copy(psi[j*F:][:F], pp.planesB[int(i)*F:][:F])
 		}
 		return
@@ -487,12 +679,12 @@ func (pp *plannerPolicy) features(psi []float64) {
 		copy(psi[j*F+staticFirst:][:staticFeatures], pp.static[j*staticFeatures:][:staticFeatures])
 	}
 	l := pp.level
-	x := int(pp.objects[0]) * F
+	x := int(g.Exit) * F
 	psi[x+world.FeatColour+int(l.Exit.Colour)] = 1
 	psi[x+world.FeatKind+int(world.Exit)] = 1
 	for j, a := range l.Apples {
 		if pp.eaten&(1<<j) == 0 {
-			x := int(pp.objects[1+j]) * F
+			x := int(g.Apples[j]) * F
 			psi[x+world.FeatColour+int(a.Colour)] = 1
 			psi[x+world.FeatKind+int(world.Apple)] = 1
 		}

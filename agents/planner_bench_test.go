@@ -65,8 +65,10 @@ func BenchmarkPlannerEpisode11(b *testing.B) {
 	b.ReportMetric(float64(steps)/float64(b.N), "steps/episode")
 }
 
-// BenchmarkPlannerGradLogProb is the first GradLogProb after a plan, which
-// computes the tangents of value iteration, on an 11x11 and a 21x21 level.
+// BenchmarkPlannerGradLogProb is a plan and the first GradLogProb after it,
+// which computes the tangents it needs, on an 11x11 and a 21x21 level, for
+// a policy that has been asked for gradients before (so that it records
+// the cells each sweep selects while it plans).
 func BenchmarkPlannerGradLogProb(b *testing.B) {
 	for _, tc := range []struct {
 		name   string
@@ -79,8 +81,11 @@ func BenchmarkPlannerGradLogProb(b *testing.B) {
 			e := world.NewEpisode(l)
 			grad := make([]float64, world.CellFeatures)
 			var p Probs
+			pol.Reset(e)
+			pol.Probs(&p, e)
+			pol.GradLogProb(grad, world.Right, 1)
 			for b.Loop() {
-				pol.haveTangents = false
+				pol.Reset(e)
 				pol.Probs(&p, e)
 				pol.GradLogProb(grad, world.Right, 1)
 			}
