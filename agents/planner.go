@@ -202,20 +202,20 @@ type plannerPolicy struct {
 	static []float64 // n×staticFeatures: corner regions per node
 
 	// Plan state.
-	eaten   uint64 // EatenMask at the last plan
-	planned bool
-	rEaten  uint64 // the EatenMask r was computed for, when rValid
-	rValid  bool   // r holds θ·ψ for the current θ and level (noise aside)
-	sweeps  int    // K of the last plan
-	done    int    // sweeps computed; the later ones would change nothing
-	r       []float64
+	eaten    uint64 // EatenMask at the last plan
+	planned  bool
+	rEaten   uint64 // the EatenMask r was computed for, when rValid
+	rValid   bool   // r holds θ·ψ for the current θ and level (noise aside)
+	sweeps   int    // K of the last plan
+	done     int    // sweeps computed; the later ones would change nothing
+	r        []float64
 	w, wNext []float64 // w_K = r + γ·V_K after a plan: Q(s, a) = w[Succ[s][a]]
-	dist    []int32   // BFS scratch
-	queue   []int32
-	planesB []float64 // materialised planes, only with noise
-	pcg     rand.PCG
-	rng     *rand.Rand
-	plans   int // number of plans made, for tests
+	dist     []int32   // BFS scratch
+	queue    []int32
+	planesB  []float64 // materialised planes, only with noise
+	pcg      rand.PCG
+	rng      *rand.Rand
+	plans    int // number of plans made, for tests
 
 	// π(·|s) by node, valid when memoPlan[s] is the current plan's stamp.
 	memo     []Probs

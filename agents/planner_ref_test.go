@@ -32,7 +32,6 @@ func refPolicy(p Planner, theta []float64) *refPlannerPolicy {
 	return pp
 }
 
-
 // plannerPolicy is the Differentiable policy of a Planner. Floor cells are
 // numbered 0..n-1 in reading order.
 type refPlannerPolicy struct {
