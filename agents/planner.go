@@ -76,7 +76,7 @@ import (
 // piece containing θ). With s_k(s) the cell sweep k selects for s, the
 // tangent is dw_{k+1}(s) = ψ(s) + γ·dw_k(s_k(s)) and dw_0 = ψ: a sum along
 // the chain of selected cells. A policy that has been asked for a gradient
-// records the selected cells while it plans, and computes the tangents of
+// keeps every sweep's values while it plans, and computes the tangents of
 // only the cells its gradients need, following their chains (shared chains
 // once); acting alone (as evolution does) never pays for them.
 //
@@ -198,24 +198,30 @@ type plannerPolicy struct {
 	// Per-level tables, rebuilt when the level changes.
 	level  *world.Level
 	g      *world.Graph
-	n      int       // nodes
-	static []float64 // n×staticFeatures: corner regions per node
+	n      int     // nodes
+	corner []uint8 // per node, the corner regions it is in: bit c for region c
+	// cornerR[m] is θ's reward for the corner regions m: the same sum for
+	// every node in them, computed once per θ.
+	cornerR [1 << staticFeatures]float64
 
 	// Plan state.
-	eaten    uint64 // EatenMask at the last plan
-	planned  bool
-	rEaten   uint64 // the EatenMask r was computed for, when rValid
-	rValid   bool   // r holds θ·ψ for the current θ and level (noise aside)
-	sweeps   int    // K of the last plan
-	done     int    // sweeps computed; the later ones would change nothing
-	r        []float64
-	w, wNext []float64 // w_K = r + γ·V_K after a plan: Q(s, a) = w[Succ[s][a]]
-	dist     []int32   // BFS scratch
-	queue    []int32
-	planesB  []float64 // materialised planes, only with noise
-	pcg      rand.PCG
-	rng      *rand.Rand
-	plans    int // number of plans made, for tests
+	eaten   uint64 // EatenMask at the last plan
+	planned bool
+	rEaten  uint64 // the EatenMask r was computed for, when rValid
+	rValid  bool   // r holds θ·ψ for the current θ and level (noise aside)
+	sweeps  int    // K of the last plan
+	bounded bool   // |r| is small enough that no w can overflow (see sweepKeys)
+	done    int    // sweeps computed; the later ones would change nothing
+	r       []float64
+	w       []float64 // w_K = r + γ·V_K after a plan: Q(s, a) = w[Succ[s][a]]
+	wA, wB  []float64 // the sweeps' buffers, without history
+	kA, kB  []int64   // the same, as keys
+	dist    []int32   // BFS scratch
+	queue   []int32
+	planesB []float64 // materialised planes, only with noise
+	pcg     rand.PCG
+	rng     *rand.Rand
+	plans   int // number of plans made, for tests
 
 	// π(·|s) by node, valid when memoPlan[s] is the current plan's stamp.
 	memo     []Probs
@@ -223,11 +229,11 @@ type plannerPolicy struct {
 	stamp    int
 
 	// Tangents. grads is set by the first GradLogProb: from then on plans
-	// record sel, the cell each sweep selects for each node
-	// (sel[k·n+s] for sweeps k < done).
+	// keep every sweep's w, w_k = hist[k·n:(k+1)·n] for k ≤ done, from
+	// which a chain finds the cell each sweep selected.
 	grads    bool
-	haveSel  bool // sel is recorded for this plan
-	sel      []int32
+	haveHist bool // hist is this plan's
+	hist     []float64
 	havePsi  bool
 	psi      []float64 // n×F features ψ per node in the state of the last plan
 	tslot    []int32   // tslot[k·n+s]: 1 + index in tangents of dw_k(s), 0 if not computed
@@ -342,19 +348,16 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 	pp.g = g
 	n := g.N
 	pp.n = n
-	cs := pp.planes.Corner()
-	pp.static = plannerResize(pp.static, n*staticFeatures)
-	for j, i := range g.Cell {
-		x, y := int(i)%l.Width, int(i)/l.Width
+	cs := int32(pp.planes.Corner())
+	pp.corner = plannerResize(pp.corner, n)
+	w, h := int32(l.Width), int32(l.Height)
+	for j, x := range g.X {
+		y := g.Y[j]
 		left, top := x <= cs, y <= cs
-		right, bottom := x >= l.Width-1-cs, y >= l.Height-1-cs
-		f := pp.static[j*staticFeatures:][:staticFeatures]
-		f[0] = plannerIndicator(left && top)
-		f[1] = plannerIndicator(right && top)
-		f[2] = plannerIndicator(left && bottom)
-		f[3] = plannerIndicator(right && bottom)
+		right, bottom := x >= w-1-cs, y >= h-1-cs
+		pp.corner[j] = plannerBit(left && top, 0) | plannerBit(right && top, 1) | plannerBit(left && bottom, 2) | plannerBit(right && bottom, 3)
 	}
-	for _, b := range []*[]float64{&pp.r, &pp.w, &pp.wNext} {
+	for _, b := range []*[]float64{&pp.r, &pp.wA, &pp.wB} {
 		*b = plannerResize(*b, n)
 	}
 	pp.dist = plannerResize(pp.dist, n)
@@ -377,9 +380,10 @@ func (pp *plannerPolicy) plan(e *world.Episode) {
 	pp.plans++
 	pp.stamp++
 	pp.planned = true
-	pp.haveSel, pp.havePsi, pp.haveDense = false, false, false
+	pp.haveHist, pp.havePsi, pp.haveDense = false, false, false
 	pp.eaten = e.EatenMask()
 	pp.rewards(e)
+	pp.bounded = plannerBounded(pp.r[:pp.n], pp.gamma)
 	pp.sweeps = pp.iterations
 	if pp.sweeps == 0 {
 		pp.sweeps = max(1, pp.g.Eccentricity(pp.level, pp.g.Node[e.Cell()], pp.dist, pp.queue))
@@ -388,26 +392,30 @@ func (pp *plannerPolicy) plan(e *world.Episode) {
 	pp.sweep(pp.grads && !pp.dense)
 }
 
-// sweep runs value iteration from w_0 = r, into pp.w; with record, it also
-// records the selected cells of every sweep in pp.sel.
-func (pp *plannerPolicy) sweep(record bool) {
-	n, g := pp.n, pp.g
+// sweep runs value iteration from w_0 = r and points pp.w at w_K; with
+// history, it keeps every sweep's w in pp.hist.
+func (pp *plannerPolicy) sweep(history bool) {
+	n := pp.n
 	r := pp.r[:n]
-	w, next := pp.w[:n], pp.wNext[:n]
 	gamma := pp.gamma
+	w, next := pp.wA[:n], pp.wB[:n]
+	if history {
+		pp.hist = plannerResize(pp.hist, n*(pp.sweeps+1))
+		w = pp.hist[:n]
+	}
 	for j := range w {
 		w[j] = r[j] + gamma*0 // V_0 = 0
 	}
-	if record {
-		pp.sel = plannerResize(pp.sel, n*pp.sweeps)
-	}
 	pp.done = pp.sweeps
 	for k := range pp.sweeps {
+		if history {
+			next = pp.hist[(k+1)*n:][:n]
+		}
 		var changed bool
-		if record {
-			changed = sweepSelect(next, w, r, gamma, g, pp.sel[k*n:][:n])
+		if pp.bounded {
+			changed = pp.sweepGroups(next, w, r)
 		} else {
-			changed = sweepOnce(next, w, r, gamma, g)
+			changed = sweepExact(next, w, r, gamma, pp.g.Succ)
 		}
 		w, next = next, w
 		if !changed {
@@ -415,81 +423,156 @@ func (pp *plannerPolicy) sweep(record bool) {
 			break
 		}
 	}
-	pp.w, pp.wNext = w, next
-	pp.haveSel = record
+	pp.w = w
+	pp.haveHist = history
 }
 
-// sweepOnce sets next(s) = r(s) + γ·max_t w(t) over the successors t of
-// every node s (its open neighbours, and itself if a wall blocks a move),
-// group by group, and reports whether next differs from w anywhere.
-func sweepOnce(next, w, r []float64, gamma float64, g *world.Graph) bool {
-	changed := false
-	for m := range world.NumActions + 1 {
-		lo, hi := g.Group[m], g.Group[m+1]
-		r, next, old := r[lo:hi], next[lo:hi], w[lo:hi]
-		nb := g.Next[m][:m*len(next)]
-		switch m {
-		case 0:
-			for i, o := range old {
-				q := r[i] + gamma*o
-				changed = changed || q != o
-				next[i] = q
-			}
-		case 1:
-			for i, o := range old {
-				q := r[i] + gamma*max(o, w[nb[i]])
-				changed = changed || q != o
-				next[i] = q
-			}
-		case 2:
-			for i, o := range old {
-				t := (*[2]int32)(nb[2*i:])
-				q := r[i] + gamma*max(o, w[t[0]], w[t[1]])
-				changed = changed || q != o
-				next[i] = q
-			}
-		case 3:
-			for i, o := range old {
-				t := (*[3]int32)(nb[3*i:])
-				q := r[i] + gamma*max(o, w[t[0]], w[t[1]], w[t[2]])
-				changed = changed || q != o
-				next[i] = q
-			}
-		default:
-			for i, o := range old {
-				t := (*[4]int32)(nb[4*i:])
-				q := r[i] + gamma*max(w[t[0]], w[t[1]], w[t[2]], w[t[3]])
-				changed = changed || q != o
-				next[i] = q
-			}
+// selected returns the successor of node u that sweep k selected: the
+// first, in action order, of those with the largest w_k (from the
+// history; sweeps from done on see the same w as sweep done).
+func (pp *plannerPolicy) selected(u int32, k int) int32 {
+	w := pp.hist[min(k, pp.done)*pp.n:][:pp.n]
+	t := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*int(u):])
+	best, bw := t[0], w[t[0]]
+	for _, x := range t[1:] {
+		if w[x] > bw {
+			best, bw = x, w[x]
 		}
+	}
+	return best
+}
+
+// sweepGroups sets next(s) = r(s) + γ·max_t w(t) over the successors t of
+// every node s (its open neighbours, and itself if a wall blocks a move),
+// group by group, and reports whether next differs from w anywhere. It
+// takes the max by comparisons, which gives the value of Go's max (what
+// sweepExact takes) except for NaN, which a bounded r rules out (see
+// plannerBounded), and possibly the sign of a zero: a sign nothing
+// downstream can see (a zero enters sums, products by γ and β, comparisons
+// and exp(0) = 1 alike). The branches predict better than Go's max runs.
+func (pp *plannerPolicy) sweepGroups(next, w, r []float64) bool {
+	gamma := pp.gamma
+	g := pp.g
+	nb := &g.Neighbour
+	ch := false
+	if lo, hi := g.Group[0], g.Group[1]; lo < hi {
+		ch = sweep0(next[lo:hi], w[lo:hi], r[lo:hi], gamma)
+	}
+	if lo, hi := g.Group[1], g.Group[2]; lo < hi {
+		ch = sweep1(next[lo:hi], w[lo:hi], w, r[lo:hi], gamma, nb[0][lo:hi]) || ch
+	}
+	if lo, hi := g.Group[2], g.Group[3]; lo < hi {
+		ch = sweep2(next[lo:hi], w[lo:hi], w, r[lo:hi], gamma, nb[0][lo:hi], nb[1][lo:hi]) || ch
+	}
+	if lo, hi := g.Group[3], g.Group[4]; lo < hi {
+		ch = sweep3(next[lo:hi], w[lo:hi], w, r[lo:hi], gamma, nb[0][lo:hi], nb[1][lo:hi], nb[2][lo:hi]) || ch
+	}
+	if lo, hi := g.Group[4], g.Group[5]; lo < hi {
+		ch = sweep4(next[lo:hi], w[lo:hi], w, r[lo:hi], gamma, nb[0][lo:hi], nb[1][lo:hi], nb[2][lo:hi], nb[3][lo:hi]) || ch
+	}
+	return ch
+}
+
+// sweepExact is a sweep over every node with Go's max over the successors
+// of its four actions, for any r.
+func sweepExact(next, w, r []float64, gamma float64, succ []int32) bool {
+	changed := false
+	succ = succ[:world.NumActions*len(next)]
+	r, w = r[:len(next)], w[:len(next)]
+	for s := range next {
+		t := (*[world.NumActions]int32)(succ[world.NumActions*s:])
+		q := r[s] + gamma*max(w[t[0]], w[t[1]], w[t[2]], w[t[3]])
+		changed = changed || q != w[s]
+		next[s] = q
 	}
 	return changed
 }
 
-// sweepSelect is sweepOnce that also writes into sel the successor each
-// node's max selects: the first, in action order, of those with the
-// largest w.
-func sweepSelect(next, w, r []float64, gamma float64, g *world.Graph, sel []int32) bool {
+// sweep0 … sweep4 sweep the nodes with 0 … 4 open neighbours (a, b, c,
+// d); old is their own w (a node with fewer than four is its own
+// successor).
+func sweep0(next, old, r []float64, gamma float64) bool {
 	changed := false
-	succ := g.Succ[:world.NumActions*len(next)]
-	r, w, sel = r[:len(next)], w[:len(next)], sel[:len(next)]
-	for s := range next {
-		t := (*[world.NumActions]int32)(succ[world.NumActions*s:])
-		w0, w1, w2, w3 := w[t[0]], w[t[1]], w[t[2]], w[t[3]]
-		best, bw := t[0], w0
-		if w1 > bw {
-			best, bw = t[1], w1
+	old, r = old[:len(next)], r[:len(next)]
+	for i, o := range old {
+		q := r[i] + gamma*o
+		changed = changed || q != o
+		next[i] = q
+	}
+	return changed
+}
+
+func sweep1(next, old, w, r []float64, gamma float64, a []int32) bool {
+	changed := false
+	old, r, a = old[:len(next)], r[:len(next)], a[:len(next)]
+	for i, o := range old {
+		m := o
+		if x := w[a[i]]; x > m {
+			m = x
 		}
-		if w2 > bw {
-			best, bw = t[2], w2
+		q := r[i] + gamma*m
+		changed = changed || q != o
+		next[i] = q
+	}
+	return changed
+}
+
+func sweep2(next, old, w, r []float64, gamma float64, a, b []int32) bool {
+	changed := false
+	old, r, a, b = old[:len(next)], r[:len(next)], a[:len(next)], b[:len(next)]
+	for i, o := range old {
+		m := o
+		if x := w[a[i]]; x > m {
+			m = x
 		}
-		if w3 > bw {
-			best = t[3]
+		if x := w[b[i]]; x > m {
+			m = x
 		}
-		q := r[s] + gamma*max(w0, w1, w2, w3)
-		changed = changed || q != w[s]
-		next[s], sel[s] = q, best
+		q := r[i] + gamma*m
+		changed = changed || q != o
+		next[i] = q
+	}
+	return changed
+}
+
+func sweep3(next, old, w, r []float64, gamma float64, a, b, c []int32) bool {
+	changed := false
+	old, r, a, b, c = old[:len(next)], r[:len(next)], a[:len(next)], b[:len(next)], c[:len(next)]
+	for i, o := range old {
+		m := o
+		if x := w[a[i]]; x > m {
+			m = x
+		}
+		if x := w[b[i]]; x > m {
+			m = x
+		}
+		if x := w[c[i]]; x > m {
+			m = x
+		}
+		q := r[i] + gamma*m
+		changed = changed || q != o
+		next[i] = q
+	}
+	return changed
+}
+
+func sweep4(next, old, w, r []float64, gamma float64, a, b, c, d []int32) bool {
+	changed := false
+	old, r, a, b, c, d = old[:len(next)], r[:len(next)], a[:len(next)], b[:len(next)], c[:len(next)], d[:len(next)]
+	for i, o := range old {
+		m := w[a[i]]
+		if x := w[b[i]]; x > m {
+			m = x
+		}
+		if x := w[c[i]]; x > m {
+			m = x
+		}
+		if x := w[d[i]]; x > m {
+			m = x
+		}
+		q := r[i] + gamma*m
+		changed = changed || q != o
+		next[i] = q
 	}
 	return changed
 }
@@ -523,8 +606,7 @@ func (pp *plannerPolicy) rewards(e *world.Episode) {
 		for j := range l.Apples {
 			if (eaten^pp.rEaten)&(1<<j) != 0 {
 				o := g.Apples[j]
-				f := pp.static[int(o)*staticFeatures:][:staticFeatures]
-				r[o] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3]
+				r[o] = pp.cornerR[pp.corner[o]]
 				if eaten&(1<<j) == 0 {
 					r[o] += th[world.FeatColour+int(l.Apples[j].Colour)] + th[world.FeatKind+int(world.Apple)]
 				}
@@ -533,9 +615,12 @@ func (pp *plannerPolicy) rewards(e *world.Episode) {
 		pp.rEaten = eaten
 		return
 	}
+	for m, f := range &plannerCorners {
+		pp.cornerR[m] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3]
+	}
+	corner := pp.corner[:len(r)]
 	for j := range r {
-		f := pp.static[j*staticFeatures:][:staticFeatures]
-		r[j] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3]
+		r[j] = pp.cornerR[corner[j]]
 	}
 	r[g.Exit] += th[world.FeatColour+int(l.Exit.Colour)] + th[world.FeatKind+int(world.Exit)]
 	for j, a := range l.Apples {
@@ -558,8 +643,8 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 		}
 		return pp.dw[int(s)*F:][:F]
 	}
-	if !pp.haveSel {
-		pp.sweep(true) // the same w_K again, recording the selected cells
+	if !pp.haveHist {
+		pp.sweep(true) // the same w_K again, keeping every sweep's w
 	}
 	n, K := pp.n, pp.sweeps
 	if !pp.havePsi {
@@ -582,7 +667,7 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 			break
 		}
 		chain = append(chain, u)
-		u = pp.sel[min(k-1, pp.done-1)*n+int(u)]
+		u = pp.selected(u, k-1)
 	}
 	if fromPsi {
 		src = int(u) * F
@@ -676,7 +761,7 @@ func (pp *plannerPolicy) features(psi []float64) {
 	}
 	clear(psi)
 	for j := range pp.n {
-		copy(psi[j*F+staticFirst:][:staticFeatures], pp.static[j*staticFeatures:][:staticFeatures])
+		copy(psi[j*F+staticFirst:][:staticFeatures], plannerCorners[pp.corner[j]][:])
 	}
 	l := pp.level
 	x := int(g.Exit) * F
@@ -691,6 +776,17 @@ func (pp *plannerPolicy) features(psi []float64) {
 	}
 }
 
+// plannerBounded reports whether every |r| is finite and small enough
+// that w, whose magnitude stays below max|r|/(1−γ), is finite: then no NaN
+// can arise in a sweep.
+func plannerBounded(r []float64, gamma float64) bool {
+	sum := 0.0 // at least max|r|; NaN and Inf propagate
+	for _, x := range r {
+		sum += math.Abs(x)
+	}
+	return sum*(1/(1-gamma)) < 1e300
+}
+
 // plannerResize returns s resized to length n, reallocating only when its capacity
 // is too small. The contents are unspecified.
 func plannerResize[T any](s []T, n int) []T {
@@ -700,9 +796,22 @@ func plannerResize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-func plannerIndicator(b bool) float64 {
+// plannerCorners[m] are the corner features of a cell in the corner
+// regions m (bit c for region c): 1 or 0 each.
+var plannerCorners = func() (t [1 << staticFeatures][staticFeatures]float64) {
+	for m := range t {
+		for c := range staticFeatures {
+			if m&(1<<c) != 0 {
+				t[m][c] = 1
+			}
+		}
+	}
+	return t
+}()
+
+func plannerBit(b bool, c int) uint8 {
 	if b {
-		return 1
+		return 1 << c
 	}
 	return 0
 }

@@ -92,3 +92,50 @@ func BenchmarkPlannerGradLogProb(b *testing.B) {
 		})
 	}
 }
+
+// plannerMixed returns 64 training levels (7x7 to 11x11) and 32 θ drawn
+// around a planner that values the exit, as a GA generation sees them.
+func plannerMixed(b *testing.B) ([]*world.Level, [][]float64) {
+	d, err := world.Preset("train")
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := world.NewGenerator(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	levels := make([]*world.Level, 64)
+	for i := range levels {
+		levels[i] = g.Level(uint64(100 + i))
+	}
+	rng := seeds.New(1, "bench/planner-mixed")
+	thetas := make([][]float64, 32)
+	for i := range thetas {
+		thetas[i] = make([]float64, world.CellFeatures)
+		for f := range thetas[i] {
+			thetas[i][f] = 3 * rng.NormFloat64()
+		}
+		thetas[i][world.FeatKind+int(world.Exit)] += 10
+	}
+	return levels, thetas
+}
+
+// BenchmarkPlannerPlanMixed is one plan (Reset) per op on a training level
+// with a θ that changes every op, cycling through 64 levels and 32 θ: the
+// branch patterns of value iteration change from plan to plan, as in
+// training, unlike BenchmarkPlannerPlan11's repeated plan.
+func BenchmarkPlannerPlanMixed(b *testing.B) {
+	levels, thetas := plannerMixed(b)
+	theta := make([]float64, world.CellFeatures)
+	pol := Planner{}.Policy(theta).(*plannerPolicy)
+	var e world.Episode
+	k, work := 0, 0
+	for b.Loop() {
+		copy(theta, thetas[k%len(thetas)])
+		e.Reset(levels[k%len(levels)])
+		pol.Reset(&e)
+		work += pol.n * pol.done
+		k++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(work), "ns/node-sweep")
+}

@@ -392,6 +392,7 @@ func TestPlannerMatchesReference(t *testing.T) {
 		{"train", "train", Planner{}, 1, false},
 		{"train/trained-scale", "train", Planner{}, 30, false},
 		{"train/zero", "train", Planner{}, 0, false},
+		{"train/huge", "train", Planner{}, 1e299, false},
 		{"deploy", "deploy", Planner{}, 1, false},
 		{"deploy/dense", "deploy", Planner{}, 1, true},
 		{"train/gamma0.95-beta2", "train-randomized", Planner{Discount: 0.95, Beta: 2}, 3, false},
@@ -463,4 +464,33 @@ func TestPlannerMatchesReference(t *testing.T) {
 			t.Logf("%d steps, %d gradients compared", steps, grads)
 		})
 	}
+}
+
+// BenchmarkPlannerPlanReference11 is BenchmarkPlannerPlan11 for the
+// reference planner: the speed-up of a plan, measured side by side.
+func BenchmarkPlannerPlanReference11(b *testing.B) {
+	l := plannerBenchLevel(b, "train", 11)
+	pol := refPolicy(Planner{}, plannerBenchTheta())
+	e := world.NewEpisode(l)
+	for b.Loop() {
+		pol.Reset(e)
+	}
+}
+
+// BenchmarkPlannerPlanMixedReference is BenchmarkPlannerPlanMixed for the
+// reference planner.
+func BenchmarkPlannerPlanMixedReference(b *testing.B) {
+	levels, thetas := plannerMixed(b)
+	theta := make([]float64, world.CellFeatures)
+	pol := refPolicy(Planner{}, theta)
+	var e world.Episode
+	k, work := 0, 0
+	for b.Loop() {
+		copy(theta, thetas[k%len(thetas)])
+		e.Reset(levels[k%len(levels)])
+		pol.Reset(&e)
+		work += pol.n * pol.sweeps
+		k++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(work), "ns/node-sweep")
 }

@@ -12,10 +12,11 @@ import (
 //
 // Nodes are numbered so that a synchronous sweep over them (value
 // iteration) runs over plain arrays: nodes [Group[m], Group[m+1]) have m
-// open neighbours, m = 0..4, listed in Next[m] (m per node, node −
-// Group[m] major, in action order). A node with fewer than four open
-// neighbours has a wall that keeps it in place: its successors are its
-// neighbours and itself. Within a group nodes are in reading order.
+// open neighbours, m = 0..4, and Neighbour[j][s] is the j-th open
+// neighbour of node s in action order (for j below its count). A node with
+// fewer than four open neighbours has a wall that keeps it in place: its
+// successors are its neighbours and itself. Within a group nodes are in
+// reading order.
 type Graph struct {
 	// N is the number of nodes (floor cells).
 	N int
@@ -26,10 +27,12 @@ type Graph struct {
 	// Succ lists the node each action leads to: Succ[4·s+a] for node s
 	// and action a.
 	Succ []int32
-	// Group delimits the nodes by number of open neighbours, and Next
+	// X and Y are the coordinates of each node's cell.
+	X, Y []int32
+	// Group delimits the nodes by number of open neighbours, and Neighbour
 	// lists those (see above).
-	Group [NumActions + 2]int
-	Next  [NumActions + 1][]int32
+	Group     [NumActions + 2]int
+	Neighbour [NumActions][]int32
 	// Exit is the exit's node; Apples[j] the node of apple j.
 	Exit   int32
 	Apples []int32
@@ -58,60 +61,68 @@ func (l *Level) Graph() *Graph {
 func newGraph(l *Level) *Graph {
 	cells := len(l.Walls)
 	off := l.Offsets()
-	// First pass: the size of each group.
+	// First pass: the open neighbours of each floor cell and the size of
+	// each group.
 	var counts [NumActions + 1]int
 	n := 0
+	var stack [1024]uint8
+	open := stack[:0] // 1 + open neighbours, 0 for walls
+	if cells <= len(stack) {
+		open = stack[:cells]
+	} else {
+		open = make([]uint8, cells)
+	}
 	for i, wall := range l.Walls {
 		if !wall {
-			counts[openNeighbours(l, i, &off)]++
+			m := openNeighbours(l, i, &off)
+			open[i] = uint8(m + 1)
+			counts[m]++
 			n++
 		}
 	}
 	// One allocation for every table.
-	size := cells + n + NumActions*n + len(l.Apples) + 2 + len(l.Apples)
-	for m := range counts {
-		size += m * counts[m]
-	}
-	buf := make([]int32, size)
+	buf := make([]int32, cells+(3+2*NumActions)*n+2+2*len(l.Apples))
 	take := func(m int) []int32 {
 		s := buf[:m:m]
 		buf = buf[m:]
 		return s
 	}
-	g := &Graph{N: n, Node: take(cells), Cell: take(n), Succ: take(NumActions * n)}
+	g := &Graph{N: n, Node: take(cells), Cell: take(n), X: take(n), Y: take(n), Succ: take(NumActions * n)}
 	for m := range counts {
 		g.Group[m+1] = g.Group[m] + counts[m]
-		g.Next[m] = take(m * counts[m])
+	}
+	for j := range g.Neighbour {
+		// Only nodes with more than j neighbours have a j-th.
+		g.Neighbour[j] = take(n)
 	}
 	g.Apples, g.ecc = take(len(l.Apples)), take(2+len(l.Apples))
 	// Second pass: number the nodes group by group, in reading order.
 	next := g.Group
-	for i, wall := range l.Walls {
-		if wall {
+	for i, o := range open {
+		if o == 0 {
 			g.Node[i] = -1
 			continue
 		}
-		m := openNeighbours(l, i, &off)
+		m := o - 1
 		j := next[m]
 		next[m]++
 		g.Node[i], g.Cell[j] = int32(j), int32(i)
+		g.X[j], g.Y[j] = int32(i%l.Width), int32(i/l.Width)
 	}
 	// Third pass: successors per action, and the open neighbours.
 	for j, c := range g.Cell {
 		row := g.Succ[NumActions*j:][:NumActions]
-		var nb [NumActions]int32
 		m := 0
 		for a, o := range off {
 			t := g.Node[int(c)+o] // the border is wall: never out of range
 			if t < 0 {
 				t = int32(j)
 			} else {
-				nb[m] = t
+				g.Neighbour[m][j] = t
 				m++
 			}
 			row[a] = t
 		}
-		copy(g.Next[m][m*(j-g.Group[m]):][:m], nb[:m])
 	}
 	g.Exit = g.Node[l.Index(l.Exit.Pos)]
 	for j, a := range l.Apples {
