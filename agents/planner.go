@@ -179,10 +179,10 @@ const (
 	staticFeatures = world.CellFeatures - staticFirst
 )
 
-// maxChainCells (a variable for tests) bounds n·(K+1), the size of the tables of selected cells
-// and of tangents by sweep: above it (mazes far larger than any preset)
-// tangents are computed densely, every cell at every sweep, as
-// computeDenseTangents does.
+// maxChainCells (a variable for tests) bounds n·(K+1), the size of the
+// history of a plan's sweeps that chains need: above it (mazes far larger
+// than any preset) tangents are computed densely, every cell at every
+// sweep, as computeDenseTangents does.
 var maxChainCells = 1 << 22
 
 // plannerPolicy is the Differentiable policy of a Planner. It works on the
@@ -231,14 +231,14 @@ type plannerPolicy struct {
 	// Tangents. grads is set by the first GradLogProb: from then on plans
 	// keep every sweep's w, w_k = hist[k·n:(k+1)·n] for k ≤ done, from
 	// which a chain finds the cell each sweep selected.
-	grads    bool
-	haveHist bool // hist is this plan's
-	hist     []float64
-	havePsi  bool
-	psi      []float64 // n×F features ψ per node in the state of the last plan
-	tslot    []int32   // tslot[k·n+s]: 1 + index in tangents of dw_k(s), 0 if not computed
-	tangents []float64 // computed tangents, F each
-	chain    []int32   // scratch: a chain of nodes
+	grads       bool
+	haveHist    bool // hist is this plan's
+	hist        []float64
+	havePsi     bool
+	psi         []float64 // n×F features ψ per node in the state of the last plan
+	tangents    []float64 // dw_K per node, F each, valid where tangentPlan is the plan's stamp
+	tangentPlan []int
+	chain       []int32 // scratch: a chain of nodes
 	// Dense tangents (maxChainCells exceeded): dw[s·F+f] = ∂w_K(s)/∂θ_f.
 	dense        bool
 	haveDense    bool
@@ -411,12 +411,12 @@ func (pp *plannerPolicy) sweep(history bool) {
 		if history {
 			next = pp.hist[(k+1)*n:][:n]
 		}
-		var changed bool
 		if pp.bounded {
-			changed = pp.sweepGroups(next, w, r)
+			pp.sweepGroups(next, w, r)
 		} else {
-			changed = sweepExact(next, w, r, gamma, pp.g.Succ)
+			sweepExact(next, w, r, gamma, pp.g.Succ)
 		}
+		changed := !slices.Equal(next, w) // stops at the first change: cheap
 		w, next = next, w
 		if !changed {
 			pp.done = k + 1
@@ -443,138 +443,77 @@ func (pp *plannerPolicy) selected(u int32, k int) int32 {
 }
 
 // sweepGroups sets next(s) = r(s) + γ·max_t w(t) over the successors t of
-// every node s (its open neighbours, and itself if a wall blocks a move),
-// group by group, and reports whether next differs from w anywhere. It
-// takes the max by comparisons, which gives the value of Go's max (what
+// every node s (its open neighbours, and itself if a wall blocks a move:
+// every node in the groups of 0 to 3 neighbours), group by group. It takes
+// the max by comparisons, which gives the value of Go's max (what
 // sweepExact takes) except for NaN, which a bounded r rules out (see
 // plannerBounded), and possibly the sign of a zero: a sign nothing
 // downstream can see (a zero enters sums, products by γ and β, comparisons
 // and exp(0) = 1 alike). The branches predict better than Go's max runs.
-func (pp *plannerPolicy) sweepGroups(next, w, r []float64) bool {
+func (pp *plannerPolicy) sweepGroups(next, w, r []float64) {
 	gamma := pp.gamma
 	g := pp.g
-	nb := &g.Neighbour
-	ch := false
-	if lo, hi := g.Group[0], g.Group[1]; lo < hi {
-		ch = sweep0(next[lo:hi], w[lo:hi], r[lo:hi], gamma)
+	n := g.N
+	next, w, r = next[:n], w[:n], r[:n]
+	na, nb, nc, nd := g.Neighbour[0][:n], g.Neighbour[1][:n], g.Neighbour[2][:n], g.Neighbour[3][:n]
+	i := 0
+	for ; i < g.Group[1]; i++ {
+		next[i] = r[i] + gamma*w[i]
 	}
-	if lo, hi := g.Group[1], g.Group[2]; lo < hi {
-		ch = sweep1(next[lo:hi], w[lo:hi], w, r[lo:hi], gamma, nb[0][lo:hi]) || ch
+	for ; i < g.Group[2]; i++ {
+		m := w[i]
+		if x := w[na[i]]; x > m {
+			m = x
+		}
+		next[i] = r[i] + gamma*m
 	}
-	if lo, hi := g.Group[2], g.Group[3]; lo < hi {
-		ch = sweep2(next[lo:hi], w[lo:hi], w, r[lo:hi], gamma, nb[0][lo:hi], nb[1][lo:hi]) || ch
+	for ; i < g.Group[3]; i++ {
+		m := w[i]
+		if x := w[na[i]]; x > m {
+			m = x
+		}
+		if x := w[nb[i]]; x > m {
+			m = x
+		}
+		next[i] = r[i] + gamma*m
 	}
-	if lo, hi := g.Group[3], g.Group[4]; lo < hi {
-		ch = sweep3(next[lo:hi], w[lo:hi], w, r[lo:hi], gamma, nb[0][lo:hi], nb[1][lo:hi], nb[2][lo:hi]) || ch
+	for ; i < g.Group[4]; i++ {
+		m := w[i]
+		if x := w[na[i]]; x > m {
+			m = x
+		}
+		if x := w[nb[i]]; x > m {
+			m = x
+		}
+		if x := w[nc[i]]; x > m {
+			m = x
+		}
+		next[i] = r[i] + gamma*m
 	}
-	if lo, hi := g.Group[4], g.Group[5]; lo < hi {
-		ch = sweep4(next[lo:hi], w[lo:hi], w, r[lo:hi], gamma, nb[0][lo:hi], nb[1][lo:hi], nb[2][lo:hi], nb[3][lo:hi]) || ch
+	for ; i < n; i++ {
+		m := w[na[i]]
+		if x := w[nb[i]]; x > m {
+			m = x
+		}
+		if x := w[nc[i]]; x > m {
+			m = x
+		}
+		if x := w[nd[i]]; x > m {
+			m = x
+		}
+		next[i] = r[i] + gamma*m
 	}
-	return ch
 }
 
 // sweepExact is a sweep over every node with Go's max over the successors
 // of its four actions, for any r.
-func sweepExact(next, w, r []float64, gamma float64, succ []int32) bool {
-	changed := false
+func sweepExact(next, w, r []float64, gamma float64, succ []int32) {
 	succ = succ[:world.NumActions*len(next)]
 	r, w = r[:len(next)], w[:len(next)]
 	for s := range next {
 		t := (*[world.NumActions]int32)(succ[world.NumActions*s:])
-		q := r[s] + gamma*max(w[t[0]], w[t[1]], w[t[2]], w[t[3]])
-		changed = changed || q != w[s]
-		next[s] = q
+		next[s] = r[s] + gamma*max(w[t[0]], w[t[1]], w[t[2]], w[t[3]])
 	}
-	return changed
-}
-
-// sweep0 … sweep4 sweep the nodes with 0 … 4 open neighbours (a, b, c,
-// d); old is their own w (a node with fewer than four is its own
-// successor).
-func sweep0(next, old, r []float64, gamma float64) bool {
-	changed := false
-	old, r = old[:len(next)], r[:len(next)]
-	for i, o := range old {
-		q := r[i] + gamma*o
-		changed = changed || q != o
-		next[i] = q
-	}
-	return changed
-}
-
-func sweep1(next, old, w, r []float64, gamma float64, a []int32) bool {
-	changed := false
-	old, r, a = old[:len(next)], r[:len(next)], a[:len(next)]
-	for i, o := range old {
-		m := o
-		if x := w[a[i]]; x > m {
-			m = x
-		}
-		q := r[i] + gamma*m
-		changed = changed || q != o
-		next[i] = q
-	}
-	return changed
-}
-
-func sweep2(next, old, w, r []float64, gamma float64, a, b []int32) bool {
-	changed := false
-	old, r, a, b = old[:len(next)], r[:len(next)], a[:len(next)], b[:len(next)]
-	for i, o := range old {
-		m := o
-		if x := w[a[i]]; x > m {
-			m = x
-		}
-		if x := w[b[i]]; x > m {
-			m = x
-		}
-		q := r[i] + gamma*m
-		changed = changed || q != o
-		next[i] = q
-	}
-	return changed
-}
-
-func sweep3(next, old, w, r []float64, gamma float64, a, b, c []int32) bool {
-	changed := false
-	old, r, a, b, c = old[:len(next)], r[:len(next)], a[:len(next)], b[:len(next)], c[:len(next)]
-	for i, o := range old {
-		m := o
-		if x := w[a[i]]; x > m {
-			m = x
-		}
-		if x := w[b[i]]; x > m {
-			m = x
-		}
-		if x := w[c[i]]; x > m {
-			m = x
-		}
-		q := r[i] + gamma*m
-		changed = changed || q != o
-		next[i] = q
-	}
-	return changed
-}
-
-func sweep4(next, old, w, r []float64, gamma float64, a, b, c, d []int32) bool {
-	changed := false
-	old, r, a, b, c, d = old[:len(next)], r[:len(next)], a[:len(next)], b[:len(next)], c[:len(next)], d[:len(next)]
-	for i, o := range old {
-		m := w[a[i]]
-		if x := w[b[i]]; x > m {
-			m = x
-		}
-		if x := w[c[i]]; x > m {
-			m = x
-		}
-		if x := w[d[i]]; x > m {
-			m = x
-		}
-		q := r[i] + gamma*m
-		changed = changed || q != o
-		next[i] = q
-	}
-	return changed
 }
 
 // rewards fills r with θ·ψ for every node in the current state of e. Between
@@ -631,9 +570,10 @@ func (pp *plannerPolicy) rewards(e *world.Episode) {
 	pp.rValid, pp.rEaten = true, eaten
 }
 
-// tangent returns dw_K(s), the tangent of w_K at node s, computing it (and
-// the tangents along its chain not computed yet) if need be. The slice is
-// valid until the next call.
+// tangent returns dw_K(s), the tangent of w_K at node s, computing it if
+// need be: ψ(s) + γ·(ψ(s_{K-1}) + γ·(… + γ·ψ(s_0))) along the chain s,
+// s_{K-1} = the cell sweep K−1 selected for s, …, evaluated from the bottom
+// up as the sweeps did. The slice is valid until the next plan.
 func (pp *plannerPolicy) tangent(s int32) []float64 {
 	const F = world.CellFeatures
 	pp.grads = true
@@ -650,53 +590,35 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 	if !pp.havePsi {
 		pp.psi = plannerResize(pp.psi, n*F)
 		pp.features(pp.psi)
-		pp.tslot = plannerResize(pp.tslot, n*(K+1))
-		clear(pp.tslot)
-		pp.tangents = pp.tangents[:0]
+		pp.tangents = plannerResize(pp.tangents, n*F)
+		if cap(pp.tangentPlan) < n {
+			pp.tangentPlan = make([]int, n)
+		}
+		pp.tangentPlan = pp.tangentPlan[:n]
 		pp.havePsi = true
 	}
-	// Walk down the chain s, s_{K-1}(s), … to a tangent already computed
-	// or to depth 0 (dw_0 = ψ), then back up: dw_{k+1}(u) = ψ(u) +
-	// γ·dw_k(s_k(u)). Sweeps from done on select what the last one did.
+	dst := (*[F]float64)(pp.tangents[int(s)*F:])
+	if pp.tangentPlan[s] == pp.stamp {
+		return dst[:]
+	}
 	chain := pp.chain[:0]
-	k, u := K, s
-	src, fromPsi := 0, true
-	for ; k > 0; k-- {
-		if slot := pp.tslot[k*n+int(u)]; slot > 0 {
-			src, fromPsi = int(slot-1)*F, false
-			break
-		}
+	u := s
+	for k := K; k > 0; k-- {
 		chain = append(chain, u)
 		u = pp.selected(u, k-1)
 	}
-	if fromPsi {
-		src = int(u) * F
-	}
+	acc := *(*[F]float64)(pp.psi[int(u)*F:]) // dw_0 = ψ
 	g := pp.gamma
 	for i := len(chain) - 1; i >= 0; i-- {
-		k++
-		u := chain[i]
-		at := len(pp.tangents)
-		pp.tangents = slices.Grow(pp.tangents, F)[:at+F]
-		var sv *[F]float64
-		if fromPsi {
-			sv = (*[F]float64)(pp.psi[src:])
-		} else {
-			sv = (*[F]float64)(pp.tangents[src:])
+		ps := (*[F]float64)(pp.psi[int(chain[i])*F:])
+		for f := range acc {
+			acc[f] = ps[f] + g*acc[f]
 		}
-		dst := (*[F]float64)(pp.tangents[at:])
-		ps := (*[F]float64)(pp.psi[int(u)*F:])
-		for f := range dst {
-			dst[f] = ps[f] + g*sv[f]
-		}
-		pp.tslot[k*n+int(u)] = int32(at/F) + 1
-		src, fromPsi = at, false
 	}
 	pp.chain = chain
-	if fromPsi {
-		return pp.psi[src:][:F]
-	}
-	return pp.tangents[src:][:F]
+	*dst = acc
+	pp.tangentPlan[s] = pp.stamp
+	return dst[:]
 }
 
 // computeDenseTangents reruns the K sweeps of the last plan, carrying the
