@@ -325,18 +325,46 @@ func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float
 	sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*int(pp.state):])
 	grad = grad[:F]
 	k := scale * pp.beta
-	da := pp.tangent(sc[a&3])
-	for f := range grad {
-		grad[f] += k * da[f]
-	}
+	da := (*[F]float64)(pp.tangent(sc[a&3]))
+	var (
+		db [world.NumActions]*[F]float64
+		kb [world.NumActions]float64
+		nb int
+	)
 	for b, pb := range pp.probs {
 		if pb == 0 {
 			continue
 		}
-		db := pp.tangent(sc[b])
-		kb := k * pb
-		for f := range grad {
-			grad[f] -= kb * db[f]
+		db[nb], kb[nb] = (*[F]float64)(pp.tangent(sc[b])), k*pb
+		nb++
+	}
+	// Per feature, the same operations in the same order as adding
+	// k·∂Q(s,a) and then subtracting each k·π(b|s)·∂Q(s,b) in turn.
+	g := (*[F]float64)(grad)
+	switch nb {
+	case 0:
+		for f := range g {
+			g[f] += k * da[f]
+		}
+	case 1:
+		d0, k0 := db[0], kb[0]
+		for f := range g {
+			g[f] = g[f] + k*da[f] - k0*d0[f]
+		}
+	case 2:
+		d0, d1, k0, k1 := db[0], db[1], kb[0], kb[1]
+		for f := range g {
+			g[f] = g[f] + k*da[f] - k0*d0[f] - k1*d1[f]
+		}
+	case 3:
+		d0, d1, d2, k0, k1, k2 := db[0], db[1], db[2], kb[0], kb[1], kb[2]
+		for f := range g {
+			g[f] = g[f] + k*da[f] - k0*d0[f] - k1*d1[f] - k2*d2[f]
+		}
+	default:
+		d0, d1, d2, d3, k0, k1, k2, k3 := db[0], db[1], db[2], db[3], kb[0], kb[1], kb[2], kb[3]
+		for f := range g {
+			g[f] = g[f] + k*da[f] - k0*d0[f] - k1*d1[f] - k2*d2[f] - k3*d3[f]
 		}
 	}
 }
@@ -348,15 +376,7 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 	pp.g = g
 	n := g.N
 	pp.n = n
-	cs := int32(pp.planes.Corner())
-	pp.corner = plannerResize(pp.corner, n)
-	w, h := int32(l.Width), int32(l.Height)
-	for j, x := range g.X {
-		y := g.Y[j]
-		left, top := x <= cs, y <= cs
-		right, bottom := x >= w-1-cs, y >= h-1-cs
-		pp.corner[j] = plannerBit(left && top, 0) | plannerBit(right && top, 1) | plannerBit(left && bottom, 2) | plannerBit(right && bottom, 3)
-	}
+	pp.corner = pp.planes.Regions(g)
 	for _, b := range []*[]float64{&pp.r, &pp.wA, &pp.wB} {
 		*b = plannerResize(*b, n)
 	}
@@ -365,10 +385,8 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 	pp.memo = plannerResize(pp.memo, n)
 	if cap(pp.memoPlan) < n {
 		pp.memoPlan = make([]int, n)
-	} else {
-		pp.memoPlan = pp.memoPlan[:n]
 	}
-	clear(pp.memoPlan) // stale, and the next plan's stamp is positive
+	pp.memoPlan = pp.memoPlan[:n] // stamps of earlier plans are all stale
 	if pp.noisy {
 		pp.planesB = plannerResize(pp.planesB, pp.planes.Len(l))
 	}
@@ -601,20 +619,42 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 	if pp.tangentPlan[s] == pp.stamp {
 		return dst[:]
 	}
-	chain := pp.chain[:0]
+	chain := slices.Grow(pp.chain[:0], K)
 	u := s
+	hist, succ, done := pp.hist, pp.g.Succ, pp.done
 	for k := K; k > 0; k-- {
 		chain = append(chain, u)
-		u = pp.selected(u, k-1)
+		// The successor sweep k−1 selected (see selected), inline.
+		row := min(k-1, done) * n
+		i := world.NumActions * int(u)
+		_ = succ[i+3]
+		t0, t1, t2, t3 := succ[i], succ[i+1], succ[i+2], succ[i+3]
+		best, bw := t0, hist[row+int(t0)]
+		if x := hist[row+int(t1)]; x > bw {
+			best, bw = t1, x
+		}
+		if x := hist[row+int(t2)]; x > bw {
+			best, bw = t2, x
+		}
+		if x := hist[row+int(t3)]; x > bw {
+			best = t3
+		}
+		u = best
 	}
-	acc := *(*[F]float64)(pp.psi[int(u)*F:]) // dw_0 = ψ
+	// The 14 features in locals, where the compiler keeps them in
+	// registers.
+	psi := pp.psi
+	u0 := (*[F]float64)(psi[int(u)*F:]) // dw_0 = ψ
+	a0, a1, a2, a3, a4, a5, a6 := u0[0], u0[1], u0[2], u0[3], u0[4], u0[5], u0[6]
+	a7, a8, a9, a10, a11, a12, a13 := u0[7], u0[8], u0[9], u0[10], u0[11], u0[12], u0[13]
 	g := pp.gamma
 	for i := len(chain) - 1; i >= 0; i-- {
-		ps := (*[F]float64)(pp.psi[int(chain[i])*F:])
-		for f := range acc {
-			acc[f] = ps[f] + g*acc[f]
-		}
+		o := int(chain[i]) * F
+		p := psi[o : o+F : o+F]
+		a0, a1, a2, a3, a4, a5, a6 = p[0]+g*a0, p[1]+g*a1, p[2]+g*a2, p[3]+g*a3, p[4]+g*a4, p[5]+g*a5, p[6]+g*a6
+		a7, a8, a9, a10, a11, a12, a13 = p[7]+g*a7, p[8]+g*a8, p[9]+g*a9, p[10]+g*a10, p[11]+g*a11, p[12]+g*a12, p[13]+g*a13
 	}
+	acc := [F]float64{a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13}
 	pp.chain = chain
 	*dst = acc
 	pp.tangentPlan[s] = pp.stamp
@@ -730,10 +770,3 @@ var plannerCorners = func() (t [1 << staticFeatures][staticFeatures]float64) {
 	}
 	return t
 }()
-
-func plannerBit(b bool, c int) uint8 {
-	if b {
-		return 1 << c
-	}
-	return 0
-}

@@ -238,7 +238,11 @@ func (g *Generator) Level(seed uint64) *Level {
 	if l.Randomized {
 		exitRegion, exitColour = region{corner: -1}, Colour(rng.IntN(NumColours))
 	}
-	cand := make([]int32, 0, w*h)
+	var candBuf [512]int32 // scratch on the stack for the usual maze sizes
+	cand := candBuf[:0]
+	if w*h > len(candBuf) {
+		cand = make([]int32, 0, w*h)
+	}
 	startCand := l.cells(cand[:0], g.start, -1)
 	reserved := -1
 	if len(startCand) == 1 {
@@ -345,8 +349,15 @@ func carve(rng *rand.Rand, w, h int, loops float64) []bool {
 		walls[i] = true
 	}
 	rw, rh := (w-1)/2, (h-1)/2
-	seen := make([]bool, rw*rh)
-	stack := make([]int32, 0, rw*rh)
+	// Scratch on the goroutine's stack for the usual maze sizes.
+	var seenBuf [256]bool
+	var stackBuf [256]int32
+	seen, stack := seenBuf[:0], stackBuf[:0]
+	if rooms := rw * rh; rooms <= len(seenBuf) {
+		seen = seenBuf[:rooms]
+	} else {
+		seen, stack = make([]bool, rooms), make([]int32, 0, rooms)
+	}
 	roomCell := func(r int) int { return (2*(r/rw)+1)*w + 2*(r%rw) + 1 }
 	first := rng.IntN(rw * rh)
 	seen[first] = true

@@ -40,6 +40,15 @@ type Graph struct {
 	// ecc caches the eccentricity plus one of the start (index 0), the
 	// exit (1) and apple j (2+j); 0 means not computed yet.
 	ecc []int32
+	// regions caches Planes.Regions for the last corner size asked.
+	regions atomic.Pointer[nodeRegions]
+	w, h    int32
+}
+
+// nodeRegions are the corner regions of every node for one corner size.
+type nodeRegions struct {
+	size int
+	mask []uint8
 }
 
 // Graph returns the level's floor graph, built on first use and shared by
@@ -87,7 +96,8 @@ func newGraph(l *Level) *Graph {
 		buf = buf[m:]
 		return s
 	}
-	g := &Graph{N: n, Node: take(cells), Cell: take(n), X: take(n), Y: take(n), Succ: take(NumActions * n)}
+	g := &Graph{N: n, Node: take(cells), Cell: take(n), X: take(n), Y: take(n), Succ: take(NumActions * n),
+		w: int32(l.Width), h: int32(l.Height)}
 	for m := range counts {
 		g.Group[m+1] = g.Group[m] + counts[m]
 	}
@@ -98,16 +108,19 @@ func newGraph(l *Level) *Graph {
 	g.Apples, g.ecc = take(len(l.Apples)), take(2+len(l.Apples))
 	// Second pass: number the nodes group by group, in reading order.
 	next := g.Group
-	for i, o := range open {
-		if o == 0 {
+	for i, x, y := 0, int32(0), int32(0); i < cells; i++ {
+		if o := open[i]; o == 0 {
 			g.Node[i] = -1
-			continue
+		} else {
+			m := o - 1
+			j := next[m]
+			next[m]++
+			g.Node[i], g.Cell[j] = int32(j), int32(i)
+			g.X[j], g.Y[j] = x, y
 		}
-		m := o - 1
-		j := next[m]
-		next[m]++
-		g.Node[i], g.Cell[j] = int32(j), int32(i)
-		g.X[j], g.Y[j] = int32(i%l.Width), int32(i/l.Width)
+		if x++; x == g.w {
+			x, y = 0, y+1
+		}
 	}
 	// Third pass: successors per action, and the open neighbours.
 	for j, c := range g.Cell {
@@ -173,21 +186,25 @@ func (g *Graph) Eccentricity(l *Level, from int32, dist, queue []int32) int {
 	if queue == nil {
 		queue = make([]int32, g.N)
 	}
-	dist, queue = dist[:g.N], queue[:0]
+	dist, queue = dist[:g.N], queue[:g.N]
 	for j := range dist {
 		dist[j] = -1
 	}
 	dist[from] = 0
-	queue = append(queue, from)
+	queue[0] = from
+	tail := 1
 	far := int32(0)
-	for h := 0; h < len(queue); h++ {
+	succ := g.Succ
+	for h := 0; h < tail; h++ {
 		c := queue[h]
 		d := dist[c]
-		far = max(far, d)
-		for _, t := range g.Succ[NumActions*int(c):][:NumActions] {
+		far = d // breadth first: the last node dequeued is the farthest
+		i := NumActions * int(c)
+		for _, t := range succ[i : i+NumActions : i+NumActions] {
 			if dist[t] < 0 {
 				dist[t] = d + 1
-				queue = append(queue, t)
+				queue[tail] = t
+				tail++
 			}
 		}
 	}

@@ -1,0 +1,174 @@
+package world_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"mesa/world"
+)
+
+// graphLevels returns levels of every preset, with loops, rectangles and
+// odd corner regions among them, and the fixtures.
+func graphLevels(t *testing.T) []*world.Level {
+	t.Helper()
+	var levels []*world.Level
+	for _, name := range world.PresetNames() {
+		d := preset(t, name)
+		variants := []world.Distribution{d}
+		v := d
+		v.Loops, v.Height = 0.3, world.IntRange{Min: 5, Max: 13}
+		variants = append(variants, v)
+		for _, d := range variants {
+			g, err := world.NewGenerator(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for seed := range uint64(8) {
+				levels = append(levels, g.Level(seed))
+			}
+		}
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "*.level"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := world.Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		levels = append(levels, l)
+	}
+	return levels
+}
+
+// TestGraph checks a level's graph against the level: nodes and cells,
+// coordinates, successors, groups and neighbour columns, objects,
+// eccentricities against Level.Distances, and Planes.Regions against the
+// corner features Planes.Observe writes.
+func TestGraph(t *testing.T) {
+	for i, l := range graphLevels(t) {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			g := l.Graph()
+			if g != l.Graph() {
+				t.Fatal("Graph is not built once")
+			}
+			if g.N != l.FloorCells() || len(g.Cell) != g.N || g.Group[0] != 0 || g.Group[world.NumActions+1] != g.N {
+				t.Fatalf("%d nodes, %d floor cells, groups %v", g.N, l.FloorCells(), g.Group)
+			}
+			off := l.Offsets()
+			for j, c := range g.Cell {
+				if g.Node[c] != int32(j) || l.Walls[c] {
+					t.Fatalf("node %d: cell %d maps back to %d", j, c, g.Node[c])
+				}
+				if p := l.Point(int(c)); p != (world.Point{X: int(g.X[j]), Y: int(g.Y[j])}) {
+					t.Fatalf("node %d: at %v, graph says (%d,%d)", j, p, g.X[j], g.Y[j])
+				}
+				var nb []int32
+				for a, o := range off {
+					want := g.Node[int(c)+o]
+					if want < 0 {
+						want = int32(j)
+					} else {
+						nb = append(nb, want)
+					}
+					if got := g.Succ[world.NumActions*j+a]; got != want {
+						t.Fatalf("node %d action %d: successor %d, want %d", j, a, got, want)
+					}
+				}
+				m := len(nb)
+				if j < g.Group[m] || j >= g.Group[m+1] {
+					t.Fatalf("node %d with %d neighbours outside group [%d, %d)", j, m, g.Group[m], g.Group[m+1])
+				}
+				for k, want := range nb {
+					if got := g.Neighbour[k][j]; got != want {
+						t.Fatalf("node %d: neighbour %d is %d, want %d", j, k, got, want)
+					}
+				}
+			}
+			for i := range l.Walls {
+				if l.Walls[i] && g.Node[i] != -1 {
+					t.Fatalf("wall cell %d has node %d", i, g.Node[i])
+				}
+			}
+			if g.Cell[g.Exit] != int32(l.Index(l.Exit.Pos)) {
+				t.Fatal("exit node")
+			}
+			for j, a := range l.Apples {
+				if g.Cell[g.Apples[j]] != int32(l.Index(a.Pos)) {
+					t.Fatalf("apple %d node", j)
+				}
+			}
+			// Every node's eccentricity, twice for the cached ones.
+			dist := make([]int32, len(l.Walls))
+			for round := range 2 {
+				for j, c := range g.Cell {
+					far := int32(0)
+					for _, d := range l.Distances(dist, nil, int(c)) {
+						far = max(far, d)
+					}
+					if got := g.Eccentricity(l, int32(j), nil, nil); got != int(far) {
+						t.Fatalf("round %d node %d: eccentricity %d, want %d", round, j, got, far)
+					}
+				}
+			}
+			for _, cs := range []int{0, 1, 3, 5} {
+				p := world.Planes{CornerSize: cs}
+				planes := make([]float64, p.Len(l))
+				p.Observe(planes, world.NewEpisode(l), nil)
+				regions := p.Regions(g)
+				for j, c := range g.Cell {
+					for r := range 4 {
+						want := planes[int(c)*world.CellFeatures+world.FeatCorner+r] == 1
+						if got := regions[j]&(1<<r) != 0; got != want {
+							t.Fatalf("corner size %d node %d region %d: %v, want %v", cs, j, r, got, want)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestGraphShared: goroutines asking for a level's graph at once all get
+// one graph, equal to a fresh one.
+func TestGraphShared(t *testing.T) {
+	d := preset(t, "deploy")
+	l, err := d.Level(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := preset(t, "deploy")
+	other, err := fresh.Level(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := other.Graph()
+	graphs := make([]*world.Graph, 8)
+	var wg sync.WaitGroup
+	for i := range graphs {
+		wg.Go(func() {
+			g := l.Graph()
+			g.Eccentricity(l, g.Node[l.Index(l.Start)], nil, nil)
+			graphs[i] = g
+		})
+	}
+	wg.Wait()
+	for _, g := range graphs {
+		if g != graphs[0] {
+			t.Fatal("two graphs for one level")
+		}
+	}
+	g := graphs[0]
+	if g.N != want.N || !slices.Equal(g.Succ, want.Succ) || !slices.Equal(g.Node, want.Node) {
+		t.Fatal("the shared graph differs from a fresh one")
+	}
+}
