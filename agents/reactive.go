@@ -128,25 +128,43 @@ type reactivePolicy struct {
 	theta []float64
 	obs   sparseObs
 	tab   [][world.NumActions]int32 // θ index of each observation feature, per action
-	probs Probs                     // of the last Probs call, for GradLogProb
+	// w4[i] are θ[tab[i][a]] for the four actions, gathered at Reset
+	// (ready), when θ may have changed.
+	w4    [][world.NumActions]float64
+	ready bool
+	probs Probs // of the last Probs call, for GradLogProb
 }
 
-func (p *reactivePolicy) Reset(*world.Episode) {}
+// Reset gathers θ's weights of each observation feature for the four
+// actions side by side, so that Probs reads them without indirection.
+func (p *reactivePolicy) Reset(*world.Episode) {
+	if len(p.w4) != len(p.tab) {
+		p.w4 = make([][world.NumActions]float64, len(p.tab))
+	}
+	th := p.theta
+	for i, t := range p.tab {
+		p.w4[i] = [world.NumActions]float64{th[t[0]], th[t[1]], th[t[2]], th[t[3]]}
+	}
+	p.ready = true
+}
 
 func (p *reactivePolicy) Probs(out *Probs, e *world.Episode) {
 	p.obs.observe(e)
+	if !p.ready {
+		p.Reset(e)
+	}
 	th := p.theta
 	b := th[len(th)-world.NumActions:]
 	// The logits in locals, which the compiler keeps in registers.
 	q0, q1, q2, q3 := b[0], b[1], b[2], b[3]
-	val := p.obs.val[:len(p.obs.idx)]
+	val, w4 := p.obs.val[:len(p.obs.idx)], p.w4
 	for k, i := range p.obs.idx {
 		v := val[k]
-		t := p.tab[i]
-		q0 += v * th[t[0]]
-		q1 += v * th[t[1]]
-		q2 += v * th[t[2]]
-		q3 += v * th[t[3]]
+		w := &w4[i]
+		q0 += v * w[0]
+		q1 += v * w[1]
+		q2 += v * w[2]
+		q3 += v * w[3]
 	}
 	q := [world.NumActions]float64{q0, q1, q2, q3}
 	Softmax(&p.probs, &q, 1)

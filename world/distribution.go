@@ -100,7 +100,7 @@ func parseRegion(field string, p Placement) (region, error) {
 	if p.Region == "" {
 		return region{}, fmt.Errorf("%s.region: missing (one of %v)", field, Regions)
 	}
-	i := slices.Index(Regions, p.Region)
+	i := regionIndex(p.Region)
 	if i < 0 {
 		return region{}, fmt.Errorf("%s.region: unknown region %q (one of %v)", field, p.Region, Regions)
 	}
@@ -303,6 +303,24 @@ func (l *Level) cells(dst []int32, r region, skip int) []int32 {
 		}
 	}
 	return dst
+}
+
+// regionIndex returns the index of name in Regions, or -1; a switch, since
+// analysis asks for every cell it classifies.
+func regionIndex(name string) int {
+	switch name {
+	case "anywhere":
+		return 0
+	case "top-left":
+		return 1
+	case "top-right":
+		return 2
+	case "bottom-left":
+		return 3
+	case "bottom-right":
+		return 4
+	}
+	return -1
 }
 
 // Contains reports whether cell q of a w×h maze lies in the placement's

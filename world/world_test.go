@@ -587,3 +587,19 @@ func BenchmarkPlanes11(b *testing.B) {
 		p.Observe(dst, e, nil)
 	}
 }
+
+// TestRegionNames: Placement accepts exactly the names in Regions.
+func TestRegionNames(t *testing.T) {
+	for i, r := range world.Regions {
+		size := 1
+		if i == 0 {
+			size = 0
+		}
+		if err := (world.Placement{Region: r, Size: size}).Validate("p"); err != nil {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	if err := (world.Placement{Region: "botom-right", Size: 1}).Validate("p"); err == nil {
+		t.Error("a misspelt region is accepted")
+	}
+}
