@@ -231,14 +231,19 @@ type plannerPolicy struct {
 	// Tangents. grads is set by the first GradLogProb: from then on plans
 	// keep every sweep's w, w_k = hist[k·n:(k+1)·n] for k ≤ done, from
 	// which a chain finds the cell each sweep selected.
-	grads       bool
-	haveHist    bool // hist is this plan's
-	hist        []float64
-	havePsi     bool
-	psi         []float64 // n×F features ψ per node in the state of the last plan
-	tangents    []float64 // dw_K per node, F each, valid where tangentPlan is the plan's stamp
-	tangentPlan []int
-	chain       []int32 // scratch: a chain of nodes
+	grads    bool
+	haveHist bool // hist is this plan's
+	hist     []float64
+	havePsi  bool
+	psi      []float64 // n×F features ψ per node in the state of the last plan
+	// tangents holds computed tangents, F each: dw_k(s) is at
+	// tindex[k·n+s] (in units of F) if tstamp[k·n+s] is tgen, the
+	// generation of the plan's tangents.
+	tangents []float64
+	tstamp   []uint32
+	tindex   []int32
+	tgen     uint32
+	chain    []int32 // scratch: a chain of nodes
 	// Dense tangents (maxChainCells exceeded): dw[s·F+f] = ∂w_K(s)/∂θ_f.
 	dense        bool
 	haveDense    bool
@@ -608,21 +613,31 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 	if !pp.havePsi {
 		pp.psi = plannerResize(pp.psi, n*F)
 		pp.features(pp.psi)
-		pp.tangents = plannerResize(pp.tangents, n*F)
-		if cap(pp.tangentPlan) < n {
-			pp.tangentPlan = make([]int, n)
+		if size := n * (K + 1); cap(pp.tstamp) < size {
+			pp.tstamp, pp.tindex = make([]uint32, size), make([]int32, size)
+		} else {
+			pp.tstamp, pp.tindex = pp.tstamp[:size], pp.tindex[:size]
 		}
-		pp.tangentPlan = pp.tangentPlan[:n]
+		if pp.tgen++; pp.tgen == 0 { // wrapped: old stamps could match
+			clear(pp.tstamp[:cap(pp.tstamp)])
+			pp.tgen = 1
+		}
+		pp.tangents = pp.tangents[:0]
 		pp.havePsi = true
 	}
-	dst := (*[F]float64)(pp.tangents[int(s)*F:])
-	if pp.tangentPlan[s] == pp.stamp {
-		return dst[:]
+	gen, stamp, index := pp.tgen, pp.tstamp, pp.tindex
+	if at := K*n + int(s); stamp[at] == gen {
+		o := int(index[at]) * F
+		return pp.tangents[o : o+F : o+F]
 	}
+	// Walk down the chain of selected cells from (s, depth K) to depth 0
+	// (dw_0 = ψ) or to a tangent computed already: chains meet where they
+	// reach the same cell at the same depth, typically where they end in
+	// a cell the agent would stay in.
 	chain := slices.Grow(pp.chain[:0], K)
-	u := s
+	u, k := s, K
 	hist, succ, done := pp.hist, pp.g.Succ, pp.done
-	for k := K; k > 0; k-- {
+	for {
 		chain = append(chain, u)
 		// The successor sweep k−1 selected (see selected), inline.
 		row := min(k-1, done) * n
@@ -639,26 +654,39 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 		if x := hist[row+int(t3)]; x > bw {
 			best = t3
 		}
-		u = best
+		u, k = best, k-1
+		if k == 0 || stamp[k*n+int(u)] == gen {
+			break
+		}
 	}
 	// The 14 features in locals, where the compiler keeps them in
-	// registers.
+	// registers, from the bottom of the chain back up, as the sweeps
+	// compute them.
 	psi := pp.psi
-	u0 := (*[F]float64)(psi[int(u)*F:]) // dw_0 = ψ
-	a0, a1, a2, a3, a4, a5, a6 := u0[0], u0[1], u0[2], u0[3], u0[4], u0[5], u0[6]
-	a7, a8, a9, a10, a11, a12, a13 := u0[7], u0[8], u0[9], u0[10], u0[11], u0[12], u0[13]
+	var base *[F]float64
+	if k == 0 {
+		base = (*[F]float64)(psi[int(u)*F:]) // dw_0 = ψ
+	} else {
+		base = (*[F]float64)(pp.tangents[int(index[k*n+int(u)])*F:])
+	}
+	a0, a1, a2, a3, a4, a5, a6 := base[0], base[1], base[2], base[3], base[4], base[5], base[6]
+	a7, a8, a9, a10, a11, a12, a13 := base[7], base[8], base[9], base[10], base[11], base[12], base[13]
 	g := pp.gamma
+	tangents := slices.Grow(pp.tangents, len(chain)*F)
 	for i := len(chain) - 1; i >= 0; i-- {
-		o := int(chain[i]) * F
+		k++
+		v := int(chain[i])
+		o := v * F
 		p := psi[o : o+F : o+F]
 		a0, a1, a2, a3, a4, a5, a6 = p[0]+g*a0, p[1]+g*a1, p[2]+g*a2, p[3]+g*a3, p[4]+g*a4, p[5]+g*a5, p[6]+g*a6
 		a7, a8, a9, a10, a11, a12, a13 = p[7]+g*a7, p[8]+g*a8, p[9]+g*a9, p[10]+g*a10, p[11]+g*a11, p[12]+g*a12, p[13]+g*a13
+		at := k*n + v
+		stamp[at], index[at] = gen, int32(len(tangents)/F)
+		tangents = append(tangents, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13)
 	}
-	acc := [F]float64{a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13}
-	pp.chain = chain
-	*dst = acc
-	pp.tangentPlan[s] = pp.stamp
-	return dst[:]
+	pp.tangents, pp.chain = tangents, chain
+	o := len(tangents) - F // (s, K), the last computed
+	return tangents[o : o+F : o+F]
 }
 
 // computeDenseTangents reruns the K sweeps of the last plan, carrying the
