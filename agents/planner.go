@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"unsafe"
 
 	"mesa/seeds"
 	"mesa/world"
@@ -479,49 +480,54 @@ func (pp *plannerPolicy) sweepGroups(next, w, r []float64) {
 	n := g.N
 	next, w, r = next[:n], w[:n], r[:n]
 	na, nb, nc, nd := g.Neighbour[0][:n], g.Neighbour[1][:n], g.Neighbour[2][:n], g.Neighbour[3][:n]
+	// A neighbour is a node of g, below n = len(w), by construction of
+	// the graph: reading w at it without a bounds test is safe, and saves
+	// a tenth of the sweep.
+	wp := unsafe.Pointer(unsafe.SliceData(w))
+	at := func(j int32) float64 { return *(*float64)(unsafe.Add(wp, uintptr(j)*8)) }
 	i := 0
-	for ; i < g.Group[1]; i++ {
+	for end := g.Group[1]; i < end; i++ {
 		next[i] = r[i] + gamma*w[i]
 	}
-	for ; i < g.Group[2]; i++ {
+	for end := g.Group[2]; i < end; i++ {
 		m := w[i]
-		if x := w[na[i]]; x > m {
+		if x := at(na[i]); x > m {
 			m = x
 		}
 		next[i] = r[i] + gamma*m
 	}
-	for ; i < g.Group[3]; i++ {
+	for end := g.Group[3]; i < end; i++ {
 		m := w[i]
-		if x := w[na[i]]; x > m {
+		if x := at(na[i]); x > m {
 			m = x
 		}
-		if x := w[nb[i]]; x > m {
+		if x := at(nb[i]); x > m {
 			m = x
 		}
 		next[i] = r[i] + gamma*m
 	}
-	for ; i < g.Group[4]; i++ {
+	for end := g.Group[4]; i < end; i++ {
 		m := w[i]
-		if x := w[na[i]]; x > m {
+		if x := at(na[i]); x > m {
 			m = x
 		}
-		if x := w[nb[i]]; x > m {
+		if x := at(nb[i]); x > m {
 			m = x
 		}
-		if x := w[nc[i]]; x > m {
+		if x := at(nc[i]); x > m {
 			m = x
 		}
 		next[i] = r[i] + gamma*m
 	}
 	for ; i < n; i++ {
-		m := w[na[i]]
-		if x := w[nb[i]]; x > m {
+		m := at(na[i])
+		if x := at(nb[i]); x > m {
 			m = x
 		}
-		if x := w[nc[i]]; x > m {
+		if x := at(nc[i]); x > m {
 			m = x
 		}
-		if x := w[nd[i]]; x > m {
+		if x := at(nd[i]); x > m {
 			m = x
 		}
 		next[i] = r[i] + gamma*m
