@@ -197,6 +197,8 @@ type plannerPolicy struct {
 	noisy      bool
 
 	// Per-level tables, rebuilt when the level changes.
+	slots  []*plannerSlot // the tables of the last levels played
+	clock  uint64
 	level  *world.Level
 	g      *world.Graph
 	n      int     // nodes
@@ -236,11 +238,14 @@ type plannerPolicy struct {
 	haveHist bool // hist is this plan's
 	hist     []float64
 	havePsi  bool
-	psi      []float64 // n×F features ψ per node in the state of the last plan
+	psi      []float64 // n×F features ψ per node: the planes, with noise (see psiOf)
+	objRows  [][world.CellFeatures]float64
+	objOf    []uint8 // per node: 0, or 1 for the exit's, 2+j for apple j's
 	// tangents holds computed tangents, F each: dw_k(s) is at
 	// tindex[k·n+s] (in units of F) if tstamp[k·n+s] is tgen, the
 	// generation of the plan's tangents.
 	tangents []float64
+	ntan     int // tangents in use
 	tstamp   []uint32
 	tindex   []int32
 	tgen     uint32
@@ -375,14 +380,61 @@ func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float
 	}
 }
 
-// setLevel builds the per-level tables, reusing buffers.
+// plannerSlots is the number of levels whose tables a policy keeps: a GA
+// worker's policy plays its generation's levels in turn (8 by default),
+// while SGD plays each level once.
+const plannerSlots = 16
+
+// A plannerSlot holds a level's graph and the planner's per-level tables.
+// Its storage is reused for the next level when the slot is recycled.
+type plannerSlot struct {
+	level  *world.Level // keeps the level alive, so no other has its address
+	g      world.Graph
+	corner []uint8 // per node, its corner regions: bit c for region c
+	objOf  []uint8 // per node: 0, or 1 for the exit's, 2+j for apple j's
+	used   uint64  // when last used, for recycling the least recent
+}
+
+// setLevel points the per-level tables at l's slot, building them in the
+// least recently used slot if l has none, reusing buffers.
 func (pp *plannerPolicy) setLevel(l *world.Level) {
 	pp.level = l
-	g := l.Graph()
-	pp.g = g
+	pp.clock++
+	var slot *plannerSlot
+	for i := range pp.slots {
+		if s := pp.slots[i]; s.level == l {
+			slot = s
+			break
+		}
+	}
+	if slot == nil {
+		if len(pp.slots) < plannerSlots {
+			slot = new(plannerSlot)
+			pp.slots = append(pp.slots, slot)
+		} else {
+			slot = pp.slots[0]
+			for _, s := range pp.slots {
+				if s.used < slot.used {
+					slot = s
+				}
+			}
+		}
+		slot.level = l
+		slot.g.Build(l)
+		g := &slot.g
+		slot.corner = pp.planes.AppendRegions(slot.corner[:0], g)
+		slot.objOf = plannerResize(slot.objOf, g.N)
+		clear(slot.objOf)
+		slot.objOf[g.Exit] = 1
+		for j, a := range g.Apples {
+			slot.objOf[a] = uint8(2 + j)
+		}
+	}
+	slot.used = pp.clock
+	g := &slot.g
+	pp.g, pp.corner, pp.objOf = g, slot.corner, slot.objOf
 	n := g.N
 	pp.n = n
-	pp.corner = pp.planes.Regions(g)
 	for _, b := range []*[]float64{&pp.r, &pp.wA, &pp.wB} {
 		*b = plannerResize(*b, n)
 	}
@@ -617,8 +669,7 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 	}
 	n, K := pp.n, pp.sweeps
 	if !pp.havePsi {
-		pp.psi = plannerResize(pp.psi, n*F)
-		pp.features(pp.psi)
+		pp.setFeatures()
 		if size := n * (K + 1); cap(pp.tstamp) < size {
 			pp.tstamp, pp.tindex = make([]uint32, size), make([]int32, size)
 		} else {
@@ -628,7 +679,7 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 			clear(pp.tstamp[:cap(pp.tstamp)])
 			pp.tgen = 1
 		}
-		pp.tangents = pp.tangents[:0]
+		pp.ntan = 0
 		pp.havePsi = true
 	}
 	gen, stamp, index := pp.tgen, pp.tstamp, pp.tindex
@@ -640,7 +691,10 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 	// (dw_0 = ψ) or to a tangent computed already: chains meet where they
 	// reach the same cell at the same depth, typically where they end in
 	// a cell the agent would stay in.
-	chain := slices.Grow(pp.chain[:0], K)
+	if cap(pp.chain) < K {
+		pp.chain = make([]int32, 0, K)
+	}
+	chain := pp.chain[:0]
 	u, k := s, K
 	hist, succ, done := pp.hist, pp.g.Succ, pp.done
 	for {
@@ -668,30 +722,35 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 	// The 14 features in locals, where the compiler keeps them in
 	// registers, from the bottom of the chain back up, as the sweeps
 	// compute them.
-	psi := pp.psi
 	var base *[F]float64
 	if k == 0 {
-		base = (*[F]float64)(psi[int(u)*F:]) // dw_0 = ψ
+		base = pp.psiOf(u) // dw_0 = ψ
 	} else {
 		base = (*[F]float64)(pp.tangents[int(index[k*n+int(u)])*F:])
 	}
 	a0, a1, a2, a3, a4, a5, a6 := base[0], base[1], base[2], base[3], base[4], base[5], base[6]
 	a7, a8, a9, a10, a11, a12, a13 := base[7], base[8], base[9], base[10], base[11], base[12], base[13]
 	g := pp.gamma
-	tangents := slices.Grow(pp.tangents, len(chain)*F)
+	// Slots for the chain's tangents; the slice is replaced only when it
+	// grows (assigning it on every call costs GC write barriers).
+	if need := (pp.ntan + len(chain)) * F; need > len(pp.tangents) {
+		pp.tangents = slices.Grow(pp.tangents[:pp.ntan*F], 2*need)[:2*need]
+	}
+	tangents, next := pp.tangents, pp.ntan
 	for i := len(chain) - 1; i >= 0; i-- {
 		k++
 		v := int(chain[i])
-		o := v * F
-		p := psi[o : o+F : o+F]
+		p := pp.psiOf(int32(v))
 		a0, a1, a2, a3, a4, a5, a6 = p[0]+g*a0, p[1]+g*a1, p[2]+g*a2, p[3]+g*a3, p[4]+g*a4, p[5]+g*a5, p[6]+g*a6
 		a7, a8, a9, a10, a11, a12, a13 = p[7]+g*a7, p[8]+g*a8, p[9]+g*a9, p[10]+g*a10, p[11]+g*a11, p[12]+g*a12, p[13]+g*a13
 		at := k*n + v
-		stamp[at], index[at] = gen, int32(len(tangents)/F)
-		tangents = append(tangents, a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13)
+		stamp[at], index[at] = gen, int32(next)
+		t := (*[F]float64)(tangents[next*F:])
+		*t = [F]float64{a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13}
+		next++
 	}
-	pp.tangents, pp.chain = tangents, chain
-	o := len(tangents) - F // (s, K), the last computed
+	pp.ntan = next
+	o := (next - 1) * F // (s, K), the last computed
 	return tangents[o : o+F : o+F]
 }
 
@@ -702,9 +761,12 @@ func (pp *plannerPolicy) computeDenseTangents() {
 	const F = world.CellFeatures
 	n := pp.n
 	if !pp.havePsi {
-		pp.psi = plannerResize(pp.psi, n*F)
-		pp.features(pp.psi)
+		pp.setFeatures()
 		pp.havePsi = true
+	}
+	pp.psi = plannerResize(pp.psi, n*F)
+	for j := range n {
+		copy(pp.psi[j*F:][:F], pp.psiOf(int32(j))[:])
 	}
 	pp.dw = plannerResize(pp.dw, n*F)
 	pp.dwNext = plannerResize(pp.dwNext, n*F)
@@ -744,33 +806,52 @@ func (pp *plannerPolicy) computeDenseTangents() {
 	pp.haveDense = true
 }
 
-// features writes ψ(j) for every node j, in the state of the last plan,
-// into psi (n×F).
-func (pp *plannerPolicy) features(psi []float64) {
+// setFeatures prepares psiOf for the state of the last plan: with noise
+// the planes of the plan, without it a row per object present (exit and
+// uneaten apples); every other node's features are its corner regions'.
+func (pp *plannerPolicy) setFeatures() {
 	const F = world.CellFeatures
-	g := pp.g
 	if pp.noisy {
-		for j, i := range g.Cell {
-			copy(psi[j*F:][:F], pp.planesB[int(i)*F:][:F])
+		pp.psi = plannerResize(pp.psi, pp.n*F)
+		for j, i := range pp.g.Cell {
+			copy(pp.psi[j*F:][:F], pp.planesB[int(i)*F:][:F])
 		}
 		return
 	}
-	clear(psi)
-	for j := range pp.n {
-		copy(psi[j*F+staticFirst:][:staticFeatures], plannerCorners[pp.corner[j]][:])
+	l, g := pp.level, pp.g
+	pp.objRows = plannerResize(pp.objRows, 1+len(l.Apples))
+	row := func(k int, node int32, o world.Object) {
+		r := &pp.objRows[k]
+		*r = plannerPsi[pp.corner[node]]
+		r[world.FeatColour+int(o.Colour)] = 1
+		r[world.FeatKind+int(o.Kind)] = 1
 	}
-	l := pp.level
-	x := int(g.Exit) * F
-	psi[x+world.FeatColour+int(l.Exit.Colour)] = 1
-	psi[x+world.FeatKind+int(world.Exit)] = 1
+	row(0, g.Exit, l.Exit)
 	for j, a := range l.Apples {
-		if pp.eaten&(1<<j) == 0 {
-			x := int(g.Apples[j]) * F
-			psi[x+world.FeatColour+int(a.Colour)] = 1
-			psi[x+world.FeatKind+int(world.Apple)] = 1
-		}
+		row(1+j, g.Apples[j], a)
 	}
 }
+
+// psiOf returns ψ(v), the features of node v in the state of the last
+// plan (see setFeatures).
+func (pp *plannerPolicy) psiOf(v int32) *[world.CellFeatures]float64 {
+	if pp.noisy {
+		return (*[world.CellFeatures]float64)(pp.psi[int(v)*world.CellFeatures:])
+	}
+	if o := pp.objOf[v]; o == 1 || o > 1 && pp.eaten&(1<<(o-2)) == 0 {
+		return &pp.objRows[o-1]
+	}
+	return &plannerPsi[pp.corner[v]]
+}
+
+// plannerPsi[m] are the features of a cell without an object in the
+// corner regions m: its corner features.
+var plannerPsi = func() (t [1 << staticFeatures][world.CellFeatures]float64) {
+	for m := range t {
+		copy(t[m][staticFirst:], plannerCorners[m][:])
+	}
+	return t
+}()
 
 // plannerBounded reports whether every |r| is finite and small enough
 // that w, whose magnitude stays below max|r|/(1−γ), is finite: then no NaN

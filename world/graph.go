@@ -6,9 +6,9 @@ import (
 
 // A Graph is the floor of a level as a graph, for agents that plan over the
 // map: one node per floor cell and, for each node and action, the node the
-// action leads to (the node itself when a wall blocks it). Level.Graph
-// builds it once per level; it is immutable and may be shared between
-// goroutines.
+// action leads to (the node itself when a wall blocks it). NewGraph and
+// Build make one; once made it is read-only (Eccentricity's cache aside,
+// which is safe for concurrent use) and may be shared between goroutines.
 //
 // Nodes are numbered so that a synchronous sweep over them (value
 // iteration) runs over plain arrays: nodes [Group[m], Group[m+1]) have m
@@ -40,34 +40,22 @@ type Graph struct {
 	// ecc caches the eccentricity plus one of the start (index 0), the
 	// exit (1) and apple j (2+j); 0 means not computed yet.
 	ecc []int32
-	// regions caches Planes.Regions for the last corner size asked.
-	regions atomic.Pointer[nodeRegions]
-	w, h    int32
+	w, h int32
+	buf  []int32 // storage of the tables and the cache
 }
 
-// nodeRegions are the corner regions of every node for one corner size.
-type nodeRegions struct {
-	size int
-	mask []uint8
+// NewGraph returns the graph of l.
+func NewGraph(l *Level) *Graph {
+	g := new(Graph)
+	g.Build(l)
+	return g
 }
 
-// Graph returns the level's floor graph, built on first use and shared by
-// every caller. Levels made without Distribution.Level, Parse or NewLevel
-// get a fresh graph on each call.
-func (l *Level) Graph() *Graph {
-	if l.graph == nil {
-		return newGraph(l)
-	}
-	if g := l.graph.Load(); g != nil {
-		return g
-	}
-	// Two goroutines may build it at once: both build the same graph and
-	// one of them is kept.
-	l.graph.CompareAndSwap(nil, newGraph(l))
-	return l.graph.Load()
-}
-
-func newGraph(l *Level) *Graph {
+// Build makes g the graph of l, reusing g's storage where it is large
+// enough: a caller that keeps graphs of many levels in turn (one per
+// episode) allocates nothing once its graphs have reached the largest
+// size. The graph must not be in use elsewhere.
+func (g *Graph) Build(l *Level) {
 	cells := len(l.Walls)
 	off := l.Offsets()
 	// First pass: the open neighbours of each floor cell and the size of
@@ -89,15 +77,21 @@ func newGraph(l *Level) *Graph {
 			n++
 		}
 	}
-	// One allocation for every table.
-	buf := make([]int32, cells+(3+2*NumActions)*n+2+2*len(l.Apples))
+	// One buffer for every table.
+	size := cells + (3+2*NumActions)*n + 2 + 2*len(l.Apples)
+	if cap(g.buf) < size {
+		g.buf = make([]int32, size)
+	}
+	buf := g.buf[:size]
+	clear(buf[cells+(3+NumActions)*n:]) // the neighbour columns and the caches
 	take := func(m int) []int32 {
 		s := buf[:m:m]
 		buf = buf[m:]
 		return s
 	}
-	g := &Graph{N: n, Node: take(cells), Cell: take(n), X: take(n), Y: take(n), Succ: take(NumActions * n),
-		w: int32(l.Width), h: int32(l.Height)}
+	g.N, g.Node, g.Cell, g.X, g.Y, g.Succ = n, take(cells), take(n), take(n), take(n), take(NumActions*n)
+	g.w, g.h = int32(l.Width), int32(l.Height)
+	g.Group = [NumActions + 2]int{}
 	for m := range counts {
 		g.Group[m+1] = g.Group[m] + counts[m]
 	}
@@ -141,7 +135,6 @@ func newGraph(l *Level) *Graph {
 	for j, a := range l.Apples {
 		g.Apples[j] = g.Node[l.Index(a.Pos)]
 	}
-	return g
 }
 
 // openNeighbours returns the number of floor cells next to cell i.

@@ -16,7 +16,7 @@ func BenchmarkGraph(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		g := newGraph(l)
+		g := NewGraph(l)
 		g.Eccentricity(l, g.Node[l.Index(l.Start)], nil, nil)
 	}
 }

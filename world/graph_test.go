@@ -52,15 +52,12 @@ func graphLevels(t *testing.T) []*world.Level {
 
 // TestGraph checks a level's graph against the level: nodes and cells,
 // coordinates, successors, groups and neighbour columns, objects,
-// eccentricities against Level.Distances, and Planes.Regions against the
+// eccentricities against Level.Distances, and Planes.AppendRegions against the
 // corner features Planes.Observe writes.
 func TestGraph(t *testing.T) {
 	for i, l := range graphLevels(t) {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			g := l.Graph()
-			if g != l.Graph() {
-				t.Fatal("Graph is not built once")
-			}
+			g := world.NewGraph(l)
 			if g.N != l.FloorCells() || len(g.Cell) != g.N || g.Group[0] != 0 || g.Group[world.NumActions+1] != g.N {
 				t.Fatalf("%d nodes, %d floor cells, groups %v", g.N, l.FloorCells(), g.Group)
 			}
@@ -124,7 +121,7 @@ func TestGraph(t *testing.T) {
 				p := world.Planes{CornerSize: cs}
 				planes := make([]float64, p.Len(l))
 				p.Observe(planes, world.NewEpisode(l), nil)
-				regions := p.Regions(g)
+				regions := p.AppendRegions(nil, g)
 				for j, c := range g.Cell {
 					for r := range 4 {
 						want := planes[int(c)*world.CellFeatures+world.FeatCorner+r] == 1
@@ -138,37 +135,42 @@ func TestGraph(t *testing.T) {
 	}
 }
 
-// TestGraphShared: goroutines asking for a level's graph at once all get
-// one graph, equal to a fresh one.
-func TestGraphShared(t *testing.T) {
-	d := preset(t, "deploy")
-	l, err := d.Level(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fresh := preset(t, "deploy")
-	other, err := fresh.Level(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := other.Graph()
-	graphs := make([]*world.Graph, 8)
-	var wg sync.WaitGroup
-	for i := range graphs {
-		wg.Go(func() {
-			g := l.Graph()
-			g.Eccentricity(l, g.Node[l.Index(l.Start)], nil, nil)
-			graphs[i] = g
-		})
-	}
-	wg.Wait()
-	for _, g := range graphs {
-		if g != graphs[0] {
-			t.Fatal("two graphs for one level")
+// TestGraphBuild: a graph rebuilt for level after level equals a fresh
+// graph of each, and goroutines may share a graph, its eccentricity cache
+// included.
+func TestGraphBuild(t *testing.T) {
+	levels := graphLevels(t)
+	var g world.Graph
+	for i, l := range levels {
+		g.Build(l)
+		want := world.NewGraph(l)
+		if g.N != want.N || g.Group != want.Group || !slices.Equal(g.Succ, want.Succ) || !slices.Equal(g.Node, want.Node) ||
+			!slices.Equal(g.X, want.X) || !slices.Equal(g.Y, want.Y) || g.Exit != want.Exit || !slices.Equal(g.Apples, want.Apples) {
+			t.Fatalf("level %d: the rebuilt graph differs from a fresh one", i)
+		}
+		for j := range want.Neighbour {
+			for s := range g.N {
+				if s >= want.Group[j+1] && g.Neighbour[j][s] != want.Neighbour[j][s] {
+					t.Fatalf("level %d: neighbour %d of node %d differs", i, j, s)
+				}
+			}
+		}
+		if g.Eccentricity(l, g.Node[l.Index(l.Start)], nil, nil) != want.Eccentricity(l, want.Node[l.Index(l.Start)], nil, nil) {
+			t.Fatalf("level %d: a stale eccentricity", i)
 		}
 	}
-	g := graphs[0]
-	if g.N != want.N || !slices.Equal(g.Succ, want.Succ) || !slices.Equal(g.Node, want.Node) {
-		t.Fatal("the shared graph differs from a fresh one")
+	l := levels[len(levels)/2]
+	g.Build(l)
+	want := world.NewGraph(l).Eccentricity(l, g.Node[l.Index(l.Start)], nil, nil)
+	var wg sync.WaitGroup
+	got := make([]int, 8)
+	for i := range got {
+		wg.Go(func() { got[i] = g.Eccentricity(l, g.Node[l.Index(l.Start)], nil, nil) })
+	}
+	wg.Wait()
+	for _, e := range got {
+		if e != want {
+			t.Fatalf("eccentricity %d from a goroutine, want %d", e, want)
+		}
 	}
 }

@@ -3,7 +3,6 @@ package world
 import (
 	"errors"
 	"fmt"
-	"sync/atomic"
 )
 
 // MaxApples bounds the number of apples in a level, so that an episode can
@@ -35,10 +34,6 @@ type Level struct {
 
 	// objAt[i] is 0 for no object, 1 for the exit, 2+j for apple j.
 	objAt []uint8
-	// graph holds the floor graph once built (see Graph); finish makes a
-	// fresh holder, so a copy of a level that is finished again never
-	// shares it.
-	graph *atomic.Pointer[Graph]
 }
 
 // NewLevel checks l and builds its lookup tables. It takes ownership of
@@ -75,7 +70,6 @@ func (l *Level) finish() error {
 		return fmt.Errorf("level: step limit %d must be positive", l.StepLimit)
 	}
 	l.objAt = make([]uint8, l.Width*l.Height)
-	l.graph = new(atomic.Pointer[Graph])
 	check := func(what string, p Point) (int, error) {
 		if p.X < 0 || p.Y < 0 || p.X >= l.Width || p.Y >= l.Height {
 			return 0, fmt.Errorf("level: %s at %v is outside the maze", what, p)

@@ -240,26 +240,18 @@ func (p Planes) Observe(dst []float64, e *Episode, rng *rand.Rand) {
 	}
 }
 
-// Regions returns, for every node of g (a level's Graph), the corner
-// regions whose features Observe sets on the node's cell: bit c for
+// AppendRegions appends to dst, for every node of g (a level's Graph), the
+// corner regions whose features Observe sets on the node's cell: bit c for
 // feature FeatCorner+c (top-left, top-right, bottom-left, bottom-right).
-// The slice is shared and must not be modified; it is computed once per
-// graph for the last corner size asked.
-func (p Planes) Regions(g *Graph) []uint8 {
-	cs := p.Corner()
-	if r := g.regions.Load(); r != nil && r.size == cs {
-		return r.mask
-	}
-	mask := make([]uint8, g.N)
-	c := int32(cs)
+func (p Planes) AppendRegions(dst []uint8, g *Graph) []uint8 {
+	c := int32(p.Corner())
 	for j, x := range g.X {
 		y := g.Y[j]
 		left, top := x <= c, y <= c
 		right, bottom := x >= g.w-1-c, y >= g.h-1-c
-		mask[j] = b2u(left && top) | b2u(right && top)<<1 | b2u(left && bottom)<<2 | b2u(right && bottom)<<3
+		dst = append(dst, b2u(left && top)|b2u(right && top)<<1|b2u(left && bottom)<<2|b2u(right && bottom)<<3)
 	}
-	g.regions.Store(&nodeRegions{size: cs, mask: mask})
-	return mask
+	return dst
 }
 
 func b2u(b bool) uint8 {
