@@ -39,7 +39,7 @@ type Graph struct {
 
 	// ecc caches the eccentricity plus one of the start (index 0), the
 	// exit (1) and apple j (2+j); 0 means not computed yet.
-	ecc []int32
+	ecc  []int32
 	w, h int32
 	buf  []int32 // storage of the tables and the cache
 }
