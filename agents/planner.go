@@ -103,6 +103,7 @@ type Planner struct {
 var (
 	_ Family    = Planner{}
 	_ Objective = Planner{}
+	_ Entropic  = (*plannerPolicy)(nil)
 )
 
 // Validate reports the first bad setting, naming the field.
@@ -226,10 +227,13 @@ type plannerPolicy struct {
 	rng     *rand.Rand
 	plans   int // number of plans made, for tests
 
-	// π(·|s) by node, valid when memoPlan[s] is the current plan's stamp.
-	memo     []Probs
-	memoPlan []int
-	stamp    int
+	// π(·|s) by node, valid when memoPlan[s] is the current plan's stamp,
+	// and the entropy's terms, when termsPlan[s] is.
+	memo      []Probs
+	memoPlan  []int
+	terms     []Probs
+	termsPlan []int
+	stamp     int
 
 	// Tangents. grads is set by the first GradLogProb: from then on plans
 	// keep every sweep's w, w_k = hist[k·n:(k+1)·n] for k ≤ done, from
@@ -327,6 +331,23 @@ func (pp *plannerPolicy) distribution(p *Probs, s int32) {
 	for a := range p {
 		p[a] = x[a] / sum
 	}
+}
+
+// EntropyTerms writes −π(a|s)·log π(a|s) for the state s of the last Probs
+// call, computed once per state and plan.
+func (pp *plannerPolicy) EntropyTerms(h *Probs) {
+	s := pp.state
+	if pp.termsPlan[s] != pp.stamp {
+		t := &pp.terms[s]
+		for a, q := range pp.probs {
+			t[a] = 0
+			if q > 0 && q <= 1 {
+				t[a] = -q * math.Log(q)
+			}
+		}
+		pp.termsPlan[s] = pp.stamp
+	}
+	*h = pp.terms[s]
 }
 
 // GradLogProb adds scale·∇θ log π(a|s) to grad for the state s of the last
@@ -442,9 +463,10 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 	pp.queue = plannerResize(pp.queue, n)
 	pp.memo = plannerResize(pp.memo, n)
 	if cap(pp.memoPlan) < n {
-		pp.memoPlan = make([]int, n)
+		pp.memoPlan, pp.terms, pp.termsPlan = make([]int, n), make([]Probs, n), make([]int, n)
 	}
-	pp.memoPlan = pp.memoPlan[:n] // stamps of earlier plans are all stale
+	// Stamps of earlier plans are all stale.
+	pp.memoPlan, pp.terms, pp.termsPlan = pp.memoPlan[:n], pp.terms[:n], pp.termsPlan[:n]
 	if pp.noisy {
 		pp.planesB = plannerResize(pp.planesB, pp.planes.Len(l))
 	}

@@ -403,10 +403,15 @@ func (r *run) play(wk *worker, ep *episode, l *world.Level, update, i int) {
 	e.Reset(l)
 	wk.pol.Reset(e)
 	h := 0.0
+	entropic, _ := wk.pol.(agents.Entropic)
+	var terms agents.Probs
 	for !e.Done() {
 		wk.pol.Probs(&wk.probs, e)
 		a := agents.Sample(&wk.probs, wk.rng)
 		wk.pol.GradLogProb(ep.grad, a, 1)
+		if entropic != nil {
+			entropic.EntropyTerms(&terms) // −q·log q, as below, computed once per state
+		}
 		for b, q := range wk.probs {
 			if !(q >= 0 && q <= 1) {
 				h = math.NaN()
@@ -415,7 +420,10 @@ func (r *run) play(wk *worker, ep *episode, l *world.Level, update, i int) {
 			if q == 0 {
 				continue // 0·log 0 = 0, and ∇log π is undefined
 			}
-			hb := -q * math.Log(q)
+			hb := terms[b]
+			if entropic == nil {
+				hb = -q * math.Log(q)
+			}
 			h += hb
 			if ep.entGrad != nil && hb != 0 {
 				wk.pol.GradLogProb(ep.entGrad, world.Action(b), hb)

@@ -193,12 +193,23 @@ func (g *Graph) Eccentricity(l *Level, from int32, dist, queue []int32) int {
 		d := dist[c]
 		far = d // breadth first: the last node dequeued is the farthest
 		i := NumActions * int(c)
-		for _, t := range succ[i : i+NumActions : i+NumActions] {
-			if dist[t] < 0 {
-				dist[t] = d + 1
-				queue[tail] = t
-				tail++
-			}
+		_ = succ[i+3]
+		// Unrolled: a node's four successors, itself among them if walled.
+		if t := succ[i]; dist[t] < 0 {
+			dist[t], queue[tail] = d+1, t
+			tail++
+		}
+		if t := succ[i+1]; dist[t] < 0 {
+			dist[t], queue[tail] = d+1, t
+			tail++
+		}
+		if t := succ[i+2]; dist[t] < 0 {
+			dist[t], queue[tail] = d+1, t
+			tail++
+		}
+		if t := succ[i+3]; dist[t] < 0 {
+			dist[t], queue[tail] = d+1, t
+			tail++
 		}
 	}
 	if slot >= 0 {
