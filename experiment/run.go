@@ -225,6 +225,7 @@ func runUnits(ctx context.Context, plan *Plan, dir string, todo []Unit, opts Opt
 	if len(todo) == 0 {
 		return nil
 	}
+	todo = longestFirst(plan, todo)
 	workers := train.Workers(opts.Workers)
 	concurrent := min(workers, len(todo))
 	inner := max(1, workers/concurrent)
