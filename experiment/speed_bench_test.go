@@ -15,7 +15,8 @@ import (
 // cost of an episode split into its parts. scripts/bench/speed.sh runs it
 // as the README reports it:
 //
-//	go test ./experiment -run '^$' -bench 'Train|Episode' -benchtime 3x -count 1
+//	go test ./experiment -run '^$' -bench Train -benchtime 1x -args -bench.trainsteps 4000000
+//	go test ./experiment -run '^$' -bench Episode -benchtime 20000x
 //
 // Figures are per core: everything runs on one worker.
 
