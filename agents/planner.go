@@ -214,7 +214,6 @@ type plannerPolicy struct {
 	rEaten  uint64 // the EatenMask r was computed for, when rValid
 	rValid  bool   // r holds θ·ψ for the current θ and level (noise aside)
 	sweeps  int    // K of the last plan
-	bounded bool   // |r| is small enough that no w can overflow (see sweepKeys)
 	done    int    // sweeps computed; the later ones would change nothing
 	r       []float64
 	w       []float64 // w_K = r + γ·V_K after a plan: Q(s, a) = w[Succ[s][a]]
@@ -481,7 +480,6 @@ func (pp *plannerPolicy) plan(e *world.Episode) {
 	pp.haveHist, pp.havePsi, pp.haveDense = false, false, false
 	pp.eaten = e.EatenMask()
 	pp.rewards(e)
-	pp.bounded = plannerBounded(pp.r[:pp.n], pp.gamma)
 	pp.sweeps = pp.iterations
 	if pp.sweeps == 0 {
 		pp.sweeps = max(1, pp.g.Eccentricity(pp.level, pp.g.Node[e.Cell()], pp.dist, pp.queue))
@@ -509,11 +507,7 @@ func (pp *plannerPolicy) sweep(history bool) {
 		if history {
 			next = pp.hist[(k+1)*n:][:n]
 		}
-		if pp.bounded {
-			pp.sweepGroups(next, w, r)
-		} else {
-			sweepExact(next, w, r, gamma, pp.g.Succ)
-		}
+		pp.sweepGroups(next, w, r)
 		changed := !slices.Equal(next, w) // stops at the first change: cheap
 		w, next = next, w
 		if !changed {
@@ -540,14 +534,13 @@ func (pp *plannerPolicy) selected(u int32, k int) int32 {
 	return best
 }
 
-// sweepGroups sets next(s) = r(s) + γ·max_t w(t) over the successors t of
-// every node s (its open neighbours, and itself if a wall blocks a move:
-// every node in the groups of 0 to 3 neighbours), group by group. It takes
-// the max by comparisons, which gives the value of Go's max (what
-// sweepExact takes) except for NaN, which a bounded r rules out (see
-// plannerBounded), and possibly the sign of a zero: a sign nothing
-// downstream can see (a zero enters sums, products by γ and β, comparisons
-// and exp(0) = 1 alike). The branches predict better than Go's max runs.
+// sweepGroups sets next(s) = r(s) + γ·max_t w(t) over the distinct
+// successors t of every node s (its open neighbours, and itself if a wall
+// blocks a move: every node in the groups of 0 to 3 neighbours), group by
+// group. Go's max ignores order and repeats, so this is, bit for bit, the
+// max over the four actions' successors. (Maxima by comparison branch on
+// data a fresh plan cannot predict: slower, except in a benchmark that
+// repeats one plan.)
 func (pp *plannerPolicy) sweepGroups(next, w, r []float64) {
 	gamma := pp.gamma
 	g := pp.g
@@ -564,58 +557,16 @@ func (pp *plannerPolicy) sweepGroups(next, w, r []float64) {
 		next[i] = r[i] + gamma*w[i]
 	}
 	for end := g.Group[2]; i < end; i++ {
-		m := w[i]
-		if x := at(na[i]); x > m {
-			m = x
-		}
-		next[i] = r[i] + gamma*m
+		next[i] = r[i] + gamma*max(w[i], at(na[i]))
 	}
 	for end := g.Group[3]; i < end; i++ {
-		m := w[i]
-		if x := at(na[i]); x > m {
-			m = x
-		}
-		if x := at(nb[i]); x > m {
-			m = x
-		}
-		next[i] = r[i] + gamma*m
+		next[i] = r[i] + gamma*max(w[i], at(na[i]), at(nb[i]))
 	}
 	for end := g.Group[4]; i < end; i++ {
-		m := w[i]
-		if x := at(na[i]); x > m {
-			m = x
-		}
-		if x := at(nb[i]); x > m {
-			m = x
-		}
-		if x := at(nc[i]); x > m {
-			m = x
-		}
-		next[i] = r[i] + gamma*m
+		next[i] = r[i] + gamma*max(w[i], at(na[i]), at(nb[i]), at(nc[i]))
 	}
 	for ; i < n; i++ {
-		m := at(na[i])
-		if x := at(nb[i]); x > m {
-			m = x
-		}
-		if x := at(nc[i]); x > m {
-			m = x
-		}
-		if x := at(nd[i]); x > m {
-			m = x
-		}
-		next[i] = r[i] + gamma*m
-	}
-}
-
-// sweepExact is a sweep over every node with Go's max over the successors
-// of its four actions, for any r.
-func sweepExact(next, w, r []float64, gamma float64, succ []int32) {
-	succ = succ[:world.NumActions*len(next)]
-	r, w = r[:len(next)], w[:len(next)]
-	for s := range next {
-		t := (*[world.NumActions]int32)(succ[world.NumActions*s:])
-		next[s] = r[s] + gamma*max(w[t[0]], w[t[1]], w[t[2]], w[t[3]])
+		next[i] = r[i] + gamma*max(at(na[i]), at(nb[i]), at(nc[i]), at(nd[i]))
 	}
 }
 
@@ -874,17 +825,6 @@ var plannerPsi = func() (t [1 << staticFeatures][world.CellFeatures]float64) {
 	}
 	return t
 }()
-
-// plannerBounded reports whether every |r| is finite and small enough
-// that w, whose magnitude stays below max|r|/(1−γ), is finite: then no NaN
-// can arise in a sweep.
-func plannerBounded(r []float64, gamma float64) bool {
-	sum := 0.0 // at least max|r|; NaN and Inf propagate
-	for _, x := range r {
-		sum += math.Abs(x)
-	}
-	return sum*(1/(1-gamma)) < 1e300
-}
 
 // plannerResize returns s resized to length n, reallocating only when its capacity
 // is too small. The contents are unspecified.
