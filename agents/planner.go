@@ -719,7 +719,9 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 		at := k*n + v
 		stamp[at], index[at] = gen, int32(next)
 		t := (*[F]float64)(tangents[next*F:])
-		*t = [F]float64{a0, a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12, a13}
+		// Element by element: a composite literal goes through the stack.
+		t[0], t[1], t[2], t[3], t[4], t[5], t[6] = a0, a1, a2, a3, a4, a5, a6
+		t[7], t[8], t[9], t[10], t[11], t[12], t[13] = a7, a8, a9, a10, a11, a12, a13
 		next++
 	}
 	pp.ntan = next
