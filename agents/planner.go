@@ -218,7 +218,6 @@ type plannerPolicy struct {
 	r       []float64
 	w       []float64 // w_K = r + γ·V_K after a plan: Q(s, a) = w[Succ[s][a]]
 	wA, wB  []float64 // the sweeps' buffers, without history
-	kA, kB  []int64   // the same, as keys
 	dist    []int32   // BFS scratch
 	queue   []int32
 	planesB []float64 // materialised planes, only with noise
@@ -257,7 +256,7 @@ type plannerPolicy struct {
 	dense        bool
 	haveDense    bool
 	dw, dwNext   []float64
-	tv, tw, tw2  []float64 // w recomputed alongside the dense tangents
+	tw, tw2      []float64 // w recomputed alongside the dense tangents
 	denseChecked bool      // tests: the dense pass recomputed w_K bit for bit
 
 	// Last Probs call.
@@ -519,21 +518,6 @@ func (pp *plannerPolicy) sweep(history bool) {
 	pp.haveHist = history
 }
 
-// selected returns the successor of node u that sweep k selected: the
-// first, in action order, of those with the largest w_k (from the
-// history; sweeps from done on see the same w as sweep done).
-func (pp *plannerPolicy) selected(u int32, k int) int32 {
-	w := pp.hist[min(k, pp.done)*pp.n:][:pp.n]
-	t := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*int(u):])
-	best, bw := t[0], w[t[0]]
-	for _, x := range t[1:] {
-		if w[x] > bw {
-			best, bw = x, w[x]
-		}
-	}
-	return best
-}
-
 // sweepGroups sets next(s) = r(s) + γ·max_t w(t) over the distinct
 // successors t of every node s (its open neighbours, and itself if a wall
 // blocks a move: every node in the groups of 0 to 3 neighbours), group by
@@ -672,7 +656,9 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 	hist, succ, done := pp.hist, pp.g.Succ, pp.done
 	for {
 		chain = append(chain, u)
-		// The successor sweep k−1 selected (see selected), inline.
+		// The successor sweep k−1 selected: the first, in action order,
+		// of those with the largest w_{k−1} (sweeps from done on see the
+		// w of sweep done).
 		row := min(k-1, done) * n
 		i := world.NumActions * int(u)
 		_ = succ[i+3]

@@ -370,7 +370,8 @@ func carve(rng *rand.Rand, w, h int, loops float64) []bool {
 	// Scratch on the goroutine's stack for the usual maze sizes.
 	var seenBuf [256]bool
 	var stackBuf [256]int32
-	seen, stack := seenBuf[:0], stackBuf[:0]
+	var seen []bool
+	stack := stackBuf[:0]
 	if rooms := rw * rh; rooms <= len(seenBuf) {
 		seen = seenBuf[:rooms]
 	} else {

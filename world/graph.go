@@ -63,7 +63,7 @@ func (g *Graph) Build(l *Level) {
 	var counts [NumActions + 1]int
 	n := 0
 	var stack [1024]uint8
-	open := stack[:0] // 1 + open neighbours, 0 for walls
+	var open []uint8 // 1 + open neighbours, 0 for walls
 	if cells <= len(stack) {
 		open = stack[:cells]
 	} else {
