@@ -122,20 +122,29 @@ func plannerMixed(b *testing.B) ([]*world.Level, [][]float64) {
 
 // BenchmarkPlannerPlanMixed is one plan (Reset) per op on a training level
 // with a θ that changes every op, cycling through 64 levels and 32 θ: the
-// branch patterns of value iteration change from plan to plan, as in
-// training, unlike BenchmarkPlannerPlan11's repeated plan.
+// levels and θ of a GA generation. The plans differ (though they repeat
+// every 2048 ops, which a branch predictor partly learns).
 func BenchmarkPlannerPlanMixed(b *testing.B) {
+	benchmarkPlanMixed(b, func(theta []float64) (Policy, func() int) {
+		pol := Planner{}.Policy(theta).(*plannerPolicy)
+		return pol, func() int { return pol.n * pol.done }
+	})
+}
+
+// benchmarkPlanMixed times Reset of the policy newPolicy returns for θ,
+// with work the node-sweeps of its last plan.
+func benchmarkPlanMixed(b *testing.B, newPolicy func(theta []float64) (pol Policy, work func() int)) {
 	levels, thetas := plannerMixed(b)
 	theta := make([]float64, world.CellFeatures)
-	pol := Planner{}.Policy(theta).(*plannerPolicy)
+	pol, work := newPolicy(theta)
 	var e world.Episode
-	k, work := 0, 0
+	k, sweeps := 0, 0
 	for b.Loop() {
 		copy(theta, thetas[k%len(thetas)])
 		e.Reset(levels[k%len(levels)])
 		pol.Reset(&e)
-		work += pol.n * pol.done
+		sweeps += work()
 		k++
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(work), "ns/node-sweep")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(sweeps), "ns/node-sweep")
 }

@@ -480,17 +480,8 @@ func BenchmarkPlannerPlanReference11(b *testing.B) {
 // BenchmarkPlannerPlanMixedReference is BenchmarkPlannerPlanMixed for the
 // reference planner.
 func BenchmarkPlannerPlanMixedReference(b *testing.B) {
-	levels, thetas := plannerMixed(b)
-	theta := make([]float64, world.CellFeatures)
-	pol := refPolicy(Planner{}, theta)
-	var e world.Episode
-	k, work := 0, 0
-	for b.Loop() {
-		copy(theta, thetas[k%len(thetas)])
-		e.Reset(levels[k%len(levels)])
-		pol.Reset(&e)
-		work += pol.n * pol.sweeps
-		k++
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(work), "ns/node-sweep")
+	benchmarkPlanMixed(b, func(theta []float64) (Policy, func() int) {
+		pol := refPolicy(Planner{}, theta)
+		return pol, func() int { return pol.n * pol.sweeps }
+	})
 }

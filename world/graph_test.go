@@ -2,8 +2,6 @@ package world_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -32,18 +30,10 @@ func graphLevels(t *testing.T) []*world.Level {
 			}
 		}
 	}
-	files, err := filepath.Glob(filepath.Join("testdata", "*.level"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		text, err := os.ReadFile(f)
+	for _, fx := range fixtures(t) {
+		l, err := world.Parse(fx.text)
 		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := world.Parse(text)
-		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", fx.path, err)
 		}
 		levels = append(levels, l)
 	}

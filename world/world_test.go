@@ -181,15 +181,8 @@ func TestGolden(t *testing.T) {
 }
 
 func TestParseFixtures(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.level"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, f := range files {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, fx := range fixtures(t) {
+		f, text := fx.path, fx.text
 		l, err := world.Parse(text)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
@@ -199,6 +192,30 @@ func TestParseFixtures(t *testing.T) {
 			t.Errorf("%s: Format(Parse(text)) differs:\n%s", f, got)
 		}
 	}
+}
+
+// A fixture is a testdata/*.level file.
+type fixture struct {
+	path string
+	text []byte
+}
+
+// fixtures returns every testdata/*.level file, in path order.
+func fixtures(t *testing.T) []fixture {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.level"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	var fs []fixture
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, fixture{f, text})
+	}
+	return fs
 }
 
 func TestParseErrors(t *testing.T) {
