@@ -1,6 +1,7 @@
 package agents
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -98,6 +99,8 @@ type Planner struct {
 	Iterations int `yaml:"iterations,omitempty" json:"iterations,omitempty"`
 	// Planes are the per-cell features ψ: corner size and salience noise.
 	Planes world.Planes `yaml:"planes,omitempty" json:"planes,omitzero"`
+
+	ctx context.Context // see WithContext
 }
 
 var (
@@ -112,7 +115,7 @@ func (p Planner) Validate() error {
 		return fmt.Errorf("discount: %v out of range (0, 1) (0 means 0.9)", p.Discount)
 	}
 	if !(p.Beta >= 0 && p.Beta < 1e6) {
-		return fmt.Errorf("beta: %v must be a finite value >= 0 (0 means 1)", p.Beta)
+		return fmt.Errorf("beta: %v out of range [0, 1e6) (0 means 1)", p.Beta)
 	}
 	if p.Iterations < 0 || p.Iterations > 1<<20 {
 		return fmt.Errorf("iterations: %d out of range [0, %d] (0 means cover the maze)", p.Iterations, 1<<20)
@@ -162,7 +165,7 @@ func (Planner) Readout(theta []float64) []Weight {
 // reading it at Reset and when it replans, never writing it.
 func (p Planner) Policy(theta []float64) Differentiable {
 	pp := &plannerPolicy{theta: theta[:world.CellFeatures], gamma: p.Discount, beta: p.Beta,
-		iterations: max(p.Iterations, 0), planes: p.Planes}
+		iterations: max(p.Iterations, 0), planes: p.Planes, ctx: p.ctx}
 	if pp.gamma == 0 {
 		pp.gamma = 0.9
 	}
@@ -214,7 +217,7 @@ type plannerPolicy struct {
 	rEaten  uint64 // the EatenMask r was computed for, when rValid
 	rValid  bool   // r holds θ·ψ for the current θ and level (noise aside)
 	sweeps  int    // K of the last plan
-	done    int    // sweeps computed; the later ones would change nothing
+	swept   int    // sweeps computed; the later ones would change nothing
 	r       []float64
 	w       []float64 // w_K = r + γ·V_K after a plan: Q(s, a) = w[Succ[s][a]]
 	wA, wB  []float64 // the sweeps' buffers, without history
@@ -262,6 +265,11 @@ type plannerPolicy struct {
 	// Last Probs call.
 	state int32
 	probs Probs
+
+	// ctx, if not nil, interrupts the sweeps of a plan once done; stopped
+	// then marks the policy as dead (see WithContext).
+	ctx     context.Context
+	stopped bool
 }
 
 // Reset plans from the start of e.
@@ -276,6 +284,10 @@ func (pp *plannerPolicy) Reset(e *world.Episode) {
 // Probs writes π(·|s) for the agent's cell s, replanning first if the map
 // has changed since the last plan.
 func (pp *plannerPolicy) Probs(p *Probs, e *world.Episode) {
+	if pp.stopped {
+		*p = uniformProbs
+		return
+	}
 	if e.Level() != pp.level {
 		pp.setLevel(e.Level())
 		pp.planned = false
@@ -351,6 +363,9 @@ func (pp *plannerPolicy) EntropyTerms(h *Probs) {
 // GradLogProb adds scale·∇θ log π(a|s) to grad for the state s of the last
 // Probs call: scale·β·(∂Q(s,a) − Σ_b π(b|s)·∂Q(s,b)).
 func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float64) {
+	if pp.stopped {
+		return
+	}
 	const F = world.CellFeatures
 	sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*int(pp.state):])
 	grad = grad[:F]
@@ -501,8 +516,11 @@ func (pp *plannerPolicy) sweep(history bool) {
 	for j := range w {
 		w[j] = r[j] + gamma*0 // V_0 = 0
 	}
-	pp.done = pp.sweeps
+	pp.swept = pp.sweeps
 	for k := range pp.sweeps {
+		if pp.interrupted(k) {
+			return
+		}
 		if history {
 			next = pp.hist[(k+1)*n:][:n]
 		}
@@ -510,7 +528,7 @@ func (pp *plannerPolicy) sweep(history bool) {
 		changed := !slices.Equal(next, w) // stops at the first change: cheap
 		w, next = next, w
 		if !changed {
-			pp.done = k + 1
+			pp.swept = k + 1
 			break
 		}
 	}
@@ -653,13 +671,13 @@ func (pp *plannerPolicy) tangent(s int32) []float64 {
 	}
 	chain := pp.chain[:0]
 	u, k := s, K
-	hist, succ, done := pp.hist, pp.g.Succ, pp.done
+	hist, succ, swept := pp.hist, pp.g.Succ, pp.swept
 	for {
 		chain = append(chain, u)
 		// The successor sweep k−1 selected: the first, in action order,
-		// of those with the largest w_{k−1} (sweeps from done on see the
-		// w of sweep done).
-		row := min(k-1, done) * n
+		// of those with the largest w_{k−1} (sweeps from swept on see the
+		// w of sweep swept).
+		row := min(k-1, swept) * n
 		i := world.NumActions * int(u)
 		_ = succ[i+3]
 		t0, t1, t2, t3 := succ[i], succ[i+1], succ[i+2], succ[i+3]
@@ -741,7 +759,10 @@ func (pp *plannerPolicy) computeDenseTangents() {
 	}
 	dw, dnext := pp.dw[:n*F], pp.dwNext[:n*F]
 	copy(dw, psi)
-	for range pp.sweeps {
+	for k := range pp.sweeps {
+		if pp.interrupted(k) {
+			return
+		}
 		for s := range n {
 			sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*s:])
 			best := sc[0]

@@ -127,7 +127,7 @@ func plannerMixed(b *testing.B) ([]*world.Level, [][]float64) {
 func BenchmarkPlannerPlanMixed(b *testing.B) {
 	benchmarkPlanMixed(b, func(theta []float64) (Policy, func() int) {
 		pol := Planner{}.Policy(theta).(*plannerPolicy)
-		return pol, func() int { return pol.n * pol.done }
+		return pol, func() int { return pol.n * pol.swept }
 	})
 }
 

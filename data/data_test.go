@@ -350,7 +350,16 @@ func TestReaderMeta(t *testing.T) {
 func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) string {
 	t.Helper()
 	dir := t.TempDir()
-	opts.Allocator, opts.Steps = mem, true
+	opts.Allocator = mem
+	writeRunIn(t, dir, opts, n)
+	return dir
+}
+
+// writeRunIn writes a complete run with n rows in each table, steps
+// included, into dir.
+func writeRunIn(t testing.TB, dir string, opts data.Options, n int) {
+	t.Helper()
+	opts.Steps = true
 	w, err := data.Create(dir, testInfo(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -361,7 +370,6 @@ func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) stri
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	return dir
 }
 
 func TestDeterministicBytes(t *testing.T) {

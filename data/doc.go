@@ -12,17 +12,61 @@
 //
 //	manifest.json   format, schema_version, run_id, root_seed, status (complete|partial),
 //	                error, compression, config (verbatim), versions, a sweep's params
-//	                and points, and per finished table: file, rows, batches, bytes,
-//	                sha256
+//	                and points, per finished table: file, rows, batches, bytes,
+//	                sha256; while partial, writing: every file its writer may
+//	                have left; self_sha256, the seal (see below)
+//	plan.json       a sweep's (or run's) plan: format, run_id, config, units, sha256,
+//	                self_sha256 (see RunPlan), written before any unit
 //	episodes.arrow     one row per evaluation episode (train, deploy and probe splits)
 //	training.arrow     one row per generation (GA, ES) or update (SGD) per training run
 //	agents.arrow       one row per trained (or scripted) agent
 //	attribution.arrow  one row per evaluated agent and candidate objective
 //	steps.arrow        one row per environment step, only with Options.Steps
+//	units/<unit>/      a sweep's units, each a run directory of its own
 //	lock, lock.<id>    the directory's lock and its holders (see Lock)
+//	parquet/, csv/, report/   what mesa export and mesa analyze write by default,
+//	                each marked by its mesa-output.json (see Output)
 //
-// RemoveRun removes all of this, and the exports and reports mesa writes
-// beside it, and nothing else; Create with Options.Overwrite uses it.
+// # What is mesa's
+//
+// mesa writes and removes only what it can prove it wrote. A directory is
+// a run only if it holds mesa's manifest or plan (the right format, a run
+// id, and an intact seal; both, if both are there, naming the same run);
+// an output (a report or an export) only if it holds mesa's
+// mesa-output.json, which names its kind, its runs and its files; it is
+// empty if it holds nothing but what mesa leaves before a run exists (its
+// lock files, a dead holder's journaled temporaries). Anything else is the
+// user's: CheckRunDir, Create, RemoveRun and OpenOutput refuse a
+// directory that is not empty and not mesa's, whatever the caller means to
+// do there, before a single file is written.
+//
+// Within mesa's directories, only what a list of mesa's names is mesa's:
+// the tables a manifest lists (with the files its partial writer may have
+// left), the plan, the units of the same run id, the outputs whose marker
+// names the same run, and the temporaries a lock holder recorded in its
+// journal before creating them. RemoveRun removes exactly these, only
+// regular files, never by name pattern, never recursively into what mesa
+// did not write, and never through a symbolic link; a user's files in a
+// run, report or export directory stay. Files are created exclusively
+// (O_EXCL, under os.Root), never opened over an existing file, and a
+// symbolic link inside a mesa directory is never followed: a command
+// meeting one where it would write refuses.
+//
+// Seals: manifest.json, plan.json and mesa-output.json carry self_sha256,
+// the SHA-256 of the file with that field's value replaced by 64 zeros, so
+// that any changed byte is detected. Files without a seal (written before
+// seals existed) are read unchecked.
+//
+// # Verified reading
+//
+// OpenRun opens a run for reading: its manifest checked as above, and its
+// plan, if there is one, of the same run. Each table reader it opens
+// verifies the file against the manifest (size and SHA-256, read through
+// the very open file it then decodes) and checks that the file's rows are
+// of the manifest's run (mesa.run_id): a changed file, another run's
+// file, or a symbolic link is refused with one line naming the file. mesa
+// analyze, render and export read only through it; OpenEpisodes and the
+// other path readers read one file as it is, for notebooks and tests.
 //
 // Tables are Arrow IPC files (Feather v2): pandas read_feather, polars
 // read_ipc, R arrow read_feather/read_ipc_file, DuckDB (via `mesa export`
@@ -148,7 +192,18 @@
 // live holders' texts from their dir/lock.<id> files) and released by
 // Unlock or by the kernel when the holder dies, even by SIGKILL. Create
 // and Writer do not lock: the caller holds the lock for as long as it
-// writes.
+// writes. Through the lock, a holder claims the directory's plan
+// atomically (ClaimPlan: of two plans claiming one directory at once,
+// exactly one is written, and the other is refused before it writes a
+// unit), and writes units and merges into temporary directories it first
+// records in its holder file (its journal), then renames into place
+// (CreateUnit, CommitUnit, CreateMerge, Publish). A holder that dies
+// leaves its journal; the next holder removes what it lists.
+//
+// An Output (a report, an export) is written under its own lock (a lock
+// file in its directory): concurrent writers of one directory never mix
+// their files. Its files get their names only once all are written; a
+// failure leaves the earlier output whole.
 //
 // # Determinism and crash safety
 //
@@ -162,5 +217,7 @@
 // full disk, a file size limit) is an error of one line naming the file
 // and the OS error ("data: /runs/x/episodes.arrow.tmp: write: file too
 // large"); the run then ends as Abort leaves it, the failed table left as
-// <table>.arrow.tmp and not listed.
+// <table>.arrow.tmp, listed under writing but not as a table. A merge is
+// published so that a kill at any moment leaves a manifest listing every
+// table file present, never a complete manifest over other tables.
 package data

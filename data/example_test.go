@@ -5,6 +5,7 @@ import (
 	"log"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"mesa/data"
 )
@@ -68,4 +69,47 @@ func Example() {
 	// agents.arrow 0 rows
 	// attribution.arrow 0 rows
 	// sgd/planner/7/final/0 on deploy: proxy (colour:green, first apple:green at step 12)
+}
+
+// ExampleOpenRun reads a run through its verified readers: a table whose
+// bytes changed since the run was written is refused, naming the file.
+func ExampleOpenRun() {
+	dir, err := os.MkdirTemp("", "mesa-run")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	w, err := data.Create(dir, data.RunInfo{RunID: "demo"}, data.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		log.Fatal(err)
+	}
+
+	r, err := data.OpenRun(dir)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	fmt.Println("run", r.Manifest().RunID, r.Manifest().Status)
+	ep, err := r.Episodes(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rows, err := ep.ReadAll()
+	ep.Close()
+	fmt.Println(len(rows), "episodes,", err)
+
+	// One byte of the table changed.
+	path := filepath.Join(dir, "episodes.arrow")
+	b, _ := os.ReadFile(path)
+	b[len(b)/2] ^= 1
+	_ = os.WriteFile(path, b, 0o644)
+	_, err = r.Episodes(nil)
+	fmt.Println(err != nil && strings.HasPrefix(err.Error(), "data: "+path+": sha256"))
+	// Output:
+	// run demo complete
+	// 0 episodes, <nil>
+	// true
 }

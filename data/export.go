@@ -1,15 +1,12 @@
 package data
 
 import (
-	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -39,12 +36,19 @@ type ExportOptions struct {
 var ErrPartial = errors.New("partial")
 
 // ExportParquet writes every table file listed in the manifest of the run
-// in dir as Parquet into outDir (created if needed; it may be dir itself):
-// episodes.arrow becomes episodes.parquet. Columns are zstd-compressed, the
-// mesa.* schema metadata is kept as Parquet key-value metadata, and the
-// Arrow schema is stored too, so that pyarrow reads dictionary columns
-// back as categoricals. Each file is checked against the manifest's SHA-256
-// first. It returns the paths written.
+// in dir as Parquet into outDir: episodes.arrow becomes episodes.parquet.
+// Columns are zstd-compressed, the mesa.* schema metadata is kept as
+// Parquet key-value metadata, and the Arrow schema is stored too, so that
+// pyarrow reads dictionary columns back as categoricals. Each table file
+// is verified as OpenRun's readers verify it (the manifest's SHA-256, the
+// run id of its rows). It returns the paths written.
+//
+// outDir "" means dir/parquet, which must not be a symbolic link. Either
+// is an output directory (see Output): it must be new, empty, or hold an
+// earlier export of the same run, which the new one replaces (only the
+// files its marker lists); anything else is refused. Files get their
+// names only once every table is written: a failure leaves the earlier
+// export as it was, and nothing half-written.
 //
 // The run must be of a schema version this package reads and complete:
 // a partial run (killed, interrupted or failed) is an error naming the run
@@ -55,14 +59,14 @@ func ExportParquet(dir, outDir string, opts *ExportOptions) ([]string, error) {
 }
 
 // ExportCSV writes every table file listed in the manifest of the run in
-// dir as CSV with a header row into outDir. Nulls are empty fields;
-// categorical columns hold their names; list columns (params, param_names,
-// mesa_objective, targets) hold JSON arrays (of objects for lists of
-// structs), with null for non-finite numbers;
+// dir as CSV with a header row into outDir ("" means dir/csv). Nulls are
+// empty fields; categorical columns hold their names; list columns
+// (params, param_names, mesa_objective, targets) hold JSON arrays (of
+// objects for lists of structs), with null for non-finite numbers;
 // floats use the shortest representation that round-trips, and NaN, Inf
 // and -Inf outside lists. CSV carries no schema metadata: keep
 // manifest.json beside it. It returns the paths written. It requires of the
-// run what ExportParquet does.
+// run and of outDir what ExportParquet does.
 func ExportCSV(dir, outDir string, opts *ExportOptions) ([]string, error) {
 	return export(dir, outDir, ".csv", opts, writeCSV)
 }
@@ -72,33 +76,58 @@ func export(dir, outDir, ext string, opts *ExportOptions, write func(w io.Writer
 	if opts != nil {
 		o = *opts
 	}
-	m, err := ReadManifest(dir)
+	r, err := OpenRun(dir)
 	if err != nil {
 		return nil, err
 	}
+	defer r.Close()
+	m := r.m
 	if err := exportable(dir, m, o.Partial); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return nil, fmt.Errorf("data: export: %w", fileError{err})
+	// Every file verified before anything is written: a refused export
+	// leaves nothing.
+	if err := r.Verify(); err != nil {
+		return nil, err
 	}
 	mem := memory.DefaultAllocator
 	if o.Allocator != nil {
 		mem = o.Allocator
 	}
-	var paths []string
-	for _, tf := range m.Tables {
-		in := filepath.Join(dir, tf.File)
-		if err := verifyFile(in, tf.Bytes, tf.SHA256); err != nil {
-			return paths, fmt.Errorf("data: %s: %w", in, err)
-		}
-		out := filepath.Join(outDir, strings.TrimSuffix(tf.File, ".arrow")+ext)
-		if err := exportFile(in, out, tf.Table, &o.ReadOptions, mem, write); err != nil {
-			return paths, err
-		}
-		paths = append(paths, out)
+	var out *Output
+	if outDir == "" {
+		out, err = OpenOutputIn(dir, strings.TrimPrefix(ext, "."), OutputExport, []string{m.RunID})
+	} else {
+		out, err = OpenOutput(outDir, OutputExport, []string{m.RunID})
 	}
-	return paths, nil
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	names := make([]string, len(m.Tables))
+	for i, tf := range m.Tables {
+		names[i] = strings.TrimSuffix(tf.File, ".arrow") + ext
+	}
+	if err := out.Begin(names...); err != nil {
+		return nil, err
+	}
+	for i, tf := range m.Tables {
+		t, err := r.table(tf.Table, &o.ReadOptions)
+		if err != nil {
+			return nil, err
+		}
+		err = out.WriteFile(names[i], func(w io.Writer) error {
+			if err := write(w, t, mem); err != nil {
+				return fmt.Errorf("data: export %s: %w", t.path, err)
+			}
+			return nil
+		})
+		t.close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out.Commit()
 }
 
 // exportable checks that the run m of dir is one to export: of a version
@@ -131,44 +160,14 @@ func exportable(dir string, m *Manifest, partial bool) error {
 	return nil
 }
 
-func exportFile(in, out, table string, opts *ReadOptions, mem memory.Allocator, write func(io.Writer, *tableFile, memory.Allocator) error) (err error) {
-	t, err := openTable(in, table, opts)
-	if err != nil {
-		return err
-	}
-	defer t.close()
-	tmp := out + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("data: export: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if err := write(bw, t, mem); err != nil {
-		return fmt.Errorf("data: export %s: %w", in, err)
-	}
-	if err := bw.Flush(); err != nil {
-		return fmt.Errorf("data: export: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("data: export: %w", err)
-	}
-	if err := os.Rename(tmp, out); err != nil {
-		return fmt.Errorf("data: export: %w", err)
-	}
-	return nil
-}
-
 // eachBatch calls fn with every record batch of t, turning an arrow-go
 // panic on a corrupt batch into an error (see recovered).
 func eachBatch(t *tableFile, fn func(rec arrow.RecordBatch) error) (err error) {
 	defer func() { recovered(t.path, recover(), &err) }()
 	for i := range t.fr.NumRecords() {
+		if err := t.canceled(); err != nil {
+			return err
+		}
 		rec, err := t.fr.RecordBatchAt(i)
 		if err != nil {
 			return errorf(t.path, "batch %d: %v", i, err)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -43,21 +44,31 @@ func (m LockMode) String() string {
 
 // A DirLock is a held lock on a run directory; Unlock releases it. The
 // kernel releases it too when the process exits, however it exits: a
-// process killed with SIGKILL never leaves a directory locked. It is not
-// safe for concurrent use.
+// process killed with SIGKILL never leaves a directory locked. Its methods
+// may be called from several goroutines, but Unlock only once they
+// return.
 //
 // The lock is flock(2) on dir/lock. Each holder also keeps a file
 // dir/lock.<id> holding its holder text, which it flocks for as long as it
 // holds the lock, so that a contender can tell live holders from the
 // files of dead ones. (Linux and macOS; on Linux over NFS, flock is
 // emulated with fcntl locks, which NFS servers honour across hosts.)
+//
+// The holder file is also the holder's journal: before it creates a
+// temporary file or directory in the run directory (a plan being claimed,
+// a unit being written, a merge being staged), a holder records the
+// temporary's name there. A holder that dies leaves its journal, and the
+// next holder removes what it lists, so that what a killed process left is
+// removed by proof, never by guessing from names.
 type DirLock struct {
 	dir    string
-	abs    string // dir, absolute
+	abs    string   // dir, absolute
+	root   *os.Root // dir
 	mode   LockMode
 	lock   *os.File // dir/lock, flocked in mode
-	holder *os.File // dir/lock.<id>, flocked exclusively
+	holder *os.File // dir/lock.<id>, flocked exclusively; the journal
 	path   string   // the holder file's name
+	mu     sync.Mutex
 }
 
 // A LockedError is the error of Lock on a directory that another holder
@@ -109,7 +120,9 @@ var exclusive = struct {
 //	data: /runs/x is being written by pid 4242 on host n1 (mesa sweep --shard 2/4) since 2026-11-30T10:00:00Z
 //
 // Locks conflict between processes and between DirLocks of one process
-// alike.
+// alike. Lock writes only its own files (lock, lock.<id>), never through
+// a symbolic link; it does not check what else dir holds (see
+// CheckRunDir).
 func Lock(dir string, mode LockMode, holder string) (*DirLock, error) {
 	if mode != LockShared && mode != LockExclusive {
 		return nil, fmt.Errorf("data: lock %s: unknown mode %v", dir, mode)
@@ -124,15 +137,21 @@ func Lock(dir string, mode LockMode, holder string) (*DirLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data: lock %s: %v", dir, err)
 	}
-	l := &DirLock{dir: dir, abs: abs, mode: mode}
-	if l.lock, err = lockFile(dir, mode); err != nil {
+	root, err := openDir(dir)
+	if err != nil {
 		return nil, err
 	}
-	if l.holder, l.path, err = writeHolder(dir, oneLine(holder)); err != nil {
+	l := &DirLock{dir: dir, abs: abs, root: root, mode: mode}
+	if l.lock, err = lockFile(root, dir, mode); err != nil {
+		root.Close()
+		return nil, err
+	}
+	if l.holder, l.path, err = writeHolder(root, oneLine(holder)); err != nil {
 		l.lock.Close()
+		root.Close()
 		return nil, err
 	}
-	removeStaleHolders(dir, mode, l.path)
+	removeStaleHolders(root, mode == LockExclusive, l.path)
 	if mode == LockExclusive {
 		exclusive.Lock()
 		exclusive.dirs[l.abs]++
@@ -142,48 +161,70 @@ func Lock(dir string, mode LockMode, holder string) (*DirLock, error) {
 }
 
 // lockFile opens dir/lock and flocks it in mode without waiting. A lock
-// file removed or replaced between open and flock (RemoveRun of an
-// unlocked directory) is opened again, so that every holder locks the
-// file the path names.
-func lockFile(dir string, mode LockMode) (*os.File, error) {
-	path := filepath.Join(dir, LockFile)
+// file mesa creates holds lockSignature; an existing one must be a regular
+// file (a symbolic link is refused), and is not written. A lock file
+// removed or replaced between open and flock (RemoveRun of an unlocked
+// directory) is opened again, so that every holder locks the file the
+// path names.
+func lockFile(root *os.Root, dir string, mode LockMode) (*os.File, error) {
 	for range 100 {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		f, err := openLockFile(root)
 		if err != nil {
-			return nil, fmt.Errorf("data: lock: %w", fileError{err})
+			return nil, err
 		}
 		ok, err := flock(f, mode)
 		if err != nil {
 			f.Close()
-			return nil, fmt.Errorf("data: lock %s: flock: %v", path, err)
+			return nil, fmt.Errorf("data: lock %s: flock: %v", f.Name(), err)
 		}
 		if !ok {
 			f.Close()
-			return nil, &LockedError{Dir: dir, Holders: liveHolders(dir)}
+			return nil, &LockedError{Dir: dir, Holders: liveHolders(root)}
 		}
-		if same, err := sameFile(f, path); err != nil || same {
+		if same, err := sameFile(root, f, LockFile); err != nil || same {
 			if err != nil {
 				f.Close()
-				return nil, fmt.Errorf("data: lock: %w", fileError{err})
+				return nil, err
 			}
 			return f, nil
 		}
 		f.Close() // the path names another file now: lock that one
 	}
-	return nil, fmt.Errorf("data: lock %s: the lock file keeps being replaced", path)
+	return nil, fmt.Errorf("data: lock %s: the lock file keeps being replaced", pathIn(root, LockFile))
 }
 
-func sameFile(f *os.File, path string) (bool, error) {
+// openLockFile opens the lock file of root, creating it with mesa's
+// signature if it does not exist.
+func openLockFile(root *os.Root) (*os.File, error) {
+	f, err := root.OpenFile(LockFile, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	if err == nil {
+		if _, err := f.WriteString(lockSignature); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("data: lock: %w", fileError{err})
+		}
+		return f, nil
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, rootError(root, err)
+	}
+	f, err = openRegular(root, LockFile)
+	if errors.Is(err, fs.ErrNotExist) {
+		return openLockFile(root) // removed meanwhile
+	}
+	return f, err
+}
+
+func sameFile(root *os.Root, f *os.File, name string) (bool, error) {
 	a, err := f.Stat()
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("data: %w", fileError{err})
 	}
-	b, err := os.Stat(path)
+	b, err := root.Lstat(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
-		return false, err
+		return false, rootError(root, err)
 	}
 	return os.SameFile(a, b), nil
 }
@@ -191,60 +232,74 @@ func sameFile(f *os.File, path string) (bool, error) {
 const (
 	holderPrefix = LockFile + "."
 	holderTmp    = ".tmp"
+	// journalPrefix starts each journal line of a holder file.
+	journalPrefix = "temp "
 )
 
-// writeHolder writes the holder file dir/lock.<id> and returns it, flocked
-// exclusively, and its path. It is written under a .tmp name and renamed
-// once locked, so that a holder file is locked from the moment it has its
-// name (the flock belongs to the open file, which the rename keeps).
-func writeHolder(dir, holder string) (*os.File, string, error) {
+// writeHolder writes the holder file lock.<id> in root and returns it,
+// flocked exclusively, and its name: the signature line, then the holder
+// text. It is written under a .tmp name and renamed once locked, so that a
+// holder file is locked from the moment it has its name (the flock belongs
+// to the open file, which the rename keeps).
+func writeHolder(root *os.Root, holder string) (*os.File, string, error) {
 	var id [8]byte
 	_, _ = rand.Read(id[:]) // never fails (crypto/rand)
-	path := filepath.Join(dir, holderPrefix+hex.EncodeToString(id[:]))
-	f, err := os.OpenFile(path+holderTmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+	name := holderPrefix + hex.EncodeToString(id[:])
+	f, err := createExcl(root, name+holderTmp)
 	if err != nil {
-		return nil, "", fmt.Errorf("data: lock: %w", fileError{err})
+		return nil, "", err
 	}
 	fail := func(err error) (*os.File, string, error) {
 		f.Close()
-		os.Remove(path + holderTmp)
+		_ = root.Remove(name + holderTmp)
 		return nil, "", err
 	}
 	if ok, err := flock(f, LockExclusive); err != nil || !ok {
-		return fail(fmt.Errorf("data: lock %s: flock: %v", path+holderTmp, err))
+		return fail(fmt.Errorf("data: lock %s: flock: %v", f.Name(), err))
 	}
-	if _, err := f.WriteString(holder + "\n"); err != nil {
+	if _, err := f.WriteString(holderSignature + "\n" + holder + "\n"); err != nil {
 		return fail(fmt.Errorf("data: lock: %w", fileError{err}))
 	}
-	if err := os.Rename(path+holderTmp, path); err != nil {
-		return fail(fmt.Errorf("data: lock: %w", fileError{err}))
+	if err := place(root, name+holderTmp, name); err != nil {
+		return fail(err)
 	}
-	return f, path, nil
+	return f, name, nil
 }
 
-// holderFiles returns the names of the holder files in dir; with tmp, also
-// those still being written.
-func holderFiles(dir string, tmp bool) []string {
-	es, err := os.ReadDir(dir)
+// holderFiles returns the names of the holder files in root, mesa's by
+// name and content (see leftover); with tmp, also those still being
+// written.
+func holderFiles(root *os.Root, tmp bool) []string {
+	names, err := readDirNames(root)
 	if err != nil {
 		return nil
 	}
-	var names []string
-	for _, e := range es {
-		n := e.Name()
-		if strings.HasPrefix(n, holderPrefix) && e.Type().IsRegular() && (tmp || !strings.HasSuffix(n, holderTmp)) {
-			names = append(names, n)
+	var hs []string
+	for _, n := range names {
+		if holderName(n) && (tmp || !strings.HasSuffix(n, holderTmp)) && leftover(root, n) {
+			hs = append(hs, n)
 		}
 	}
-	return names
+	return hs
 }
 
-// liveHolders returns the texts of the holder files in dir whose holders
+// holderText returns the holder text of a holder file's content: the
+// line after the signature (or the first line of a holder file an older
+// mesa wrote).
+func holderText(b []byte) string {
+	lines := strings.SplitN(string(b), "\n", 3)
+	if lines[0] == holderSignature && len(lines) > 1 {
+		return oneLine(lines[1])
+	}
+	return oneLine(lines[0])
+}
+
+// liveHolders returns the texts of the holder files in root whose holders
 // are alive (they hold the file's flock), sorted.
-func liveHolders(dir string) []string {
+func liveHolders(root *os.Root) []string {
 	var live []string
-	for _, n := range holderFiles(dir, false) {
-		f, err := os.Open(filepath.Join(dir, n))
+	for _, n := range holderFiles(root, false) {
+		f, err := openRegular(root, n)
 		if err != nil {
 			continue
 		}
@@ -252,7 +307,7 @@ func liveHolders(dir string) []string {
 		if err == nil && !ok {
 			b := make([]byte, 4096)
 			k, _ := f.Read(b)
-			if s := oneLine(string(b[:k])); s != "" {
+			if s := holderText(b[:k]); s != "" {
 				live = append(live, s)
 			}
 		}
@@ -262,28 +317,97 @@ func liveHolders(dir string) []string {
 	return live
 }
 
-// removeStaleHolders removes the holder files of dead holders from dir,
-// but own. An exclusive holder knows that every other holder file is
-// stale; a shared one tests each (and leaves files still being written).
-func removeStaleHolders(dir string, mode LockMode, own string) {
-	for _, n := range holderFiles(dir, mode == LockExclusive) {
-		path := filepath.Join(dir, n)
-		if path == own {
+// removeStaleHolders removes the holder files of dead holders from root,
+// but own, each after the temporaries its journal lists: those whose flock
+// it can take. With tmp it also removes holder files still being written,
+// which only the holder of the exclusive lock knows to be stale.
+func removeStaleHolders(root *os.Root, tmp bool, own string) {
+	for _, n := range holderFiles(root, tmp) {
+		if n == own {
 			continue
 		}
-		if mode == LockExclusive {
-			os.Remove(path)
-			continue
-		}
-		f, err := os.Open(path)
+		f, err := openRegular(root, n)
 		if err != nil {
 			continue
 		}
+		// Held while its temporaries go, so that two cleaners never
+		// race; a live holder holds it, and is left alone.
 		if ok, err := flock(f, LockExclusive); err == nil && ok {
-			os.Remove(path)
+			removeJournaled(root, f)
+			_ = removeRegular(root, n)
 		}
 		f.Close()
 	}
+}
+
+// journal records, in the holder's file, a fresh name for a temporary
+// that the holder is about to create in the directory sub ("" for the
+// locked directory itself, or one of its subdirectories), and returns it:
+// prefix and 16 random hex digits. It is synced before it returns, so that
+// the temporary is listed before it exists.
+func (l *DirLock) journal(sub, prefix string) (string, error) {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	name := prefix + hex.EncodeToString(id[:])
+	rel := name
+	if sub != "" {
+		rel = sub + "/" + name
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.holder == nil {
+		return "", fmt.Errorf("data: %s: not locked", l.dir)
+	}
+	_, err := l.holder.WriteString(journalPrefix + rel + "\n")
+	if err == nil {
+		err = l.holder.Sync()
+	}
+	if err != nil {
+		return "", fmt.Errorf("data: lock: %w", fileError{err})
+	}
+	return name, nil
+}
+
+// removeJournaled removes the temporaries the journal of a dead holder
+// (its holder file f) lists: files, and directories with everything in
+// them, since nobody but their creator knew their random names. An entry
+// that is a symbolic link, or not in the directory or one of its
+// subdirectories, is left.
+func removeJournaled(root *os.Root, f *os.File) {
+	b, err := io.ReadAll(io.LimitReader(f, 64<<20))
+	if err != nil {
+		return
+	}
+	for _, rel := range journalEntries(b) {
+		sub, name, nested := strings.Cut(rel, "/")
+		if !nested {
+			removeTemporary(root, rel)
+			continue
+		}
+		if dir, err := subRoot(root, sub); err == nil {
+			removeTemporary(dir, name)
+			dir.Close()
+		}
+	}
+}
+
+// journalEntries returns the temporaries a holder file's content lists:
+// paths of one name, or of a directory and a name, inside the locked
+// directory; anything else is ignored.
+func journalEntries(b []byte) []string {
+	var rels []string
+	for line := range strings.Lines(string(b)) {
+		rel, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), journalPrefix)
+		if !ok {
+			continue
+		}
+		sub, name, nested := strings.Cut(rel, "/")
+		if !plainName(sub) || (nested && !plainName(name)) {
+			continue
+		}
+		rels = append(rels, rel)
+	}
+	return rels
 }
 
 // Dir returns the locked directory.
@@ -295,6 +419,8 @@ func (l *DirLock) Mode() LockMode { return l.mode }
 // Unlock releases the lock and removes the holder's file. Calling it again
 // returns an error.
 func (l *DirLock) Unlock() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.lock == nil {
 		return fmt.Errorf("data: unlock %s: not locked", l.dir)
 	}
@@ -306,13 +432,17 @@ func (l *DirLock) Unlock() error {
 		exclusive.Unlock()
 	}
 	// The holder file goes first, while the lock is still held.
-	err := os.Remove(l.path)
+	err := l.root.Remove(l.path)
+	if err != nil {
+		err = rootError(l.root, err)
+	}
 	if cerr := l.holder.Close(); err == nil {
 		err = cerr
 	}
 	if cerr := l.lock.Close(); err == nil {
 		err = cerr
 	}
+	l.root.Close()
 	l.lock, l.holder = nil, nil
 	if err != nil {
 		return fmt.Errorf("data: unlock: %w", fileError{err})

@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 )
 
 // ManifestFile is the name of a run's manifest.
@@ -47,7 +47,20 @@ type Manifest struct {
 	Points []PointInfo `json:"points,omitempty"`
 	// Tables lists the finished table files, in Tables() order.
 	Tables []TableFile `json:"tables"`
+	// Writing lists, in a partial manifest, every file its writer may
+	// have left besides the finished tables: each table's
+	// <table>.arrow.tmp, <table>.arrow and <table>.partial.arrow. With
+	// Tables it is what RemoveRun removes; a killed or failed writer's
+	// files are thus always mesa's provably.
+	Writing []string `json:"writing,omitempty"`
+	// SelfSHA256 seals the manifest: the SHA-256 of the file with this
+	// field's value replaced by 64 zeros. A reader refuses a manifest
+	// whose bytes changed since mesa wrote it; one without the field
+	// (written by an older mesa) is read unchecked.
+	SelfSHA256 string `json:"self_sha256,omitempty"`
 }
+
+func (m *Manifest) setSeal(s string) { m.SelfSHA256 = s }
 
 // A TableFile is one finished table file of a run.
 type TableFile struct {
@@ -79,51 +92,28 @@ func (m *Manifest) Table(name string) (TableFile, bool) {
 	return TableFile{}, false
 }
 
-func writeManifest(dir string, m *Manifest) error {
-	b, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return fmt.Errorf("manifest: %w", err)
-	}
-	return writeFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'))
-}
-
-// writeFileAtomic writes b to a temporary file beside path, syncs it and
-// renames it over path, so that readers see the old or the new file whole.
-func writeFileAtomic(path string, b []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	// Make the rename durable; not every system can sync a directory.
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	return nil
-}
-
-// ReadManifest reads and checks the manifest of the run in dir. It does not
-// require the run to be complete: check Status.
+// ReadManifest reads and checks the manifest of the run in dir: mesa's
+// format and seal, a run id, a status, table files inside the directory.
+// It does not require the run to be complete: check Status. A manifest
+// that is a symbolic link is refused.
 func ReadManifest(dir string) (*Manifest, error) {
-	path := filepath.Join(dir, ManifestFile)
-	b, err := os.ReadFile(path)
+	root, err := openDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
+		return nil, err
+	}
+	defer root.Close()
+	return readManifestIn(root)
+}
+
+// maxManifest bounds the size of a manifest (a sweep of 10^5 points lists
+// each point's values).
+const maxManifest = 256 << 20
+
+func readManifestIn(root *os.Root) (*Manifest, error) {
+	path := pathIn(root, ManifestFile)
+	b, err := readRegular(root, ManifestFile, maxManifest)
+	if err != nil {
+		return nil, err
 	}
 	var m Manifest
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -139,17 +129,43 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("data: %s: status %q, want complete or partial", path, m.Status)
 	}
 	for _, t := range m.Tables {
-		if t.File == "" || filepath.Base(t.File) != t.File {
+		if !plainName(t.File) {
 			return nil, fmt.Errorf("data: %s: table %q has file %q outside the run directory", path, t.Table, t.File)
 		}
 	}
+	for _, f := range m.Writing {
+		if !plainName(f) {
+			return nil, fmt.Errorf("data: %s: writing lists %q, outside the run directory", path, f)
+		}
+	}
+	if m.RunID == "" {
+		return nil, fmt.Errorf("data: %s: no run_id", path)
+	}
+	if err := checkSeal(b, m.SelfSHA256); err != nil {
+		return nil, fmt.Errorf("data: %s: %v", path, err)
+	}
 	return &m, nil
+}
+
+// plainName reports whether name is a file name in a directory: not
+// empty, no separator, not . or ..
+func plainName(name string) bool {
+	return name != "" && name != "." && name != ".." && filepath.Base(name) == name && !strings.ContainsAny(name, `/\`)
 }
 
 // VerifyRun reads the manifest of dir and checks that the run is complete
 // and that every listed file has the recorded size and SHA-256.
 func VerifyRun(dir string) (*Manifest, error) {
-	m, err := ReadManifest(dir)
+	root, err := openDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return verifyRunIn(root)
+}
+
+func verifyRunIn(root *os.Root) (*Manifest, error) {
+	m, err := readManifestIn(root)
 	if err != nil {
 		return nil, err
 	}
@@ -158,33 +174,39 @@ func VerifyRun(dir string) (*Manifest, error) {
 		if m.Error != "" {
 			msg = ": " + m.Error
 		}
-		return m, fmt.Errorf("data: %s: run %s is %s%s", dir, m.RunID, m.Status, msg)
+		return m, fmt.Errorf("data: %s: run %s is %s%s", root.Name(), m.RunID, m.Status, msg)
 	}
 	for _, t := range m.Tables {
-		path := filepath.Join(dir, t.File)
-		if err := verifyFile(path, t.Bytes, t.SHA256); err != nil {
-			return m, fmt.Errorf("data: %s: %w", path, err)
+		f, err := openRegular(root, t.File)
+		if err != nil {
+			return m, err
+		}
+		err = verifyOpen(f, t)
+		f.Close()
+		if err != nil {
+			return m, err
 		}
 	}
 	return m, nil
 }
 
-func verifyFile(path string, size int64, sum string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return errors.Unwrap(err)
-	}
-	defer f.Close()
+// verifyOpen checks that the open file f has the size and SHA-256 the
+// manifest entry t records, reading it through, and leaves it at its
+// start. A mismatch is one line naming the file.
+func verifyOpen(f *os.File, t TableFile) error {
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	if err != nil {
-		return err
+		return fmt.Errorf("data: %w", fileError{err})
 	}
-	if n != size {
-		return fmt.Errorf("%d bytes, manifest says %d (truncated or replaced)", n, size)
+	if n != t.Bytes {
+		return fmt.Errorf("data: %s: %d bytes, manifest says %d (truncated or replaced)", f.Name(), n, t.Bytes)
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != sum {
-		return fmt.Errorf("sha256 %s, manifest says %s (corrupt or replaced)", got, sum)
+	if got := hex.EncodeToString(h.Sum(nil)); got != t.SHA256 {
+		return fmt.Errorf("data: %s: sha256 %s, manifest says %s (corrupt or replaced)", f.Name(), got, t.SHA256)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("data: %w", fileError{err})
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package data
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,10 @@ type ReadOptions struct {
 	// allocates, so that a corrupt length in a compressed file is an error
 	// rather than an out-of-memory crash; 0 means 1 GiB.
 	MaxBuffer int
+	// Context, if not nil, stops reading when it is done: checked at each
+	// record batch, it ends Next (Err is then the context's error) and an
+	// export.
+	Context context.Context
 }
 
 // TableMeta is the provenance a table file carries in its schema metadata.
@@ -73,7 +78,8 @@ type tableFile struct {
 	fr     *ipc.FileReader
 	meta   TableMeta
 	schema *arrow.Schema
-	cols   []int // file column of each contract column
+	cols   []int           // file column of each contract column
+	ctx    context.Context // ReadOptions.Context, or nil
 }
 
 // OpenEpisodes opens an episodes table file.
@@ -128,7 +134,17 @@ func open[R any](path, table string, opts *ReadOptions, bind func(arrow.RecordBa
 
 // openTable opens path and checks that it holds table in a version this
 // package reads.
-func openTable(path, table string, opts *ReadOptions) (_ *tableFile, err error) {
+func openTable(path, table string, opts *ReadOptions) (*tableFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("data: %w", err)
+	}
+	return openTableFile(f, path, table, opts)
+}
+
+// openTableFile checks that the open file f (named path) holds table in a
+// version this package reads, and takes f over.
+func openTableFile(f *os.File, path, table string, opts *ReadOptions) (_ *tableFile, err error) {
 	var o ReadOptions
 	if opts != nil {
 		o = *opts
@@ -139,11 +155,7 @@ func openTable(path, table string, opts *ReadOptions) (_ *tableFile, err error) 
 	if o.MaxBuffer <= 0 {
 		o.MaxBuffer = 1 << 30
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("data: %w", err)
-	}
-	t := &tableFile{path: path, file: f}
+	t := &tableFile{path: path, file: f, ctx: o.Context}
 	defer func() {
 		recovered(path, recover(), &err)
 		if err != nil {
@@ -263,6 +275,14 @@ func (t *tableFile) close() error {
 	return err
 }
 
+// canceled returns the error of the reading's context if it is done.
+func (t *tableFile) canceled() error {
+	if t.ctx == nil {
+		return nil
+	}
+	return t.ctx.Err()
+}
+
 // Path returns the file the reader reads.
 func (r *Reader[R]) Path() string { return r.path }
 
@@ -286,6 +306,9 @@ func (r *Reader[R]) Next() (ok bool) {
 	}()
 	for r.i >= r.n {
 		if r.batch >= r.fr.NumRecords() {
+			return false
+		}
+		if r.err = r.canceled(); r.err != nil {
 			return false
 		}
 		if r.rec != nil {

@@ -93,14 +93,32 @@ func TestWriteFailsOnFileSizeLimit(t *testing.T) {
 	}
 }
 
-// TestWriteFailsOnDevFull writes episodes.arrow.tmp to /dev/full (through
-// a symlink of that name), whose writes fail with ENOSPC: a full disk for
-// one file, in process, so that a checked allocator sees that the failed
-// table's buffers are released on every path.
+// TestWriteFailsOnDevFull writes episodes.arrow.tmp to /dev/full, whose
+// writes fail with ENOSPC: a full disk for one file, in process, so that a
+// checked allocator sees that the failed table's buffers are released on
+// every path. (The file is created in the run directory, then its writes
+// go to /dev/full under its name: mesa itself never writes through a
+// symbolic link.)
 func TestWriteFailsOnDevFull(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
 	}
+	restore := data.SetCreateTableFile(func(root *os.Root, name string) (*os.File, error) {
+		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		f.Close()
+		if name != "episodes.arrow.tmp" {
+			return root.OpenFile(name, os.O_WRONLY, 0)
+		}
+		fd, err := syscall.Open("/dev/full", syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return nil, err
+		}
+		return os.NewFile(uintptr(fd), filepath.Join(root.Name(), name)), nil
+	})
+	defer restore()
 	for _, tc := range []struct {
 		when  string
 		batch int
@@ -109,9 +127,6 @@ func TestWriteFailsOnDevFull(t *testing.T) {
 			mem := checked(t)
 			dir := t.TempDir()
 			tmp := filepath.Join(dir, "episodes.arrow.tmp")
-			if err := os.Symlink("/dev/full", tmp); err != nil {
-				t.Fatal(err)
-			}
 			w := create(t, dir, data.Options{BatchRows: tc.batch, Steps: true, Allocator: mem})
 			for _, err := range []error{w.AppendTraining(trainingRows(10)...), w.AppendAgents(agentRows(10)...),
 				w.AppendAttribution(attributionRows(10)...), w.AppendSteps(stepRows(10)...)} {

@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -107,32 +106,39 @@ type Options struct {
 // with status "partial", so a killed run never looks complete.
 type Writer struct {
 	dir  string
+	root *os.Root // dir; closed with the writer
 	info RunInfo
-	opts Options
+	// names are the file names the writer may leave (the manifest's
+	// writing list while the run is partial).
+	names []string
+	opts  Options
 
 	sweep *sweep
 
-	mu     sync.Mutex
-	tables [numTables]*tableWriter // in Tables() order; steps nil unless Options.Steps
-	point  *point                  // the current sweep point, shared by the tables
-	done   bool
-	err    error // sticky: an I/O failure breaks the writer
+	mu       sync.Mutex
+	tables   [numTables]*tableWriter // in Tables() order; steps nil unless Options.Steps
+	point    *point                  // the current sweep point, shared by the tables
+	done     bool
+	complete bool    // Close succeeded
+	err      error   // sticky: an I/O failure breaks the writer
+	staged   *staged // for a unit's or a merge's writer (see DirLock.CreateUnit)
 }
 
-// Create starts a run in dir, creating it if needed.
-func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
+// checkCreate checks the info and options of a new run, and fills the
+// options' defaults.
+func checkCreate(info *RunInfo, opts *Options) error {
 	if info.RunID == "" {
-		return nil, errors.New("data: create: RunInfo.RunID is empty")
+		return errors.New("data: create: RunInfo.RunID is empty")
 	}
 	switch opts.Compression {
 	case "":
 		opts.Compression = CompressionNone
 	case CompressionNone, CompressionLZ4, CompressionZstd:
 	default:
-		return nil, fmt.Errorf("data: create: unknown compression %q (none, lz4 or zstd)", opts.Compression)
+		return fmt.Errorf("data: create: unknown compression %q (none, lz4 or zstd)", opts.Compression)
 	}
 	if opts.BatchRows < 0 {
-		return nil, fmt.Errorf("data: create: batch rows %d is negative", opts.BatchRows)
+		return fmt.Errorf("data: create: batch rows %d is negative", opts.BatchRows)
 	}
 	if opts.BatchRows == 0 {
 		opts.BatchRows = DefaultBatchRows
@@ -140,30 +146,71 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 	if opts.Allocator == nil {
 		opts.Allocator = memory.DefaultAllocator
 	}
+	return nil
+}
+
+// Create starts a run in dir, creating it if needed. dir must not exist,
+// be empty, or, with Options.Overwrite, hold a run of mesa's, which is
+// removed first as by RemoveRun; a directory holding anything else is
+// refused (see CheckRunDir). Files are created, never opened over an
+// existing file, and symbolic links in dir are never followed.
+func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
+	if err := checkCreate(&info, &opts); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data: create: %w", fileError{err})
 	}
-	if _, err := os.Stat(filepath.Join(dir, ManifestFile)); err == nil {
-		if !opts.Overwrite {
-			return nil, fmt.Errorf("data: create: %s already holds a run (%s); refusing to overwrite", dir, ManifestFile)
-		}
+	root, err := openDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	st, err := inspect(root)
+	if err != nil {
+		root.Close()
+		return nil, err
+	}
+	switch {
+	case st.kind == dirRun && opts.Overwrite:
 		if err := RemoveRun(dir); err != nil {
+			root.Close()
 			return nil, err
 		}
+	case st.kind == dirRun:
+		root.Close()
+		return nil, fmt.Errorf("data: create: %s already holds run %s; refusing to overwrite", dir, st.runID)
+	case st.kind != dirEmpty:
+		root.Close()
+		return nil, refusal(dir, st)
 	}
+	return newWriter(root, info, opts)
+}
+
+// newWriter starts a run in the directory of root, which is empty or
+// holds only what the caller allows beside the run, and takes root over.
+func newWriter(root *os.Root, info RunInfo, opts Options) (*Writer, error) {
+	dir := root.Name()
 	sw, err := newSweep(&info)
 	if err != nil {
+		root.Close()
 		return nil, fmt.Errorf("data: create: %w", err)
 	}
 	versions, err := json.Marshal(info.Versions)
 	if err != nil {
+		root.Close()
 		return nil, fmt.Errorf("data: create: versions: %w", err)
 	}
 	if info.Versions == nil {
 		versions = []byte("{}")
 	}
-	w := &Writer{dir: dir, info: info, opts: opts, sweep: sw, point: &point{}}
+	w := &Writer{dir: dir, root: root, info: info, opts: opts, sweep: sw, point: &point{}}
+	for _, name := range Tables() {
+		if name != TableSteps || opts.Steps {
+			w.names = append(w.names, FileName(name)+".tmp", FileName(name), partialName(name))
+		}
+	}
 	if err := w.writeManifest(StatusPartial, errNotClosed, nil); err != nil {
+		root.Close()
 		return nil, err
 	}
 	vocab := map[string][]string{vocabRunID: {info.RunID}}
@@ -181,10 +228,11 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 			continue
 		}
 		md := runMetadata(name, &info, string(versions))
-		t, err := newTableWriter(dir, name, schemaWith(name, info.Params, &md), info.RunID, vocab, &opts, info.Params, w.point)
+		t, err := newTableWriter(root, name, schemaWith(name, info.Params, &md), info.RunID, vocab, &opts, info.Params, w.point)
 		if err != nil {
 			w.closeFiles()
-			return nil, fmt.Errorf("data: create: %w", err)
+			root.Close()
+			return nil, err
 		}
 		w.tables[i] = t
 	}
@@ -194,6 +242,16 @@ func Create(dir string, info RunInfo, opts Options) (*Writer, error) {
 const errNotClosed = "not closed: the run is in progress, or was killed"
 
 func partialName(table string) string { return table + ".partial.arrow" }
+
+// closed checks that Close succeeded.
+func (w *Writer) closed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.complete {
+		return fmt.Errorf("data: %s: the run was not closed complete", w.dir)
+	}
+	return nil
+}
 
 // Dir returns the run directory.
 func (w *Writer) Dir() string { return w.dir }
@@ -308,7 +366,10 @@ func (w *Writer) Close() error {
 		files = append(files, t.file)
 	}
 	w.done = true
-	if err := w.writeManifest(StatusComplete, "", files); err != nil {
+	defer w.root.Close()
+	if err := w.writeManifest(StatusComplete, "", files); err == nil {
+		w.complete = true
+	} else {
 		// The manifest still says partial: take the final names back, so
 		// that no file looks like part of a complete run, and try to list
 		// the tables in a partial manifest.
@@ -341,6 +402,7 @@ func (w *Writer) Abort(cause error) error {
 
 func (w *Writer) abortLocked(cause error) error {
 	w.done = true
+	defer w.root.Close()
 	var files []TableFile
 	for _, t := range w.tables {
 		if t == nil {
@@ -383,10 +445,10 @@ func (w *Writer) writeManifest(status, msg string, files []TableFile) error {
 	if m.Tables == nil {
 		m.Tables = []TableFile{}
 	}
-	if err := writeManifest(w.dir, m); err != nil {
-		return fmt.Errorf("data: %w", fileError{err})
+	if status != StatusComplete {
+		m.Writing = w.names
 	}
-	return nil
+	return writeSealed(w.root, ManifestFile, m)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
@@ -402,7 +464,7 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // buffers are released, and its .tmp file stays behind as evidence.
 type tableWriter struct {
 	name   string
-	dir    string
+	root   *os.Root // the run directory
 	schema *arrow.Schema
 	mem    memory.Allocator
 
@@ -424,7 +486,8 @@ type tableWriter struct {
 	batches int
 
 	state tableState
-	path  string    // where the file is now: the .tmp name, then its final one
+	cur   string    // the file's name now: the .tmp name, then its final one
+	path  string    // cur in the run directory, for messages
 	file  TableFile // the manifest entry of a complete table
 }
 
@@ -456,21 +519,26 @@ func (w *osWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab map[string][]string, opts *Options, params []Param, cur *point) (*tableWriter, error) {
-	t := &tableWriter{name: name, dir: dir, schema: schema, mem: opts.Allocator, sum: sha256.New(),
-		runID: runID, noTiming: opts.OmitTiming, params: params, point: cur, path: filepath.Join(dir, FileName(name)+".tmp")}
+// createTableFile creates a table's .tmp file in root; the tests replace
+// it to write a table onto a full device.
+var createTableFile = createExcl
+
+func newTableWriter(root *os.Root, name string, schema *arrow.Schema, runID string, vocab map[string][]string, opts *Options, params []Param, cur *point) (*tableWriter, error) {
+	tmp := FileName(name) + ".tmp"
+	t := &tableWriter{name: name, root: root, schema: schema, mem: opts.Allocator, sum: sha256.New(),
+		runID: runID, noTiming: opts.OmitTiming, params: params, point: cur, cur: tmp, path: pathIn(root, tmp)}
 	for _, c := range append(slices.Clip(tableColumns(name)), paramColumns(params)...) {
 		b, err := newColBuffer(c, vocab, opts.Allocator)
 		if err != nil {
 			t.release()
-			return nil, fmt.Errorf("%s.%w", name, err)
+			return nil, fmt.Errorf("data: create: %s.%w", name, err)
 		}
 		t.cols = append(t.cols, b)
 	}
-	f, err := os.Create(t.path)
+	f, err := createTableFile(root, tmp)
 	if err != nil {
 		t.release()
-		return nil, fileError{err}
+		return nil, err
 	}
 	t.f, t.out.f = f, f
 	t.buf = bufio.NewWriterSize(io.MultiWriter(&t.out, t.sum, &t.count), 1<<16)
@@ -484,7 +552,7 @@ func newTableWriter(dir, name string, schema *arrow.Schema, runID string, vocab 
 	t.fw, err = ipc.NewFileWriter(t.buf, ipcOpts...)
 	if err != nil {
 		t.discard()
-		return nil, err
+		return nil, fmt.Errorf("data: create: %w", err)
 	}
 	return t, nil
 }
@@ -610,14 +678,13 @@ func (t *tableWriter) rename(name string) error {
 	if t.state != tableComplete {
 		return t.notOpen()
 	}
-	path := filepath.Join(t.dir, name)
-	if path == t.path {
+	if name == t.cur {
 		return nil
 	}
-	if err := os.Rename(t.path, path); err != nil {
-		return fmt.Errorf("data: %w", fileError{err})
+	if err := place(t.root, t.cur, name); err != nil {
+		return err
 	}
-	t.path, t.file.File = path, name
+	t.cur, t.path, t.file.File = name, pathIn(t.root, name), name
 	return nil
 }
 

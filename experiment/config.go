@@ -4,12 +4,14 @@
 package experiment
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -65,8 +67,23 @@ type Config struct {
 	Sweep Sweep `yaml:"sweep,omitempty"`
 
 	// doc is the YAML document the config was parsed from, --set
-	// overrides applied: sweep points are made from it.
+	// overrides applied (once its sweep is resolved, without the sweep):
+	// sweep points are made from it.
 	doc *yaml.Node
+
+	// Set by Resolve for a sweep, read only afterwards (Point is called
+	// from several goroutines; a sweep changed after Resolve needs Resolve
+	// again). pointDoc is doc without the sweep, sweepNodes the parsed
+	// values of each swept path (nil for plain values, read again when
+	// needed): each point's document is pointDoc with its values set. pointUnits holds each distinct list of units of a point
+	// (Point and Index 0) and unitsOf the list of each point, so that a
+	// plan never decodes a point again. unitBytes is the memory estimate of
+	// the largest unit of any point.
+	pointDoc   *yaml.Node
+	sweepNodes [][]*yaml.Node
+	pointUnits [][]Unit
+	unitsOf    []int32
+	unitBytes  float64
 }
 
 // Record says what a run keeps beyond what analysis needs.
@@ -173,12 +190,18 @@ const MaxConfigBytes = 1 << 20
 // expands presets and fills defaults, and validates it, every sweep point
 // included. Errors start with "config: " and name the field, as in
 // `config: train.exit.region: unknown region "botom-right"`.
-func Parse(r io.Reader) (*Config, error) { return ParseWith(r, nil) }
+func Parse(r io.Reader) (*Config, error) { return ParseContext(context.Background(), r, nil) }
 
 // ParseWith is Parse with overrides: each of set is "path=value" (a config
 // path as in Sweep, a YAML value), applied in order to the document before
 // it is decoded, as `mesa run --set` does.
 func ParseWith(r io.Reader, set []string) (*Config, error) {
+	return ParseContext(context.Background(), r, set)
+}
+
+// ParseContext is ParseWith, stopped when ctx is done: validating every
+// point of a large sweep takes a while.
+func ParseContext(ctx context.Context, r io.Reader, set []string) (*Config, error) {
 	text, err := io.ReadAll(io.LimitReader(r, MaxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -186,90 +209,115 @@ func ParseWith(r io.Reader, set []string) (*Config, error) {
 	if len(text) > MaxConfigBytes {
 		return nil, fmt.Errorf("config: longer than %d bytes, which no config is", MaxConfigBytes)
 	}
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(text))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, errors.New("config: empty document")
-		}
-		return nil, fmt.Errorf("config: %s", cleanYAMLError(err))
+	doc, err := parseDocument(text)
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("config: empty document")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	for _, kv := range set {
 		path, value, ok := strings.Cut(kv, "=")
 		if !ok {
-			return nil, fmt.Errorf("config: --set %q: want path=value", kv)
+			return nil, fmt.Errorf("config: --set %s: want path=value", strconv.Quote(kv))
 		}
+		if _, err := parsePath(path); err != nil {
+			return nil, fmt.Errorf("config: --set %s: %w", printable(path), err)
+		}
+		// A valid path is plain ASCII: it is safe to echo as it is.
 		v, err := valueNode(value)
+		if err == nil {
+			doc, err = setPath(doc, path, v)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("config: --set %s: %w", path, err)
 		}
-		if err := setPath(&doc, path, v); err != nil {
-			return nil, fmt.Errorf("config: --set %s: %w", path, err)
+	}
+	if len(set) > 0 {
+		if _, err := (&expander{sizes: map[*yaml.Node]int{}}).size(doc); err != nil {
+			return nil, fmt.Errorf("config: with --set: %w", err)
 		}
 	}
 	var c Config
-	if err := decodeConfig(&doc, &c); err != nil {
+	if err := decodeConfig(doc, &c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c.doc = &doc
-	if err := c.Resolve(); err != nil {
+	c.doc = doc
+	if err := c.resolve(ctx); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-// Points returns the config of every point of the sweep, in order (c
-// itself, without a sweep, when there is none): the document c was parsed
-// from with each swept path set to the point's value, decoded and resolved.
-// A Config built in code is re-read from its resolved YAML.
-func (c *Config) Points() ([]*Config, error) {
+// Point returns the config of sweep point k, in [0, Sweep.Points()) (c
+// itself when there is no sweep): the document c was parsed from with each
+// swept path set to the point's value, decoded and resolved. Points are
+// made when asked for, never all at once; each shares the unchanged part
+// of c's document. A Config built in code is re-read from its resolved
+// YAML.
+func (c *Config) Point(k int) (*Config, error) {
 	if len(c.Sweep) == 0 {
-		return []*Config{c}, nil
+		if k != 0 {
+			return nil, fmt.Errorf("config: no sweep point %d: the config has no sweep", k)
+		}
+		return c, nil
 	}
+	if n := c.Sweep.Points(); k < 0 || k >= n {
+		return nil, fmt.Errorf("config: no sweep point %d: the sweep has %d points", k, n)
+	}
+	doc := c.pointDoc
+	if doc == nil {
+		var err error
+		if doc, err = c.sweepBase(); err != nil {
+			return nil, err
+		}
+	}
+	var desc []string
+	for i, v := range c.Sweep.indices(k) {
+		p := c.Sweep[i]
+		var node *yaml.Node
+		var err error
+		if c.sweepNodes != nil {
+			node = c.sweepNodes[i][v]
+		}
+		if node == nil {
+			node, err = valueNode(p.Values[v])
+		}
+		if err == nil {
+			doc, err = setPath(doc, p.Path, node)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("config: sweep: %s: %w", p.Path, err)
+		}
+		desc = append(desc, p.Path+"="+p.Values[v])
+	}
+	var pc Config
+	err := decodeConfig(doc, &pc)
+	if err == nil {
+		pc.doc = doc
+		err = pc.Resolve()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: sweep point %d (%s): %s", k, strings.Join(desc, ", "),
+			strings.TrimPrefix(err.Error(), "config: "))
+	}
+	return &pc, nil
+}
+
+// sweepBase returns the document of c without its sweep: what every
+// point's document is made from.
+func (c *Config) sweepBase() (*yaml.Node, error) {
 	doc := c.doc
 	if doc == nil {
 		b, err := c.ResolvedYAML()
 		if err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
-		doc = &yaml.Node{}
-		if err := yaml.Unmarshal(b, doc); err != nil {
+		if doc, err = parseDocument(b); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 	}
-	n := c.Sweep.Points()
-	if n > maxSweepPoints {
-		return nil, fmt.Errorf("config: sweep: %d points, more than %d", n, maxSweepPoints)
-	}
-	points := make([]*Config, n)
-	for k := range points {
-		d := cloneNode(doc)
-		deleteKey(d, "sweep")
-		values := c.Sweep.values(k)
-		var desc []string
-		for i, p := range c.Sweep {
-			v, err := valueNode(values[i])
-			if err == nil {
-				err = setPath(d, p.Path, v)
-			}
-			if err != nil {
-				return nil, fmt.Errorf("config: sweep: %s: %w", p.Path, err)
-			}
-			desc = append(desc, p.Path+"="+values[i])
-		}
-		var pc Config
-		err := decodeConfig(d, &pc)
-		if err == nil {
-			pc.doc = d
-			err = pc.Resolve()
-		}
-		if err != nil {
-			return nil, fmt.Errorf("config: sweep point %d (%s): %s", k, strings.Join(desc, ", "),
-				strings.TrimPrefix(err.Error(), "config: "))
-		}
-		points[k] = &pc
-	}
-	return points, nil
+	return withoutKey(doc, "sweep"), nil
 }
 
 // decodeConfig decodes the document, then redecodes each distribution
@@ -321,7 +369,31 @@ func decodeConfig(doc *yaml.Node, c *Config) error {
 // order, as "train+randomize=0.05" or "deploy+loops=0.2+exit.colours=[blue]".
 // Without overrides it is the preset's name.
 func overrideLabel(preset, d world.Distribution) string {
-	a, b := flatYAML(preset), flatYAML(d)
+	// flatYAML goes through YAML: remember recent labels, so that the
+	// points of a sweep, whose distributions mostly repeat, are labelled
+	// at the cost of a map look-up.
+	key := preset.Name + "\x00" + fmt.Sprintf("%#v", d) // a preset is its name
+	labels.Lock()
+	defer labels.Unlock()
+	if l, ok := labels.m[key]; ok {
+		return l
+	}
+	if len(labels.m) >= 1024 {
+		clear(labels.m)
+	}
+	l := overrideLabelOf(preset, d)
+	labels.m[key] = l
+	return l
+}
+
+// labels caches overrideLabel.
+var labels = struct {
+	sync.Mutex
+	m map[string]string
+}{m: map[string]string{}}
+
+func overrideLabelOf(preset, d world.Distribution) string {
+	a, b := flatYAML(preset), flatYAML(d) // a, a preset's, is in the cache after its first point
 	label := preset.Name
 	for _, kv := range b {
 		if !slices.Contains(a, kv) {
@@ -373,9 +445,11 @@ func mapValue(n *yaml.Node, key string) *yaml.Node {
 	return nil
 }
 
-// Resolve fills defaults and validates c. Parse calls it; call it on a
-// Config built in code.
-func (c *Config) Resolve() error {
+// Resolve fills defaults and validates c, every sweep point included.
+// Parse calls it; call it on a Config built in code.
+func (c *Config) Resolve() error { return c.resolve(context.Background()) }
+
+func (c *Config) resolve(ctx context.Context) error {
 	if c.Seeds == 0 {
 		c.Seeds = 1
 	}
@@ -404,10 +478,65 @@ func (c *Config) Resolve() error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	if len(c.Sweep) > 0 {
-		if _, err := c.Points(); err != nil {
+	return c.resolvePoints(ctx)
+}
+
+// resolvePoints validates every sweep point, one at a time, and keeps
+// what a plan needs of each: its units (each distinct list once, and the
+// list of each point) and the memory estimate of its largest unit.
+func (c *Config) resolvePoints(ctx context.Context) error {
+	if len(c.Sweep) == 0 {
+		c.pointUnits, c.unitsOf = [][]Unit{c.units()}, []int32{0}
+		c.unitBytes = c.largestUnit().bytes
+		return nil
+	}
+	c.pointDoc, c.sweepNodes = nil, nil
+	base, err := c.sweepBase()
+	if err != nil {
+		return err
+	}
+	// Plain values (numbers, names) are cheaper to read again than to
+	// keep as nodes; others are read once.
+	nodes := make([][]*yaml.Node, len(c.Sweep))
+	for i, p := range c.Sweep {
+		nodes[i] = make([]*yaml.Node, len(p.Values))
+		for j, v := range p.Values {
+			if plainText(v) {
+				continue
+			}
+			if nodes[i][j], err = valueNode(v); err != nil {
+				return fmt.Errorf("config: sweep: %s: %w", p.Path, err)
+			}
+		}
+	}
+	// The sweep's own nodes are not needed again: the points are made
+	// from base, which does not hold them.
+	c.doc, c.pointDoc, c.sweepNodes = base, base, nodes
+	n := c.Sweep.Points()
+	c.pointUnits, c.unitsOf, c.unitBytes = nil, make([]int32, n), 0
+	seen := map[string]int32{}
+	var key strings.Builder
+	for k := range n {
+		if err := ctx.Err(); err != nil {
 			return err
 		}
+		pc, err := c.Point(k)
+		if err != nil {
+			return err
+		}
+		units := pc.pointUnits[0]
+		key.Reset()
+		for _, u := range units {
+			fmt.Fprintf(&key, "%s/%s/%d\n", u.Optimizer, u.Family, u.Seed)
+		}
+		i, ok := seen[key.String()]
+		if !ok {
+			i = int32(len(c.pointUnits))
+			seen[key.String()] = i
+			c.pointUnits = append(c.pointUnits, units)
+		}
+		c.unitsOf[k] = i
+		c.unitBytes = max(c.unitBytes, pc.unitBytes)
 	}
 	return nil
 }
@@ -525,8 +654,8 @@ func (c *Config) Validate() error {
 		}
 	}
 	if len(c.Sweep) > 0 {
-		if n := c.Sweep.Points(); n > maxSweepPoints {
-			return fmt.Errorf("sweep: %d points, more than %d", n, maxSweepPoints)
+		if c.Sweep.Points() > maxSweepPoints {
+			return errors.New(c.Sweep.tooLarge())
 		}
 		return nil // each point is validated on its own, memory included
 	}
@@ -580,8 +709,8 @@ func (f Family) validate() error {
 	if !(f.Discount >= 0 && f.Discount < 1) {
 		return fmt.Errorf("discount: %v out of range [0, 1)", f.Discount)
 	}
-	if !(f.Beta >= 0 && f.Beta <= 1e6) {
-		return fmt.Errorf("beta: %v out of range [0, 1e6]", f.Beta)
+	if !(f.Beta >= 0 && f.Beta < 1e6) {
+		return fmt.Errorf("beta: %v out of range [0, 1e6)", f.Beta)
 	}
 	if f.Iterations < 0 || f.Iterations > 100_000 {
 		return fmt.Errorf("iterations: %d out of range [0, 100000]", f.Iterations)

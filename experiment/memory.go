@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"mesa/evolve"
 	"mesa/sgd"
+	"mesa/train"
 	"mesa/world"
 )
 
@@ -28,37 +31,38 @@ func levelBytes(d world.Distribution) float64 {
 	return float64(w*w)*(2+8*16) + 1024
 }
 
-// memoryTerms lists the big allocations of a unit of c.
-func (c *Config) memoryTerms() []memoryTerm {
-	var terms []memoryTerm
-	lb := levelBytes(c.Train.Distribution)
-	for _, f := range c.Families {
-		fam, err := f.Build()
-		if err != nil {
-			continue
-		}
-		dim := float64(fam.Dim())
-		for _, o := range c.Optimizers {
-			var t memoryTerm
-			switch o.Name {
-			case "ga":
-				size, pops, levels := float64(orInt(o.Population, evolve.DefaultPopulationSize)), float64(orInt(o.Populations, 1)), float64(orInt(o.Levels, evolve.DefaultLevels))
-				t = memoryTerm{fmt.Sprintf("ga %s: %.0f populations × %.0f members × θ %.0f × 3 copies × 8 B, %.0f levels", f.Name, pops, size, dim, levels),
-					pops*size*dim*8*3 + pops*size*512 + levels*lb}
-			case "es":
-				pop, levels := float64(orInt(o.Population, evolve.DefaultESPopulation)), float64(orInt(o.Levels, evolve.DefaultESLevels))
-				t = memoryTerm{fmt.Sprintf("es %s: %.0f points × θ %.0f × 3 × 8 B, %.0f levels", f.Name, pop, dim, levels),
-					pop*dim*8*3 + levels*lb}
-			case "sgd":
-				batch, pool := float64(orInt(o.Batch, sgd.DefaultBatchSize)), float64(o.LevelPool)
-				t = memoryTerm{fmt.Sprintf("sgd %s: batch %.0f × θ %.0f × 3 gradients × 8 B, %.0f pooled levels", f.Name, batch, dim, pool),
-					batch*dim*8*3 + (batch+pool)*lb}
-			}
-			terms = append(terms, t)
-		}
+// A unit trains one optimizer × family (or none, for a reference agent),
+// then evaluates its agent: the memory it holds at once is at most the
+// training's term and the evaluation's.
+
+// trainingTerm is the memory of training family f with optimizer o.
+func (c *Config) trainingTerm(o Optimizer, f Family) memoryTerm {
+	fam, err := f.Build()
+	if err != nil {
+		return memoryTerm{}
 	}
-	// Evaluation keeps a split's rows (and with steps, every step) until
-	// the split is written.
+	lb := levelBytes(c.Train.Distribution)
+	dim := float64(fam.Dim())
+	switch o.Name {
+	case "ga":
+		size, pops, levels := float64(orInt(o.Population, evolve.DefaultPopulationSize)), float64(orInt(o.Populations, 1)), float64(orInt(o.Levels, evolve.DefaultLevels))
+		return memoryTerm{fmt.Sprintf("ga %s: %.0f populations × %.0f members × θ %.0f × 3 copies × 8 B, %.0f levels", f.Name, pops, size, dim, levels),
+			pops*size*dim*8*3 + pops*size*512 + levels*lb}
+	case "es":
+		pop, levels := float64(orInt(o.Population, evolve.DefaultESPopulation)), float64(orInt(o.Levels, evolve.DefaultESLevels))
+		return memoryTerm{fmt.Sprintf("es %s: %.0f points × θ %.0f × 3 × 8 B, %.0f levels", f.Name, pop, dim, levels),
+			pop*dim*8*3 + levels*lb}
+	case "sgd":
+		batch, pool := float64(orInt(o.Batch, sgd.DefaultBatchSize)), float64(o.LevelPool)
+		return memoryTerm{fmt.Sprintf("sgd %s: batch %.0f × θ %.0f × 3 gradients × 8 B, %.0f pooled levels", f.Name, batch, dim, pool),
+			batch*dim*8*3 + (batch+pool)*lb}
+	}
+	return memoryTerm{}
+}
+
+// evaluationTerm is the memory of evaluating one agent: a split's rows
+// (and with steps, every step) are kept until the split is written.
+func (c *Config) evaluationTerm() memoryTerm {
 	episodes, steps := 0.0, 0.0
 	for _, sp := range c.Splits {
 		n := float64(sp.Episodes)
@@ -76,9 +80,27 @@ func (c *Config) memoryTerms() []memoryTerm {
 	if !c.Probe.Off {
 		episodes = max(episodes, float64(c.Probe.Episodes))
 	}
-	terms = append(terms, memoryTerm{fmt.Sprintf("evaluation: %.0f episodes × 1 kB, %.0f steps × 64 B", episodes, steps),
-		episodes*1024 + steps*64})
-	return terms
+	return memoryTerm{fmt.Sprintf("evaluation: %.0f episodes × 1 kB, %.0f steps × 64 B", episodes, steps),
+		episodes*1024 + steps*64}
+}
+
+// largestUnit returns the memory estimate of c's largest unit, described
+// by its largest term.
+func (c *Config) largestUnit() memoryTerm {
+	eval := c.evaluationTerm()
+	big := memoryTerm{}
+	for _, f := range c.Families {
+		for _, o := range c.Optimizers {
+			if t := c.trainingTerm(o, f); t.bytes > big.bytes {
+				big = t
+			}
+		}
+	}
+	unit := memoryTerm{what: big.what, bytes: big.bytes + eval.bytes}
+	if eval.bytes > big.bytes {
+		unit.what = eval.what
+	}
+	return unit
 }
 
 func orInt(v, def int) int {
@@ -88,30 +110,64 @@ func orInt(v, def int) int {
 	return v
 }
 
-// checkMemory refuses c if a unit would need more memory than the machine
-// has, naming the largest term.
+// checkMemory refuses c if one of its units would need more memory than
+// the machine has, naming the largest term.
 func (c *Config) checkMemory() error {
 	total := MachineMemory()
 	if total <= 0 {
 		return nil
 	}
-	sum, big := 0.0, memoryTerm{}
-	for _, t := range c.memoryTerms() {
-		sum += t.bytes
-		if t.bytes > big.bytes {
-			big = t
-		}
-	}
-	if sum > float64(total) {
-		return fmt.Errorf("needs about %s of memory, more than this machine's %s (mostly %s)",
-			humanBytes(sum), humanBytes(float64(total)), big.what)
+	if u := c.largestUnit(); u.bytes > float64(total) {
+		return fmt.Errorf("needs about %s of memory per unit, more than this machine's %s (mostly %s)",
+			humanBytes(u.bytes), humanBytes(float64(total)), u.what)
 	}
 	return nil
 }
 
-// MachineMemory returns the machine's memory in bytes (MemTotal of
-// /proc/meminfo), or 0 if it cannot tell.
-func MachineMemory() int64 {
+// unitsAtOnce returns how many of todo units of c to run at once with
+// workers goroutines (0: GOMAXPROCS): one per worker, as many as there
+// are units, and no more than the machine's memory holds by the estimate
+// of c's largest unit. With workers 0 that many is what runs; asked for
+// more explicitly, it is an error that says how many fit.
+func unitsAtOnce(c *Config, workers, todo int) (int, error) {
+	unit := c.unitBytes
+	if len(c.Sweep) == 0 {
+		unit = c.largestUnit().bytes
+	}
+	return atOnce(workers, min(train.Workers(workers), todo), unit, MachineMemory())
+}
+
+// atOnce is unitsAtOnce for n units at once wanted, each of unit bytes,
+// on a machine of total bytes (0: unknown).
+func atOnce(workers, n int, unit float64, total int64) (int, error) {
+	if total <= 0 || unit <= 0 || n <= 1 {
+		return max(n, 1), nil
+	}
+	fit := max(1, int(float64(total)/unit))
+	if n <= fit {
+		return n, nil
+	}
+	if workers == 0 {
+		return fit, nil
+	}
+	return 0, fmt.Errorf("run: --workers %d runs %d units at once, which need about %s of memory (%s each), more than this machine's %s; give --workers %d or fewer",
+		workers, n, humanBytes(float64(n)*unit), humanBytes(unit), humanBytes(float64(total)), fit)
+}
+
+// MachineMemory returns the memory this process may use, in bytes: the
+// machine's (MemTotal of /proc/meminfo), or its cgroup's limit if lower
+// (a Slurm job, a container); 0 if it cannot tell. It is read once.
+func MachineMemory() int64 { return machineMemory() }
+
+var machineMemory = sync.OnceValue(func() int64 {
+	total := memTotal()
+	if limit := cgroupMemoryLimit(); limit > 0 && (total <= 0 || limit < total) {
+		return limit
+	}
+	return total
+})
+
+func memTotal() int64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0
@@ -126,6 +182,47 @@ func MachineMemory() int64 {
 				return 0
 			}
 			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// cgroupMemoryLimit returns the memory limit of this process's cgroup
+// (v2 memory.max, or v1 memory.limit_in_bytes), or 0 if it finds none.
+// Inside a container the cgroup's path may not be mounted as such: then
+// the mount's root holds the limit.
+func cgroupMemoryLimit() int64 {
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0
+	}
+	read := func(paths ...string) int64 {
+		for _, p := range paths {
+			m, err := os.ReadFile(p)
+			if err != nil {
+				continue
+			}
+			n, err := strconv.ParseInt(strings.TrimSpace(string(m)), 10, 64)
+			if err != nil { // "max": no limit
+				return 0
+			}
+			return n
+		}
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		fields := strings.SplitN(strings.TrimSpace(line), ":", 3)
+		if len(fields) != 3 {
+			continue
+		}
+		path := filepath.Clean("/" + fields[2])
+		switch {
+		case fields[0] == "0" && fields[1] == "":
+			if n := read(filepath.Join("/sys/fs/cgroup", path, "memory.max"), "/sys/fs/cgroup/memory.max"); n > 0 {
+				return n
+			}
+		case fields[1] == "memory":
+			return read(filepath.Join("/sys/fs/cgroup/memory", path, "memory.limit_in_bytes"), "/sys/fs/cgroup/memory/memory.limit_in_bytes")
 		}
 	}
 	return 0

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"mesa/evolve"
@@ -91,6 +92,11 @@ func (o *Optimizer) validate() error {
 		if u.set && !slices.Contains(u.names, o.Name) {
 			return fmt.Errorf("%s: does not apply to optimizer %s", u.field, o.Name)
 		}
+	}
+	// sgd reads a negative norm as "no clipping"; a config says what it
+	// means instead, and a norm of ±Inf or NaN is a typo.
+	if !(o.ClipNorm >= 0 && o.ClipNorm <= math.MaxFloat64) {
+		return fmt.Errorf("clip_norm: %v out of range: want a finite norm > 0 (0 means %v; a large norm such as 1e9 leaves gradients unclipped)", o.ClipNorm, sgd.DefaultClipNorm)
 	}
 	_, err := o.Build()
 	return err

@@ -1,20 +1,16 @@
 package experiment
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
 	"mesa/agents"
+	"mesa/data"
 )
 
 // A Unit is the unit of work, of resume, of sharding and of statistical
@@ -74,10 +70,11 @@ func fileSafe(s string) string {
 type Plan struct {
 	// RunID names the run (Config.RunID of the config as given).
 	RunID string
-	// Config is the config as given, sweep included; Points the config of
-	// each sweep point (Config.Points).
+	// Config is the config as given, sweep included; Config.Point(k) is
+	// the config of sweep point k, made when asked for.
 	Config *Config
-	Points []*Config
+	// Points is the number of sweep points (1 without a sweep).
+	Points int
 	// Units in canonical order: point by point, then optimizers, families
 	// and seeds in config order, then the scripted references.
 	Units []Unit
@@ -92,31 +89,49 @@ func NewPlan(c *Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	points, err := c.Points()
-	if err != nil {
-		return nil, err
-	}
-	p := &Plan{RunID: id, Config: c, Points: points}
-	for k, pc := range points {
-		for _, o := range pc.Optimizers {
-			for _, f := range pc.Families {
-				for s := range pc.Seeds {
-					p.Units = append(p.Units, Unit{Point: k, Optimizer: o.Name, Family: f.Name, Seed: s})
-				}
+	// The units of each sweep point were listed when its config was
+	// validated: a plan decodes no point again.
+	lists, unitsOf := [][]Unit{c.units()}, []int32{0}
+	if len(c.Sweep) > 0 {
+		if c.unitsOf == nil { // not resolved
+			if err := c.resolvePoints(context.Background()); err != nil {
+				return nil, err
 			}
 		}
-		for _, r := range pc.Reference {
-			spec, _ := agents.ScriptedByName(r)
-			p.Units = append(p.Units, Unit{Point: k, Family: spec.(*agents.Scripted).Spec()})
-		}
-		if len(p.Units) > maxUnits {
+		lists, unitsOf = c.pointUnits, c.unitsOf
+	}
+	n := 0
+	for _, i := range unitsOf {
+		n += len(lists[i])
+		if n > maxUnits {
 			return nil, fmt.Errorf("config: the plan has more than %d units", maxUnits)
 		}
 	}
-	for i := range p.Units {
-		p.Units[i].Index = i
+	p := &Plan{RunID: id, Config: c, Points: len(unitsOf), Units: make([]Unit, 0, n)}
+	for k, i := range unitsOf {
+		for _, u := range lists[i] {
+			u.Index, u.Point = len(p.Units), k
+			p.Units = append(p.Units, u)
+		}
 	}
 	return p, nil
+}
+
+// units returns the units of c, a config without a sweep, at point 0.
+func (c *Config) units() []Unit {
+	var units []Unit
+	for _, o := range c.Optimizers {
+		for _, f := range c.Families {
+			for s := range c.Seeds {
+				units = append(units, Unit{Optimizer: o.Name, Family: f.Name, Seed: s})
+			}
+		}
+	}
+	for _, r := range c.Reference {
+		spec, _ := agents.ScriptedByName(r)
+		units = append(units, Unit{Family: spec.(*agents.Scripted).Spec()})
+	}
+	return units
 }
 
 // PointValues returns the swept values of point k, "path=value" in sweep
@@ -142,116 +157,51 @@ func (p *Plan) Shard(i, n int) []Unit {
 	return out
 }
 
-// planFile is the plan a run directory holds, written before any unit: a
-// later command on the directory continues the run only if its plan is the
-// same.
-type planFile struct {
-	Format string   `json:"format"` // "mesa-plan"
-	RunID  string   `json:"run_id"`
-	Config string   `json:"config"` // the resolved config, sweep included
-	Units  []string `json:"units"`  // unit IDs in canonical order
-	SHA256 string   `json:"sha256"` // of Config and Units
-}
+// PlanFile is the name of a run directory's plan: written before any
+// unit, so that a later command on the directory continues the run only if
+// its plan is the same.
+const PlanFile = data.PlanFile
 
-const (
-	planFormat = "mesa-plan"
-	// PlanFile is the name of a run directory's plan.
-	PlanFile = "plan.json"
-)
-
-func (p *Plan) file() (*planFile, error) {
+func (p *Plan) file() (*data.RunPlan, error) {
 	cfg, err := p.Config.ResolvedYAML()
 	if err != nil {
 		return nil, err
 	}
-	f := &planFile{Format: planFormat, RunID: p.RunID, Config: string(cfg)}
-	h := sha256.New()
-	h.Write(cfg)
-	for _, u := range p.Units {
-		f.Units = append(f.Units, u.ID())
-		fmt.Fprintf(h, "\n%s", u.ID())
+	ids := make([]string, len(p.Units))
+	for i, u := range p.Units {
+		ids[i] = u.ID()
 	}
-	f.SHA256 = hex.EncodeToString(h.Sum(nil))
-	return f, nil
+	return data.NewRunPlan(p.RunID, cfg, ids), nil
 }
 
-// claim writes the plan into dir, or checks that the plan dir already holds
-// is p's. A directory holding another run is refused, saying which.
-func (p *Plan) claim(dir string) error {
+// claim makes p the plan of the directory l holds, or checks that the
+// plan it already holds is p's. A directory holding another run is
+// refused, saying which. The claim is atomic (see data.DirLock.ClaimPlan):
+// of two plans claiming a new directory at once, one wins and the other
+// is refused before it writes a unit.
+func (p *Plan) claim(l *data.DirLock) error {
 	want, err := p.file()
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(dir, PlanFile)
-	b, err := readCapped(path, 64<<20)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+	dir := l.Dir()
+	if _, err := data.ReadPlan(dir); errors.Is(err, fs.ErrNotExist) {
+		if _, err := data.ReadManifest(dir); err == nil {
 			return fmt.Errorf("%s holds a run without a plan (written by an older mesa); use --overwrite to replace it, or another --out", dir)
 		}
-		out, err := json.MarshalIndent(want, "", "  ")
-		if err != nil {
-			return err
-		}
-		return writeAtomic(path, append(out, '\n'))
-	case err != nil:
+	}
+	got, err := l.ClaimPlan(want)
+	if err != nil {
 		return err
 	}
-	var got planFile
-	if err := json.NewDecoder(bytes.NewReader(b)).Decode(&got); err != nil || got.Format != planFormat {
-		return fmt.Errorf("%s: not a mesa plan", path)
+	if (got.SHA256 != want.SHA256 || got.Config != want.Config) && got.RunID == p.RunID {
+		return fmt.Errorf("%s holds another config of run id %s (two configs whose ids collide); use --overwrite to replace it, or another --out", dir, p.RunID)
 	}
 	if got.SHA256 != want.SHA256 || got.Config != want.Config {
 		return fmt.Errorf("%s holds run %s, whose config differs from this one (%s); use --overwrite to replace it, or another --out",
 			dir, got.RunID, p.RunID)
 	}
 	return nil
-}
-
-// readCapped reads a file of at most limit bytes.
-func readCapped(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s: longer than %d bytes", path, limit)
-	}
-	return b, nil
-}
-
-// writeAtomic writes b to a temporary file beside path, syncs it and
-// renames it over path. The temporary file's name is unique: processes that
-// write the same path at once (shards claiming a new directory) each rename
-// a complete file of their own.
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = f.Chmod(0o644)
-	if err == nil {
-		_, err = f.Write(b)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-	}
-	return err
 }
 
 // resolvedPointYAML returns the resolved YAML of a point's config.

@@ -3,7 +3,6 @@ package experiment
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -25,15 +24,16 @@ import (
 // not safe for concurrent use.
 type Replayer struct {
 	runID  string
-	points []*Config
+	plan   *Plan
+	points []*Config    // by point, made when first needed
 	suites []*evalSuite // by point, built when first needed
 	// agents by point: evaluated agents (final and scripted) in table
 	// order, and by id.
 	order  [][]string
 	agents []map[string]data.AgentRow
-	// episodes is the path of episodes.arrow, and blocks where the rows
-	// of each agent and split begin in it.
-	episodes string
+	// episodes is the run's episodes table, kept open, and blocks where
+	// the rows of each agent and split begin in it.
+	episodes *data.Reader[data.EpisodeRow]
 	blocks   map[blockKey]rowAt
 	// doctor, if not nil, changes a logged row as it is read (tests).
 	doctor func(*data.EpisodeRow)
@@ -63,10 +63,12 @@ type Replay struct {
 // NewReplayer reads the run in dir (manifest config, agents.arrow,
 // episodes.arrow).
 func NewReplayer(dir string) (*Replayer, error) {
-	m, err := data.ReadManifest(dir)
+	run, err := data.OpenRun(dir)
 	if err != nil {
 		return nil, err
 	}
+	defer run.Close()
+	m := run.Manifest()
 	cfg, err := Parse(strings.NewReader(m.Config))
 	if err != nil {
 		return nil, fmt.Errorf("replay: %s: manifest %w", dir, err)
@@ -78,24 +80,18 @@ func NewReplayer(dir string) (*Replayer, error) {
 	if plan.RunID != m.RunID {
 		return nil, fmt.Errorf("replay: %s: the manifest's config is run %s, the manifest says %s: written by another version of mesa", dir, plan.RunID, m.RunID)
 	}
-	r := &Replayer{runID: m.RunID, points: plan.Points, suites: make([]*evalSuite, len(plan.Points)),
-		order: make([][]string, len(plan.Points)), agents: make([]map[string]data.AgentRow, len(plan.Points)),
+	r := &Replayer{runID: m.RunID, plan: plan, points: make([]*Config, plan.Points), suites: make([]*evalSuite, plan.Points),
+		order: make([][]string, plan.Points), agents: make([]map[string]data.AgentRow, plan.Points),
 		blocks: map[blockKey]rowAt{}}
 	for k := range r.agents {
 		r.agents[k] = map[string]data.AgentRow{}
 	}
-	table := func(name string) (string, error) {
-		t, ok := m.Table(name)
-		if !ok {
-			return "", fmt.Errorf("replay: %s: run %s has no %s table (status %s)", dir, m.RunID, name, m.Status)
+	for _, t := range []string{data.TableAgents, data.TableEpisodes} {
+		if !run.Has(t) {
+			return nil, fmt.Errorf("replay: %s: run %s has no %s table (status %s)", dir, m.RunID, t, m.Status)
 		}
-		return filepath.Join(dir, t.File), nil
 	}
-	path, err := table(data.TableAgents)
-	if err != nil {
-		return nil, err
-	}
-	ar, err := data.OpenAgents(path, nil)
+	ar, err := run.Agents(nil)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +102,7 @@ func NewReplayer(dir string) (*Replayer, error) {
 			continue // only the handed-over agents are evaluated
 		}
 		if row.Point < 0 || row.Point >= len(r.points) {
-			return nil, fmt.Errorf("replay: %s: agent %s at point %d; the sweep has %d points", path, row.AgentID, row.Point, len(r.points))
+			return nil, fmt.Errorf("replay: %s: agent %s at point %d; the sweep has %d points", ar.Path(), row.AgentID, row.Point, len(r.points))
 		}
 		if _, dup := r.agents[row.Point][row.AgentID]; !dup {
 			r.order[row.Point] = append(r.order[row.Point], row.AgentID)
@@ -116,15 +112,10 @@ func NewReplayer(dir string) (*Replayer, error) {
 	if err := ar.Err(); err != nil {
 		return nil, err
 	}
-	if path, err = table(data.TableEpisodes); err != nil {
-		return nil, err
-	}
-	er, err := data.OpenEpisodes(path, nil)
+	er, err := run.Episodes(nil)
 	if err != nil {
 		return nil, err
 	}
-	defer er.Close()
-	r.episodes = path
 	for er.Next() {
 		row := er.Row()
 		k := blockKey{row.Point, row.AgentID, row.Split}
@@ -134,10 +125,16 @@ func NewReplayer(dir string) (*Replayer, error) {
 		}
 	}
 	if err := er.Err(); err != nil {
+		er.Close()
 		return nil, err
 	}
+	// The table stays open, verified once, for reading logged rows.
+	r.episodes = er
 	return r, nil
 }
+
+// Close closes the run's episodes table.
+func (r *Replayer) Close() error { return r.episodes.Close() }
 
 // logged returns the logged row of an episode. A run's rows of one agent
 // and split are consecutive and in episode order, so it reads from the
@@ -147,11 +144,7 @@ func (r *Replayer) logged(point int, agentID, split string, episode int) (data.E
 	if !ok {
 		return data.EpisodeRow{}, false, nil
 	}
-	er, err := data.OpenEpisodes(r.episodes, nil)
-	if err != nil {
-		return data.EpisodeRow{}, false, err
-	}
-	defer er.Close()
+	er := r.episodes
 	match := func(row *data.EpisodeRow) bool {
 		return row.Point == point && row.AgentID == agentID && row.Split == split && row.Episode == episode
 	}
@@ -167,9 +160,9 @@ func (r *Replayer) logged(point int, agentID, split string, episode int) (data.E
 		if err := er.Err(); err != nil {
 			return data.EpisodeRow{}, false, err
 		}
-		if err := er.Seek(0, 0); err != nil {
-			return data.EpisodeRow{}, false, err
-		}
+	}
+	if err := er.Seek(0, 0); err != nil {
+		return data.EpisodeRow{}, false, err
 	}
 	for er.Next() {
 		if row := er.Row(); match(&row) {
@@ -228,7 +221,12 @@ func (r *Replayer) suite(point int) (*evalSuite, error) {
 		return nil, fmt.Errorf("replay: no point %d: run %s has points 0 to %d", point, r.runID, len(r.points)-1)
 	}
 	if r.suites[point] == nil {
-		s, err := newEvalSuite(r.points[point])
+		c, err := r.plan.Config.Point(point)
+		if err != nil {
+			return nil, fmt.Errorf("replay: %w", err)
+		}
+		r.points[point] = c
+		s, err := newEvalSuite(c)
 		if err != nil {
 			return nil, fmt.Errorf("replay: point %d: %w", point, err)
 		}

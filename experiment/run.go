@@ -23,7 +23,9 @@ import (
 type Options struct {
 	// Out is the run directory.
 	Out string
-	// Workers is the number of goroutines; 0 means GOMAXPROCS. Output is
+	// Workers is the number of goroutines; 0 means GOMAXPROCS, with no
+	// more units at once than the machine's memory holds by their
+	// estimate (more, asked for explicitly, is an error). Output is
 	// byte-identical for any value.
 	Workers int
 	// Overwrite removes a run already in Out first; without it the same
@@ -124,8 +126,10 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 		return nil, err
 	}
 	dir := opts.Out
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("run: %w", err)
+	// Nothing is written into a directory that is not empty and not a
+	// mesa run, with or without --overwrite: not even a lock file.
+	if err := data.CheckRunDir(dir); err != nil {
+		return nil, err
 	}
 	sharded := opts.Shard.Count > 1
 	mode := data.LockExclusive
@@ -142,11 +146,8 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	if err := plan.claim(dir); err != nil {
+	if err := plan.claim(lock); err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Join(dir, unitsDir), 0o755); err != nil {
-		return nil, fmt.Errorf("run: %w", err)
 	}
 	units := plan.Units
 	if sharded {
@@ -159,7 +160,7 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 			done = len(plan.Units) // merged, its units removed (record.units keeps them)
 			break
 		}
-		if complete(dir, u) {
+		if plan.complete(dir, u) {
 			done++
 		} else if slices.ContainsFunc(units, func(v Unit) bool { return v.Index == u.Index }) {
 			todo = append(todo, u)
@@ -168,7 +169,7 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 	if opts.Progress != nil {
 		opts.Progress.Start(plan, todo, done)
 	}
-	if err := runUnits(ctx, plan, dir, todo, opts); err != nil {
+	if err := runUnits(ctx, plan, lock, todo, opts); err != nil {
 		return nil, err
 	}
 	done += len(todo)
@@ -180,13 +181,13 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("run: %d of %d units are missing", len(plan.Units)-done, len(plan.Units))
 	}
 	if !merged(dir, plan) {
-		if err := merge(ctx, plan, dir, opts); err != nil {
+		if err := merge(ctx, plan, lock, opts); err != nil {
 			return nil, err
 		}
 	}
 	if !c.Record.Units {
 		// The merged tables hold every row of every unit.
-		if err := os.RemoveAll(filepath.Join(dir, unitsDir)); err != nil {
+		if err := lock.RemoveUnits(plan.RunID); err != nil {
 			return nil, fmt.Errorf("run: %w", err)
 		}
 	}
@@ -197,43 +198,57 @@ func Run(ctx context.Context, c *Config, opts Options) (*Result, error) {
 	return res, nil
 }
 
-// UnitComplete reports whether unit u is complete in the run directory dir:
-// its manifest says so and every file matches its checksum.
-func UnitComplete(dir string, u Unit) bool { return complete(dir, u) }
+// UnitComplete reports whether unit u of p is complete in the run
+// directory dir: its manifest says so, every file matches its checksum,
+// and it is a unit of p (its run id and its point's config), not of
+// another plan.
+func (p *Plan) UnitComplete(dir string, u Unit) bool { return p.complete(dir, u) }
 
 // Merged reports whether dir holds the complete, merged tables of plan (its
 // units may be gone).
 func Merged(dir string, plan *Plan) bool { return merged(dir, plan) }
 
-func complete(dir string, u Unit) bool {
+func (p *Plan) complete(dir string, u Unit) bool {
 	m, err := data.VerifyRun(filepath.Join(dir, unitsDir, u.Dir()))
-	return err == nil && m.Status == data.StatusComplete
+	if err != nil || m.Status != data.StatusComplete || m.RunID != p.RunID {
+		return false
+	}
+	c, err := p.Config.Point(u.Point)
+	return err == nil && m.Config == string(resolvedPointYAML(c))
 }
 
 // merged reports whether dir's tables are the merged units of plan.
 func merged(dir string, p *Plan) bool {
 	m, err := data.VerifyRun(dir)
-	return err == nil && m.Status == data.StatusComplete && m.RunID == p.RunID
+	if err != nil || m.Status != data.StatusComplete || m.RunID != p.RunID {
+		return false
+	}
+	cfg, err := p.Config.ResolvedYAML()
+	return err == nil && m.Config == string(cfg)
 }
 
 // runUnits runs the units of todo, several at once: units are independent
 // and each is deterministic, so the order in which they finish changes no
 // byte. With at least as many units as workers, each unit runs on one
 // goroutine (cheaper than splitting a unit's small batches); with fewer, the
-// workers are shared among them.
-func runUnits(ctx context.Context, plan *Plan, dir string, todo []Unit, opts Options) error {
+// workers are shared among them. No more units run at once than the
+// machine's memory holds (unitsAtOnce).
+func runUnits(ctx context.Context, plan *Plan, lock *data.DirLock, todo []Unit, opts Options) error {
 	if len(todo) == 0 {
 		return nil
 	}
 	todo = longestFirst(plan, todo)
 	workers := train.Workers(opts.Workers)
-	concurrent := min(workers, len(todo))
+	concurrent, err := unitsAtOnce(plan.Config, opts.Workers, len(todo))
+	if err != nil {
+		return err
+	}
 	inner := max(1, workers/concurrent)
 	var mu sync.Mutex
 	return train.Parallel(ctx, concurrent, len(todo), func(_, i int) error {
 		u := todo[i]
 		start := time.Now()
-		steps, err := runUnit(ctx, plan, dir, u, inner, opts)
+		steps, err := runUnit(ctx, plan, lock, u, inner, opts)
 		if err != nil {
 			return err
 		}
@@ -246,24 +261,20 @@ func runUnits(ctx context.Context, plan *Plan, dir string, todo []Unit, opts Opt
 	})
 }
 
-// runUnit runs u into a temporary directory and renames it into place when
-// complete. It returns the unit's training steps.
-func runUnit(ctx context.Context, plan *Plan, dir string, u Unit, workers int, opts Options) (int, error) {
-	final := filepath.Join(dir, unitsDir, u.Dir())
-	// Leftovers of this unit from a killed process: the unit belongs to
-	// one shard, and a shard runs in one process, so they are stale.
-	if err := os.RemoveAll(final); err != nil {
+// runUnit runs u into a temporary directory of the run directory lock
+// holds (recorded in the lock's journal, so that if this process dies the
+// next one removes it) and gives it its name under units/ when complete.
+// It returns the unit's training steps.
+func runUnit(ctx context.Context, plan *Plan, lock *data.DirLock, u Unit, workers int, opts Options) (int, error) {
+	c, err := plan.Config.Point(u.Point)
+	if err != nil {
 		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
 	}
-	stale, _ := filepath.Glob(filepath.Join(dir, unitsDir, ".tmp-"+u.Dir()+"-*"))
-	for _, s := range stale {
-		if err := os.RemoveAll(s); err != nil {
-			return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
-		}
+	info, err := plan.runInfo(u.Point)
+	if err != nil {
+		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
 	}
-	tmp := filepath.Join(dir, unitsDir, fmt.Sprintf(".tmp-%s-%d", u.Dir(), os.Getpid()))
-	c := plan.Points[u.Point]
-	w, err := data.Create(tmp, plan.runInfo(u.Point), data.Options{
+	w, err := lock.CreateUnit(u.Dir(), info, data.Options{
 		Steps: c.Record.Steps, OmitTiming: !opts.Timing, Compression: opts.Compression,
 	})
 	if err != nil {
@@ -274,31 +285,20 @@ func runUnit(ctx context.Context, plan *Plan, dir string, u Unit, workers int, o
 	if err == nil {
 		err = r.run(ctx)
 	}
+	if err == nil {
+		err = w.Close()
+	}
+	if err == nil {
+		err = lock.CommitUnit(w)
+	}
 	if err != nil {
-		_ = w.Abort(err)
-		_ = os.RemoveAll(tmp)
+		lock.Discard(w, err)
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
 		}
 		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
 	}
-	if err := w.Close(); err != nil {
-		_ = os.RemoveAll(tmp)
-		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
-	}
-	if err := os.Rename(tmp, final); err != nil {
-		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
-	}
-	syncDir(filepath.Join(dir, unitsDir))
 	return r.envSteps, nil
-}
-
-// syncDir makes renames in dir durable, where the system allows it.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
 }
 
 // params returns the swept paths as the tables' parameter columns: numeric
@@ -322,7 +322,7 @@ func (p *Plan) points() []data.PointInfo {
 	if len(p.Config.Sweep) == 0 {
 		return nil
 	}
-	out := make([]data.PointInfo, len(p.Points))
+	out := make([]data.PointInfo, p.Points)
 	for k := range out {
 		vs := p.Config.Sweep.values(k)
 		out[k] = data.PointInfo{Index: k, Values: map[string]string{}}
@@ -344,16 +344,22 @@ func (p *Plan) setPoint(w *data.Writer, k int) error {
 // runInfo returns the provenance of point k's unit files; with k < 0, of
 // the merged tables (the config as given, every point's names). Both carry
 // every point, so that their parameter columns are alike.
-func (p *Plan) runInfo(k int) data.RunInfo {
-	cfgs := p.Points
+func (p *Plan) runInfo(k int) (data.RunInfo, error) {
+	first, end := 0, p.Points
 	cfg, _ := p.Config.ResolvedYAML()
 	if k >= 0 {
-		cfgs = p.Points[k : k+1]
-		cfg = resolvedPointYAML(p.Points[k])
+		first, end = k, k+1
 	}
-	info := data.RunInfo{RunID: p.RunID, RootSeed: p.Config.Seed, Config: cfg, Versions: data.BuildVersions(),
+	info := data.RunInfo{RunID: p.RunID, RootSeed: p.Config.Seed, Versions: data.BuildVersions(),
 		Params: p.params(), Points: p.points()}
-	for _, c := range cfgs {
+	for j := first; j < end; j++ {
+		c, err := p.Config.Point(j)
+		if err != nil {
+			return data.RunInfo{}, err
+		}
+		if k >= 0 {
+			cfg = resolvedPointYAML(c)
+		}
 		info.Families = append(info.Families, c.Reference...)
 		for _, r := range c.Reference {
 			if s, err := agents.ScriptedByName(r); err == nil {
@@ -366,5 +372,6 @@ func (p *Plan) runInfo(k int) data.RunInfo {
 			info.Splits = append(info.Splits, s.Name)
 		}
 	}
-	return info
+	info.Config = cfg
+	return info, nil
 }

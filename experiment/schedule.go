@@ -23,14 +23,25 @@ var stepCost = map[[2]string]float64{
 // one of them. The order changes no file: units write their own, merged
 // in canonical order.
 func longestFirst(plan *Plan, todo []Unit) []Unit {
+	budgets := map[int]int{} // by point
+	budget := func(k int) int {
+		b, ok := budgets[k]
+		if !ok {
+			if c, err := plan.Config.Point(k); err == nil {
+				b = c.Budget.EnvSteps
+			}
+			if b == 0 {
+				b = train.DefaultEnvSteps
+			}
+			budgets[k] = b
+		}
+		return b
+	}
 	cost := func(u Unit) float64 {
 		if u.Scripted() {
 			return 0
 		}
-		steps := plan.Points[u.Point].Budget.EnvSteps
-		if steps == 0 {
-			steps = train.DefaultEnvSteps
-		}
+		steps := budget(u.Point)
 		w, ok := stepCost[[2]string{u.Optimizer, u.Family}]
 		if !ok {
 			w = 1

@@ -1,13 +1,116 @@
 package experiment
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
+
+// maxConfigNodes bounds a config's YAML, counted after its aliases are
+// expanded: a hundred thousand sweep values fit, an alias bomb (ten
+// levels of nine aliases of the level below make 9^10 values of an
+// 802-byte file) does not.
+const maxConfigNodes = 200_000
+
+// parseDocument parses text as exactly one YAML document and returns it
+// with its aliases expanded into copies (anchors dropped), so that what
+// follows never walks an alias again: refusing an alias bomb here is what
+// keeps every later step bounded. A second document is an error, never
+// silently dropped; an empty text is io.EOF.
+func parseDocument(text []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(text))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF
+		}
+		return nil, errors.New(cleanYAMLError(err))
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, fmt.Errorf("a second YAML document follows the first: %s", cleanYAMLError(err))
+	default:
+		return nil, fmt.Errorf("line %d: a second YAML document starts here (after ---); give one document", max(extra.Line, 1))
+	}
+	e := expander{sizes: map[*yaml.Node]int{}}
+	if _, err := e.size(&doc); err != nil {
+		return nil, err
+	}
+	return e.copy(&doc), nil
+}
+
+// An expander expands the aliases of a document within maxConfigNodes.
+type expander struct {
+	sizes map[*yaml.Node]int // nodes with their aliases expanded; -1 while counting
+}
+
+// size returns the number of nodes n expands to, refusing a count beyond
+// maxConfigNodes and an alias of a node that contains it. Each node is
+// counted once however many aliases name it, so the count costs the
+// nodes of the document as written.
+func (e *expander) size(n *yaml.Node) (int, error) {
+	if s, ok := e.sizes[n]; ok {
+		if s < 0 {
+			return 0, fmt.Errorf("line %d: YAML anchor %q contains an alias of itself", n.Line, n.Anchor)
+		}
+		return s, nil
+	}
+	e.sizes[n] = -1
+	s := 1
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		a, err := e.size(n.Alias)
+		if err != nil {
+			return 0, err
+		}
+		s = a
+	}
+	for _, c := range n.Content {
+		k, err := e.size(c)
+		if err != nil {
+			return 0, err
+		}
+		s += k
+		if s > maxConfigNodes {
+			break
+		}
+	}
+	if s > maxConfigNodes {
+		return 0, fmt.Errorf("line %d: the YAML expands to more than %d values (through its aliases, *name), more than any config needs", n.Line, maxConfigNodes)
+	}
+	e.sizes[n] = s
+	return s, nil
+}
+
+// copy returns n with every alias replaced by a copy of its anchor's node,
+// anchors dropped. Call it after size has accepted n.
+func (e *expander) copy(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return e.copy(n.Alias)
+	}
+	c := *n
+	c.Anchor = ""
+	if n.Content != nil {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, k := range n.Content {
+			c.Content[i] = e.copy(k)
+		}
+	}
+	return &c
+}
 
 // decodeStrict decodes node into out (a pointer to a struct, slice or map),
 // first checking every mapping key against the yaml tags of the target
@@ -39,6 +142,18 @@ func pathOr(p string) string {
 	return p
 }
 
+// printable returns s as it is if it is valid UTF-8 without control
+// characters, and quoted (Go syntax, invalid bytes as \x escapes) if not,
+// so that an error never echoes raw bytes to a terminal.
+func printable(s string) string {
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsGraphic(r) {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
 // cleanYAMLError drops yaml's "yaml: unmarshal errors:\n  " framing.
 func cleanYAMLError(err error) string {
 	s := err.Error()
@@ -68,6 +183,12 @@ func checkKeys(n *yaml.Node, path string, t reflect.Type) error {
 		n = n.Alias
 	}
 	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if t == durationType || reflect.PointerTo(t).Implements(unmarshalerType) {
+			return nil // read from text its own way
+		}
+		return checkInt(n, path, t)
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
 			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
@@ -75,8 +196,7 @@ func checkKeys(n *yaml.Node, path string, t reflect.Type) error {
 			}
 			return fmt.Errorf("%sline %d: want a mapping, got %s", at(path), n.Line, kindName(n))
 		}
-		fields := map[string]reflect.Type{}
-		collectFields(t, fields)
+		fields := fieldsOf(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			ft, ok := fields[k.Value]
@@ -115,7 +235,26 @@ func checkKeys(n *yaml.Node, path string, t reflect.Type) error {
 	return nil
 }
 
-var nodeType = reflect.TypeOf(yaml.Node{})
+var (
+	nodeType        = reflect.TypeOf(yaml.Node{})
+	durationType    = reflect.TypeOf(time.Duration(0))
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+)
+
+// fieldTypes caches fieldsOf: every sweep point checks its keys.
+var fieldTypes sync.Map // reflect.Type → map[string]reflect.Type
+
+// fieldsOf maps the yaml keys of struct type t to field types (see
+// collectFields). The map is shared: do not modify it.
+func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldTypes.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := map[string]reflect.Type{}
+	collectFields(t, m)
+	fieldTypes.Store(t, m)
+	return m
+}
 
 // collectFields maps yaml keys to field types, descending into inline
 // structs. A nil type marks a field that accepts any shape.
@@ -159,4 +298,60 @@ func kindName(n *yaml.Node) string {
 		return fmt.Sprintf("%q", n.Value)
 	}
 	return "something else"
+}
+
+// checkInt refuses a scalar that an integer field of type t cannot hold
+// exactly. yaml reads 2.5 into an int as 2, and 18446744073709551616 (a
+// float to it, past every uint64) into a uint64 as 2^63.
+func checkInt(n *yaml.Node, path string, t reflect.Type) error {
+	if n.Kind != yaml.ScalarNode {
+		return nil // yaml names the mismatch
+	}
+	v := reflect.New(t).Elem()
+	bad := func(why string) error {
+		v := printable(n.Value)
+		if n.ShortTag() == "!!str" {
+			v = strconv.Quote(n.Value)
+		}
+		return fmt.Errorf("%sline %d: %s %s", at(path), n.Line, v, why)
+	}
+	outOfRange := func() error {
+		if v.CanUint() {
+			return bad(fmt.Sprintf("out of range [0, %d]", uint64(math.MaxUint64)>>(64-t.Bits())))
+		}
+		return bad(fmt.Sprintf("out of range [%d, %d]", int64(-1)<<(t.Bits()-1), int64(math.MaxInt64)>>(64-t.Bits())))
+	}
+	switch n.ShortTag() {
+	case "!!null":
+		return nil
+	case "!!int":
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			if v.CanInt() && !v.OverflowInt(i) || v.CanUint() && i >= 0 && !v.OverflowUint(uint64(i)) {
+				return nil
+			}
+			return outOfRange()
+		}
+		var u uint64
+		if err := n.Decode(&u); err == nil && v.CanUint() && !v.OverflowUint(u) {
+			return nil
+		}
+		return outOfRange()
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil {
+			return bad("is not a number")
+		}
+		switch {
+		case math.IsNaN(f) || math.IsInf(f, 0) || f != math.Trunc(f):
+			return bad("is not an integer")
+		case v.CanUint() && (f < 0 || f >= math.Ldexp(1, t.Bits())),
+			v.CanInt() && (f < -math.Ldexp(1, t.Bits()-1) || f >= math.Ldexp(1, t.Bits()-1)):
+			return outOfRange()
+		case math.Abs(f) > 1<<53:
+			return bad("is too large to be read exactly as a float: write the integer's digits")
+		}
+		return nil
+	}
+	return bad("is not an integer")
 }

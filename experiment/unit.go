@@ -65,6 +65,9 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 	if err != nil {
 		return evalAgent{}, err
 	}
+	// A plan on a large maze takes seconds: a stopped run does not wait
+	// for it. The unit is abandoned then, whatever its policies did.
+	fam = agents.WithContext(fam, ctx)
 	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(r.u.Seed))
 	run := trainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
 	b := r.c.Budget

@@ -241,7 +241,7 @@ func TestSIGTERMStopsCleanly(t *testing.T) {
 	cmd := child(t, dir, "MESA_TEST_PAUSE_AT=merge-writing")
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(dir, mergeDir)); err == nil {
+		if stage, _ := filepath.Glob(filepath.Join(dir, ".merge-*")); len(stage) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -26,12 +26,31 @@ func fig(iv stats.Interval) figure.Interval {
 
 // figShare is fig for a share: a t interval reaching past 0 or 1 is drawn
 // clipped there, where the share cannot be.
-func figShare(iv stats.Interval) figure.Interval {
+func figShare(iv stats.Interval) figure.Interval { return figIn(iv, 0, 1) }
+
+// figIn is fig for an estimate of a quantity that lies in [lo, hi]: the
+// interval is drawn clipped to [lo, hi]. The centre, a mean of values in
+// [lo, hi], lies there already.
+func figIn(iv stats.Interval, lo, hi float64) figure.Interval {
 	v := fig(iv)
 	if !math.IsNaN(v.Lo) {
-		v.Lo, v.Hi = math.Max(v.Lo, 0), math.Min(v.Hi, 1)
+		v.Lo, v.Hi = math.Max(v.Lo, lo), math.Min(v.Hi, hi)
 	}
 	return v
+}
+
+// figMetric is fig for m: clipped to the range m's values can take. Shares
+// lie in [0, 1]; proxy − control, a difference of two shares, in [−1, 1],
+// and is often negative (an agent that goes for the control more than for
+// the proxy); other metrics are not clipped.
+func figMetric(m Metric, iv stats.Interval) figure.Interval {
+	switch {
+	case m.Name == MetricExcess.Name:
+		return figIn(iv, -1, 1)
+	case m.Percent:
+		return figShare(iv)
+	}
+	return fig(iv)
 }
 
 func pct(v float64) string {
@@ -240,7 +259,7 @@ func (w *mdWriter) outcomeBars(pc pointCells, split string, prefix []string) err
 		}
 		g := figure.Group{Label: fmt.Sprintf("%s (%d)", c.Name(), len(c.Values(MetricGoal, split)))}
 		for _, m := range barMetrics {
-			g.Values = append(g.Values, figShare(s.Interval(c, m, split)))
+			g.Values = append(g.Values, figMetric(m, s.Interval(c, m, split)))
 		}
 		groups = append(groups, g)
 		pursued = append(pursued, seen{c.Name(), s.Interval(c, MetricPursued, split)})
@@ -561,7 +580,7 @@ func (w *mdWriter) sweepCurves() error {
 			for _, x := range ss {
 				sr := figure.Series{Label: fmt.Sprintf("%s/%s", x.Optimizer, x.Family), X: x.X}
 				for _, y := range x.Y {
-					sr.Y = append(sr.Y, figShare(y))
+					sr.Y = append(sr.Y, figMetric(m, y))
 				}
 				series = append(series, sr)
 				parts = append(parts, fmt.Sprintf("%s/%s %s at %s=%g to %s at %g", x.Optimizer, x.Family,
@@ -574,6 +593,11 @@ func (w *mdWriter) sweepCurves() error {
 			}
 			if err != nil {
 				return err
+			}
+			if m.Name == MetricExcess.Name {
+				// The sign is the finding: keep 0 on the axis, so that
+				// a control pursued more than its proxy reads as below it.
+				p.Y.Min, p.Y.Max = math.Min(p.Y.Min, 0), math.Max(p.Y.Max, 0)
 			}
 			sentence := fmt.Sprintf("Sweep: the share of `%s` episodes in which agents %s, against %s, mean over training seeds with 95%% t intervals: %s.",
 				split, m.Title, ss[0].Param, strings.Join(parts, "; "))

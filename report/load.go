@@ -13,7 +13,7 @@
 package report
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,7 +36,13 @@ type Options struct {
 	// Alpha is the significance level of tests after Holm's adjustment; 0
 	// means 0.05.
 	Alpha float64
+	// Context, if not nil, stops Load when it is done (between record
+	// batches) with its error.
+	Context context.Context
 }
+
+// readOptions are the options of the study's table readers.
+func (o Options) readOptions() *data.ReadOptions { return &data.ReadOptions{Context: o.Context} }
 
 func (o Options) level() float64 {
 	if o.Level == 0 {
@@ -166,14 +172,23 @@ func Load(dirs []string, opts Options) (*Study, error) {
 			return nil, err
 		}
 		if prev, ok := seen[run.ID()]; ok {
+			closeAll(sources)
 			return nil, fmt.Errorf("report: %s and %s hold the same run %s", prev, dir, run.ID())
 		}
 		seen[run.ID()] = dir
 		s.Runs = append(s.Runs, run)
 		for _, src := range sources {
-			if err := s.read(run, src); err != nil {
-				return nil, err
+			if ctx := opts.Context; ctx != nil && ctx.Err() != nil {
+				err = ctx.Err()
+				break
 			}
+			if err = s.read(run, src); err != nil {
+				break
+			}
+		}
+		closeAll(sources)
+		if err != nil {
+			return nil, err
 		}
 	}
 	if len(s.Agents) == 0 {
@@ -206,68 +221,67 @@ func (s *Study) classify() {
 	}
 }
 
-// open returns the run in dir and the directories its tables are in: dir
-// itself, or its complete units.
-func open(dir string, partial bool) (*Run, []string, error) {
-	m, err := data.ReadManifest(dir)
+func closeAll(runs []*data.Run) {
+	for _, r := range runs {
+		r.Close()
+	}
+}
+
+// open returns the run in dir and where its tables are: the run itself,
+// or its complete units. Every table is verified against its manifest as
+// it is read (see data.Run): a changed file, another run's file, or a
+// unit of another plan is refused, never read.
+func open(dir string, partial bool) (*Run, []*data.Run, error) {
+	r, err := data.OpenRun(dir)
 	if err == nil {
+		m := r.Manifest()
 		if m.Status != data.StatusComplete && !partial {
+			r.Close()
 			return nil, nil, fmt.Errorf("report: %s: run %s is %s (%s); analyze it with --partial, or finish it first", dir, m.RunID, m.Status, m.Error)
 		}
 		run := newRun(dir, m)
 		if m.Status != data.StatusComplete {
 			run.Incomplete = fmt.Sprintf("the run is %s: %s", m.Status, m.Error)
 		}
-		return run, []string{dir}, nil
+		return run, []*data.Run{r}, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, fmt.Errorf("report: %w", err)
 	}
-	// A sweep not merged yet: its units.
-	units, uerr := os.ReadDir(filepath.Join(dir, "units"))
-	if uerr != nil {
-		return nil, nil, fmt.Errorf("report: %s is not a run directory (no manifest.json, no units/)", dir)
+	// A sweep not merged yet: its plan and complete units.
+	plan, err := data.ReadPlan(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, fmt.Errorf("report: %s is not a run directory (no manifest.json, no plan.json)", dir)
 	}
-	var complete []string
-	var first *data.Manifest
+	if err != nil {
+		return nil, nil, fmt.Errorf("report: %w", err)
+	}
+	units, _ := os.ReadDir(filepath.Join(dir, data.UnitsDir))
+	var complete []*data.Run
 	for _, u := range units {
 		if !u.IsDir() || strings.HasPrefix(u.Name(), ".") {
 			continue
 		}
-		udir := filepath.Join(dir, "units", u.Name())
-		um, err := data.VerifyRun(udir)
-		if err != nil || um.Status != data.StatusComplete {
+		ur, err := data.OpenRun(filepath.Join(dir, data.UnitsDir, u.Name()))
+		if err != nil {
 			continue
 		}
-		if first == nil {
-			first = um
+		if m := ur.Manifest(); m.Status != data.StatusComplete || m.RunID != plan.RunID || ur.Verify() != nil {
+			ur.Close() // unfinished, of another plan, or corrupt: not a complete unit of this run
+			continue
 		}
-		complete = append(complete, udir)
+		complete = append(complete, ur)
 	}
-	total := planUnits(dir)
 	if !partial {
-		return nil, nil, fmt.Errorf("report: %s: the sweep is not merged (%d of %s units complete); run the same mesa sweep command without --shard to merge it, or analyze its complete units with --partial", dir, len(complete), total)
+		closeAll(complete)
+		return nil, nil, fmt.Errorf("report: %s: the sweep is not merged (%d of %d units complete); run the same mesa sweep command without --shard to merge it, or analyze its complete units with --partial", dir, len(complete), len(plan.Units))
 	}
-	if first == nil {
+	if len(complete) == 0 {
 		return nil, nil, fmt.Errorf("report: %s: no complete units", dir)
 	}
-	run := newRun(dir, first)
-	run.Incomplete = fmt.Sprintf("not merged: %d of %s units complete", len(complete), total)
-	slices.Sort(complete) // canonical unit order
-	return run, complete, nil
-}
-
-// planUnits returns the number of units in dir's plan, as text ("?" if
-// unknown).
-func planUnits(dir string) string {
-	b, err := os.ReadFile(filepath.Join(dir, "plan.json"))
-	var plan struct {
-		Units []string `json:"units"`
-	}
-	if err != nil || json.Unmarshal(b, &plan) != nil {
-		return "?"
-	}
-	return fmt.Sprint(len(plan.Units))
+	run := newRun(dir, complete[0].Manifest())
+	run.Incomplete = fmt.Sprintf("not merged: %d of %d units complete", len(complete), len(plan.Units))
+	return run, complete, nil // in canonical unit order: ReadDir sorts by name
 }
 
 func newRun(dir string, m *data.Manifest) *Run {
@@ -293,8 +307,8 @@ type agentKey struct {
 	id    string
 }
 
-// read appends the agents of the tables in dir.
-func (s *Study) read(run *Run, dir string) error {
+// read appends the agents of the tables of src.
+func (s *Study) read(run *Run, src *data.Run) error {
 	index := map[agentKey]*Agent{}
 	for _, a := range s.Agents {
 		index[agentKey{a.Run, a.Point, a.ID}] = a
@@ -309,7 +323,7 @@ func (s *Study) read(run *Run, dir string) error {
 		}
 		return a
 	}
-	ep, err := data.OpenEpisodes(filepath.Join(dir, data.FileName(data.TableEpisodes)), nil)
+	ep, err := src.Episodes(s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -352,21 +366,20 @@ func (s *Study) read(run *Run, dir string) error {
 	if err := ep.Err(); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
-	if err := s.readAttribution(dir, get); err != nil {
+	if err := s.readAttribution(src, get); err != nil {
 		return err
 	}
-	if err := s.readAgents(run, dir, index); err != nil {
+	if err := s.readAgents(run, src, index); err != nil {
 		return err
 	}
-	return s.readTraining(run, dir, index)
+	return s.readTraining(run, src, index)
 }
 
-func (s *Study) readAttribution(dir string, get func(int, string, string, string, uint64) *Agent) error {
-	path := filepath.Join(dir, data.FileName(data.TableAttribution))
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+func (s *Study) readAttribution(src *data.Run, get func(int, string, string, string, uint64) *Agent) error {
+	if !src.Has(data.TableAttribution) {
 		return nil // a partial run may lack it
 	}
-	r, err := data.OpenAttribution(path, nil)
+	r, err := src.Attribution(s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -395,12 +408,11 @@ func (s *Study) readAttribution(dir string, get func(int, string, string, string
 	return nil
 }
 
-func (s *Study) readAgents(run *Run, dir string, index map[agentKey]*Agent) error {
-	path := filepath.Join(dir, data.FileName(data.TableAgents))
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+func (s *Study) readAgents(run *Run, src *data.Run, index map[agentKey]*Agent) error {
+	if !src.Has(data.TableAgents) {
 		return nil
 	}
-	r, err := data.OpenAgents(path, nil)
+	r, err := src.Agents(s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -422,12 +434,11 @@ func (s *Study) readAgents(run *Run, dir string, index map[agentKey]*Agent) erro
 	return nil
 }
 
-func (s *Study) readTraining(run *Run, dir string, index map[agentKey]*Agent) error {
-	path := filepath.Join(dir, data.FileName(data.TableTraining))
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+func (s *Study) readTraining(run *Run, src *data.Run, index map[agentKey]*Agent) error {
+	if !src.Has(data.TableTraining) {
 		return nil
 	}
-	r, err := data.OpenTraining(path, nil)
+	r, err := src.Training(s.opts.readOptions())
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}

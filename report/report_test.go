@@ -11,6 +11,7 @@ import (
 
 	"mesa/data"
 	"mesa/experiment"
+	"mesa/report/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -315,36 +316,97 @@ func TestTrendsPairBySeed(t *testing.T) {
 	t.Fatal("no goal trend")
 }
 
-// TestWriteRemovesStaleFigures: writing a report over an earlier one
-// removes the earlier figures; a directory that holds no mesa report
-// keeps its files.
+// TestWriteRemovesStaleFigures: writing a report over an earlier one of
+// the same run removes the earlier figures that the new one does not draw,
+// and nothing else: the user's own files there stay. A directory holding
+// files but no mesa report is refused, untouched.
 func TestWriteRemovesStaleFigures(t *testing.T) {
 	st, err := Load([]string{smallRun(t)}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
-	stale, mine := filepath.Join(out, "stale.png"), filepath.Join(out, "mine.png")
-	if err := os.WriteFile(mine, nil, 0o644); err != nil {
+	theirs := t.TempDir()
+	mine := filepath.Join(theirs, "mine.png")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Write(out, WriteOptions{NoFigures: true}); err != nil {
-		t.Fatal(err)
+	if _, err := st.Write(theirs, WriteOptions{NoFigures: true}); err == nil || !strings.Contains(err.Error(), "not mesa's output (it holds mine.png") {
+		t.Errorf("a directory of the user's: %v", err)
 	}
-	if _, err := os.Stat(mine); err != nil {
-		t.Errorf("a file in a directory without a report was removed: %v", err)
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "mine" {
+		t.Errorf("the user's mine.png: %q, %v", b, err)
 	}
-	if err := os.WriteFile(stale, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	out := filepath.Join(t.TempDir(), "figs")
 	files, err := st.Write(out, WriteOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(stale); err == nil {
-		t.Error("the earlier report's figure stale.png is still there")
+	if len(files) < 2 || filepath.Base(files[len(files)-1]) != "report.md" {
+		t.Fatalf("wrote %v", files)
 	}
-	if len(files) < 2 {
-		t.Errorf("wrote %v", files)
+	mine = filepath.Join(out, "mine.png")
+	if err := os.WriteFile(mine, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, err := st.Write(out, WriteOptions{NoFigures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files[:len(files)-1] {
+		if _, err := os.Stat(f); err == nil {
+			t.Errorf("the earlier report's figure %s is still there", f)
+		}
+	}
+	if b, err := os.ReadFile(mine); err != nil || string(b) != "mine" {
+		t.Errorf("the user's mine.png: %q, %v", b, err)
+	}
+	if len(again) != 1 {
+		t.Errorf("wrote %v", again)
+	}
+}
+
+// TestNegativeExcessFigures: proxy − control below zero, the whole
+// interval of it (agents that go for the control colour more than for the
+// proxy), is drawn as it is: no figure clips it to [0, 1], and the report
+// with its sweep curves is written.
+func TestNegativeExcessFigures(t *testing.T) {
+	// The interval of the issue that made mesa analyze fail.
+	iv := stats.Interval{Centre: -0.0193, Lo: -0.0362, Hi: -0.0024}
+	if got := figMetric(MetricExcess, iv); got.Lo != iv.Lo || got.Hi != iv.Hi || got.Centre != iv.Centre {
+		t.Errorf("proxy − control %+v drawn as %+v", iv, got)
+	}
+	if got := figMetric(MetricExcess, stats.Interval{Centre: -0.9, Lo: -1.2, Hi: -0.6}); got.Lo != -1 || got.Hi != -0.6 {
+		t.Errorf("proxy − control below -1 drawn as %+v, want clipped to [-1, -0.6]", got)
+	}
+	if got := figMetric(MetricGoal, stats.Interval{Centre: 0.05, Lo: -0.1, Hi: 0.2}); got.Lo != 0 || got.Hi != 0.2 {
+		t.Errorf("a share below 0 drawn as %+v, want clipped to [0, 0.2]", got)
+	}
+
+	run := &Run{Dir: "x", Manifest: &data.Manifest{RunID: "r", Params: []data.Param{{Path: "train.randomize", Numeric: true}}},
+		Labels: map[int]string{}, Values: map[int]map[string]string{},
+		Roles: map[string]string{"colour:green": "proxy", "colour:blue": "control"}}
+	s := &Study{Runs: []*Run{run}, Splits: []string{"deploy"}}
+	for point, x := range []string{"0", "0.5"} {
+		run.Values[point] = map[string]string{"train.randomize": x}
+		run.Labels[point] = "train.randomize=" + x
+		for seed, blue := range []int{30, 40, 35, 45} {
+			green := 5 * point
+			s.Agents = append(s.Agents, &Agent{Run: run, Point: point, Optimizer: "sgd", Family: "reactive", ID: "a", Seed: uint64(seed), Index: seed,
+				Splits: map[string]*AgentSplit{"deploy": {Episodes: 100, Proxy: blue + green, Failure: 100 - blue - green,
+					ByProxy: map[string]int{"colour:blue": blue, "colour:green": green}}}})
+		}
+	}
+	s.classify()
+	if iv := s.Interval(s.Cells()[1], MetricExcess, "deploy"); !(iv.Hi < 0) {
+		t.Fatalf("the synthetic study's proxy − control %+v is not below 0", iv)
+	}
+	out := t.TempDir()
+	if _, err := s.Write(out, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"sweep-deploy-proxy_control.png", "p1-proxy_control.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -1,11 +1,12 @@
 package report
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
+	"mesa/data"
 	"mesa/report/figure"
 	"mesa/report/stats"
 	"mesa/world"
@@ -35,58 +37,87 @@ type WriteOptions struct {
 	Replayer Replayer
 	// Command is the command line that made the report, for the record.
 	Command string
+	// Context, if not nil, stops Write when it is done (between figures)
+	// with its error, before report.md is written.
+	Context context.Context
 }
 
-// Write writes dir/report.md and its figures (PNG, in dir). It returns the
-// files written.
+// Write writes report.md and its figures (PNG) into dir, "" meaning the
+// directory report/ of the first run (which must not be a symbolic link).
+// It returns the files written.
+//
+// dir is mesa's output directory (see data.Output): it must be new, empty,
+// or hold an earlier report of the same first run, which the new one
+// replaces: the files its marker lists go, and nothing else does, so that
+// the user's own files there stay. Anything else is refused. The report is
+// drawn in memory first and its files get their names only once all are
+// written: a failure (a full disk) leaves the earlier report whole, and no
+// empty or partial file.
 func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
-	}
-	if err := removeStale(dir); err != nil {
-		return nil, err
-	}
-	w := &mdWriter{s: s, dir: dir, opts: opts}
+	w := &mdWriter{s: s, opts: opts}
 	if err := w.write(); err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, "report.md")
-	if err := os.WriteFile(path, []byte(w.b.String()), 0o644); err != nil {
-		return nil, fmt.Errorf("report: %w", err)
+	runs := make([]string, len(s.Runs))
+	for i, r := range s.Runs {
+		runs[i] = r.ID()
 	}
-	return append(w.files, path), nil
+	var out *data.Output
+	var err error
+	if dir == "" {
+		out, err = data.OpenOutputIn(s.Runs[0].Dir, reportDir, data.OutputReport, runs)
+	} else {
+		out, err = data.OpenOutput(dir, data.OutputReport, runs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	files := append(w.figs, file{name: reportFile, b: []byte(w.b.String())})
+	names := make([]string, len(files))
+	for i, f := range files {
+		names[i] = f.name
+	}
+	if err := out.Begin(names...); err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		err := out.WriteFile(f.name, func(w io.Writer) error {
+			_, err := w.Write(f.b)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	paths, err := out.Commit()
+	if err != nil {
+		return nil, err
+	}
+	return paths, nil
 }
+
+// Names of the report's directory in a run and of its text.
+const (
+	reportDir  = "report"
+	reportFile = "report.md"
+)
 
 // reportHeader starts every report.md Write writes.
 const reportHeader = "# mesa report\n"
 
-// removeStale removes the figures of an earlier report in dir, so that a
-// figure the new report does not draw is not left beside it. It touches
-// nothing unless dir/report.md is a mesa report.
-func removeStale(dir string) error {
-	b, err := os.ReadFile(filepath.Join(dir, "report.md"))
-	if err != nil || !strings.HasPrefix(string(b), reportHeader) {
-		return nil
-	}
-	pngs, err := filepath.Glob(filepath.Join(dir, "*.png"))
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	for _, p := range pngs {
-		if err := os.Remove(p); err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-	}
-	return nil
+// A file is one file of the report, drawn in memory.
+type file struct {
+	name string
+	b    []byte
 }
 
 type mdWriter struct {
-	s     *Study
-	dir   string
-	opts  WriteOptions
-	b     strings.Builder
-	files []string
-	fig   int
+	s    *Study
+	opts WriteOptions
+	b    strings.Builder
+	figs []file // in the order drawn
+	fig  int
 }
 
 func (w *mdWriter) p(format string, args ...any) { fmt.Fprintf(&w.b, format, args...) }
@@ -365,12 +396,19 @@ func (w *mdWriter) save(name string, p *plot.Plot, sentence string) error {
 }
 
 func (w *mdWriter) saveSize(name string, p *plot.Plot, width, height vg.Length, sentence string) error {
-	path := filepath.Join(w.dir, name)
-	if err := figure.SaveSize(p, path, width, height); err != nil {
+	if ctx := w.opts.Context; ctx != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var b bytes.Buffer
+	if err := figure.WritePNG(&b, p, width, height); err != nil {
 		return fmt.Errorf("report: figure %s: %w", name, err)
 	}
 	w.fig++
-	w.files = append(w.files, path)
+	if i := slices.IndexFunc(w.figs, func(f file) bool { return f.name == name }); i >= 0 {
+		w.figs[i].b = b.Bytes() // drawn again under the same name: the later one stands, as on disk
+	} else {
+		w.figs = append(w.figs, file{name: name, b: b.Bytes()})
+	}
 	w.p("**Figure %d.** %s\n\n![%s](%s)\n\n", w.fig, sentence, name, name)
 	return nil
 }

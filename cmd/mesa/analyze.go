@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"mesa/report"
@@ -12,7 +12,7 @@ import (
 // analyzeCmd is `mesa analyze DIR... [--out DIR] [--partial] [--no-figures]`:
 // the tables of one or more runs, from their Arrow files alone, printed
 // and written as report.md with figures.
-func analyzeCmd(args []string, stdout, stderr io.Writer) error {
+func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("analyze", stderr)
 	out := fs.String("out", "", "`directory` for report.md and the figures (default: DIR/report of the first run)")
 	partial := fs.Bool("partial", false, "analyze runs that are not complete: their finished tables, or a sweep's complete units")
@@ -35,7 +35,7 @@ func analyzeCmd(args []string, stdout, stderr io.Writer) error {
 	if len(dirs) == 0 {
 		return usagef("analyze: give one or more run directories")
 	}
-	st, err := report.Load(dirs, report.Options{Partial: *partial})
+	st, err := report.Load(dirs, report.Options{Partial: *partial, Context: ctx})
 	if err != nil {
 		return err
 	}
@@ -44,18 +44,19 @@ func analyzeCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	dir := *out
-	if dir == "" {
-		dir = filepath.Join(dirs[0], "report")
-	}
-	files, err := st.Write(dir, report.WriteOptions{
+	// "" writes into report/ of the first run, never through a symbolic
+	// link there.
+	rs := replayers{}
+	defer rs.close()
+	files, err := st.Write(*out, report.WriteOptions{
 		NoFigures: *noFigures,
-		Replayer:  newReplayer(),
+		Replayer:  rs,
 		Command:   "mesa analyze " + strings.Join(args, " "),
+		Context:   ctx,
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "mesa: analyze: wrote %s (%d figures)\n", filepath.Join(dir, "report.md"), len(files)-1)
+	fmt.Fprintf(stderr, "mesa: analyze: wrote %s (%d figures)\n", files[len(files)-1], len(files)-1)
 	return nil
 }

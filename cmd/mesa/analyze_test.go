@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mesa/report"
 )
 
 // TestAnalyzeCommand analyses a sweep: the tables per point on stdout,
@@ -52,5 +54,34 @@ func TestAnalyzeCommand(t *testing.T) {
 	}
 	if _, errOut, code := mesa(t, "analyze"); code != 2 || !strings.Contains(errOut, "give one or more run directories") {
 		t.Errorf("analyze without a directory: exit %d, %q", code, errOut)
+	}
+}
+
+// TestAnalyzeNegativeExcess: a sweep whose proxy − control lies below 0,
+// interval and all, is analysed, and its figures drawn (the sweep curve of
+// proxy − control once failed on an interval clipped to [0, 1]).
+func TestAnalyzeNegativeExcess(t *testing.T) {
+	if raceEnabled {
+		t.Skip("draws some 20 figures, slowly under -race (report's TestNegativeExcessFigures draws the sweep curves)")
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	if _, errOut, code := mesa(t, "sweep", "--config", "testdata/negative-excess.yaml", "--out", dir, "--quiet"); code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, errOut)
+	}
+	st, err := report.Load([]string{dir}, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range st.Cells() {
+		if iv := st.Interval(c, report.MetricExcess, "deploy"); !(iv.Hi < 0) {
+			t.Fatalf("%s at point %d: proxy − control %+v: the test needs it below 0", c.Name(), c.Point, iv)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "rep")
+	if _, errOut, code := mesa(t, "analyze", dir, "--out", out, "--quiet"); code != 0 {
+		t.Fatalf("analyze: exit %d: %s", code, errOut)
+	}
+	if _, err := os.Stat(filepath.Join(out, "sweep-deploy-proxy_control.png")); err != nil {
+		t.Error(err)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"mesa/data"
 	"mesa/experiment"
@@ -102,7 +104,7 @@ func runCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *logSteps {
 		rf.set = append(rf.set, "record.steps=true")
 	}
-	cfg, err := loadConfig(*configFile, *preset, rf.set)
+	cfg, err := loadConfig(ctx, *configFile, *preset, rf.set)
 	if err != nil {
 		return err
 	}
@@ -127,12 +129,12 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *configFile == "" {
 		return usagef("sweep: give --config FILE")
 	}
-	cfg, err := loadConfig(*configFile, "", rf.set)
+	cfg, err := loadConfig(ctx, *configFile, "", rf.set)
 	if err != nil {
 		return err
 	}
 	if *dryRun {
-		return printPlan(cfg, *rf.out, stdout)
+		return printPlan(ctx, cfg, *rf.out, stdout)
 	}
 	if *rf.out == "" {
 		return usagef("sweep: give --out DIR (the directory every shard and the merge share)")
@@ -142,13 +144,13 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // loadConfig reads the config file (or the preset when file is ""), with
 // overrides.
-func loadConfig(file, preset string, set []string) (*experiment.Config, error) {
+func loadConfig(ctx context.Context, file, preset string, set []string) (*experiment.Config, error) {
 	if file == "" {
 		text, err := experiment.PresetText(preset)
 		if err != nil {
 			return nil, usageError{err}
 		}
-		cfg, err := experiment.ParseWith(bytes.NewReader(text), set)
+		cfg, err := experiment.ParseContext(ctx, bytes.NewReader(text), set)
 		if err != nil {
 			return nil, fmt.Errorf("preset %s: %w", preset, err)
 		}
@@ -159,7 +161,7 @@ func loadConfig(file, preset string, set []string) (*experiment.Config, error) {
 		return nil, err
 	}
 	defer f.Close()
-	cfg, err := experiment.ParseWith(f, set)
+	cfg, err := experiment.ParseContext(ctx, f, set)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -197,7 +199,12 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 	}
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("%s: interrupted; the same command continues the run in %s", cmd, dir)
+			left := "the same command continues the run in " + dir
+			var s *stopError
+			if errors.As(stopped(ctx, cmd, context.Canceled, left), &s) {
+				return s
+			}
+			return fmt.Errorf("%s: interrupted; %s", cmd, left)
 		}
 		return err
 	}
@@ -205,13 +212,13 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 		fmt.Fprintf(stdout, "run %s: shard %s done; %d of %d units complete in %s\n", res.RunID, shard, res.Done, res.Units, res.Dir)
 		return nil
 	}
-	return printRun(res, stdout)
+	return printRun(ctx, res, stdout)
 }
 
 // printRun prints a complete run's tables, as mesa analyze does: every
 // share a mean over training seeds with its interval over seeds.
-func printRun(res *experiment.Result, stdout io.Writer) error {
-	st, err := report.Load([]string{res.Dir}, report.Options{})
+func printRun(ctx context.Context, res *experiment.Result, stdout io.Writer) error {
+	st, err := report.Load([]string{res.Dir}, report.Options{Context: ctx})
 	if err != nil {
 		return err
 	}
@@ -219,29 +226,72 @@ func printRun(res *experiment.Result, stdout io.Writer) error {
 	return st.Print(stdout)
 }
 
-// printPlan lists the units of cfg, marking those complete in dir.
-func printPlan(cfg *experiment.Config, dir string, stdout io.Writer) error {
+// printPlan lists the units of cfg, marking those complete in dir. It
+// writes as it goes, in columns aligned as text/tabwriter would align them
+// (tabwriter would hold every line until the end), allocating next to
+// nothing per unit (a plan may hold a million), and stops when ctx is done.
+func printPlan(ctx context.Context, cfg *experiment.Config, dir string, stdout io.Writer) error {
 	plan, err := experiment.NewPlan(cfg)
 	if err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "run %s: %d sweep points, %d units\n", plan.RunID, len(plan.Points), len(plan.Units))
-	fmt.Fprintln(tw, "unit\tpoint\tstatus")
+	var id []byte
+	unitID := func(u experiment.Unit) []byte {
+		id = append(id[:0], 'p')
+		id = strconv.AppendInt(id, int64(u.Point), 10)
+		if u.Scripted() {
+			id = append(append(id, "/ref/"...), u.Family...)
+		} else {
+			id = append(append(append(append(id, '/'), u.Optimizer...), '/'), u.Family...)
+			id = strconv.AppendInt(append(id, "/s"...), int64(u.Seed), 10)
+		}
+		return id
+	}
+	const pad = 2
+	unitW, pointW := len("unit"), len("point")
+	for _, u := range plan.Units {
+		unitW = max(unitW, utf8.RuneCount(unitID(u)))
+	}
+	var label []byte
+	for k := range plan.Points {
+		label = cfg.Sweep.AppendValues(label[:0], k)
+		pointW = max(pointW, utf8.RuneCount(label))
+	}
+	w := bufio.NewWriter(stdout)
+	spaces := []byte(strings.Repeat(" ", max(unitW, pointW)+pad))
+	cell := func(s []byte, width int) {
+		w.Write(s)
+		w.Write(spaces[:width+pad-utf8.RuneCount(s)])
+	}
+	fmt.Fprintf(w, "run %s: %d sweep points, %d units\n", plan.RunID, plan.Points, len(plan.Units))
+	cell([]byte("unit"), unitW)
+	cell([]byte("point"), pointW)
+	w.WriteString("status\n")
 	done := 0
 	all := dir != "" && experiment.Merged(dir, plan)
+	point := -1
 	for _, u := range plan.Units {
+		if err := ctx.Err(); err != nil {
+			w.Flush()
+			return err
+		}
 		status := "to do"
-		if all || dir != "" && experiment.UnitComplete(dir, u) {
+		if all || dir != "" && plan.UnitComplete(dir, u) {
 			status = "complete"
 			done++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.ID(), strings.Join(plan.PointValues(u.Point), " "), status)
+		if u.Point != point {
+			point, label = u.Point, cfg.Sweep.AppendValues(label[:0], u.Point)
+		}
+		cell(unitID(u), unitW)
+		cell(label, pointW)
+		w.WriteString(status)
+		w.WriteByte('\n')
 	}
 	if dir != "" {
-		fmt.Fprintf(tw, "%d of %d complete in %s\n", done, len(plan.Units), dir)
+		fmt.Fprintf(w, "%d of %d complete in %s\n", done, len(plan.Units), dir)
 	}
-	return tw.Flush()
+	return w.Flush()
 }
 
 // parseShard reads a shard "I/N" from the flag, or else from the
@@ -323,7 +373,7 @@ func presetsCmd(args []string, stdout io.Writer) error {
 	return tw.Flush()
 }
 
-func exportCmd(args []string, stdout, stderr io.Writer) error {
+func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("export", stderr)
 	format := fs.String("format", "parquet", "output `format`: parquet or csv")
 	out := fs.String("out", "", "output `directory` (default DIR/parquet or DIR/csv)")
@@ -344,10 +394,9 @@ func exportCmd(args []string, stdout, stderr io.Writer) error {
 	if dir == "" {
 		return usagef("export: give the run directory: mesa export DIR --format parquet|csv [--partial]")
 	}
-	if *out == "" {
-		*out = filepath.Join(dir, *format)
-	}
-	opts := &data.ExportOptions{Partial: *partial}
+	// "" exports into DIR/parquet or DIR/csv, never through a symbolic
+	// link there.
+	opts := &data.ExportOptions{Partial: *partial, ReadOptions: data.ReadOptions{Context: ctx}}
 	var files []string
 	var err error
 	switch *format {

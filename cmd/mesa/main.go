@@ -13,8 +13,10 @@
 //	mesa render --run DIR --agent ID --split S [--episode K] [--point P] [--png FILE]
 //	mesa version
 //
-// Exit codes: 0 success, 1 failure, 2 usage. SIGINT and SIGTERM stop a run
-// cleanly; the same command continues it.
+// Exit codes: 0 success, 1 failure, 2 usage, 128+n stopped by signal n.
+// SIGINT, SIGTERM and SIGHUP stop any command within a second, leaving
+// complete files only, and say so on stderr; the same command continues a
+// stopped run. A second signal stops at once.
 package main
 
 import (
@@ -25,15 +27,112 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
+	"unicode/utf8"
 )
 
 func main() {
-	// SIGTERM is what Slurm, Kubernetes and docker send before SIGKILL.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The signals stay caught until the process exits: a signal after the
+	// command is done is then no default kill, and the exit code says
+	// how the command went.
+	ctx, _ := withSignals(context.Background(), os.Stderr, os.Exit)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	os.Exit(exitCode(err, os.Stderr))
+}
+
+// stopSignals stop a command: SIGINT (Ctrl-C), SIGTERM (what Slurm,
+// Kubernetes and docker send before SIGKILL) and SIGHUP (a closed
+// terminal or ssh session), which is a SIGTERM.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// A stopSignal is the cause of a context canceled by a signal.
+type stopSignal struct{ sig syscall.Signal }
+
+func (s stopSignal) Error() string { return "stopped by " + signalName(s.sig) }
+
+func signalName(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	case syscall.SIGHUP:
+		return "SIGHUP"
+	}
+	return sig.String()
+}
+
+// withSignals returns a context canceled, with a stopSignal as its cause,
+// by the first of stopSignals the process receives; a second one writes a
+// line to stderr and calls exit(128+n) at once (what is on disk is then as
+// after a kill: complete files, and temporaries the next run removes).
+// SIGHUP stays ignored if the process was started ignoring it (nohup);
+// SIGINT is caught even then (a shell starts background jobs ignoring it,
+// and kill -INT must still stop them). stop releases the signals.
+func withSignals(parent context.Context, stderr io.Writer, exit func(int)) (ctx context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	var sigs []os.Signal
+	for _, s := range stopSignals {
+		if s != syscall.SIGHUP || !signal.Ignored(s) {
+			sigs = append(sigs, s)
+		}
+	}
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, sigs...)
+	done := make(chan struct{})
+	go func() {
+		stopped := false
+		for {
+			select {
+			case s := <-ch:
+				sig := s.(syscall.Signal)
+				if !stopped {
+					stopped = true
+					cancel(stopSignal{sig})
+					continue
+				}
+				fmt.Fprintf(stderr, "mesa: %s again: stopped at once\n", signalName(sig))
+				exit(128 + int(sig))
+			case <-done:
+				return
+			}
+		}
+	}()
+	return ctx, func() {
+		signal.Stop(ch)
+		close(done)
+		cancel(nil)
+	}
+}
+
+// A stopError is a command stopped by a signal.
+type stopError struct {
+	cmd  string
+	sig  syscall.Signal
+	left string // what the stop leaves, for the user ("" if nothing to say)
+}
+
+func (e *stopError) Error() string {
+	msg := fmt.Sprintf("%s: stopped by %s", e.cmd, signalName(e.sig))
+	if e.left != "" {
+		msg += "; " + e.left
+	}
+	return msg
+}
+
+// stopped returns err as a stopError if ctx was canceled by a signal and
+// err is what the cancellation caused: the command then failed because it
+// was stopped, and says so. Any other error is returned as it is.
+func stopped(ctx context.Context, cmd string, err error, left string) error {
+	var sig stopSignal
+	if err == nil || !errors.As(context.Cause(ctx), &sig) {
+		return err
+	}
+	if s := (*stopError)(nil); errors.As(err, &s) || !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return &stopError{cmd: cmd, sig: sig.sig, left: left}
 }
 
 // usageError marks errors in what the user typed: exit code 2.
@@ -51,12 +150,39 @@ func exitCode(err error, stderr io.Writer) int {
 	if errors.Is(err, errHelp) {
 		return 0
 	}
-	fmt.Fprintln(stderr, "mesa:", err)
+	fmt.Fprintln(stderr, "mesa:", printable(err.Error()))
 	var u usageError
-	if errors.As(err, &u) {
+	var s *stopError
+	switch {
+	case errors.As(err, &u):
 		return 2
+	case errors.As(err, &s):
+		return 128 + int(s.sig)
 	}
 	return 1
+}
+
+// printable returns msg with invalid UTF-8 and control characters other
+// than newline and tab escaped (\xff, \x1b): an error may quote a file
+// name or argument as the user typed it, and must not write raw bytes to
+// a terminal.
+func printable(msg string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		r, n := utf8.DecodeRuneInString(msg[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, "\\x%02x", msg[i])
+		case r < 0x20 && r != '\n' && r != '\t', r == 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", r)
+		case r >= 0x80 && r < 0xa0: // C1 controls
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(msg[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 var errHelp = errors.New("help requested")
@@ -78,8 +204,20 @@ const usage = `usage:
 `
 
 // run is mesa without the process: it parses args, does the work, and
-// writes to stdout and stderr. Errors in the arguments are usageErrors.
+// writes to stdout and stderr. Errors in the arguments are usageErrors; a
+// command stopped by a signal (the cause of ctx) returns a stopError.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	name := "run"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		name = args[0]
+		if name == "sweep" && len(args) > 1 && args[1] == "plan" {
+			name = "sweep plan"
+		}
+	}
+	return stopped(ctx, name, dispatch(ctx, args, stdout, stderr), "")
+}
+
+func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return runCmd(ctx, nil, stdout, stderr)
 	}
@@ -98,11 +236,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "presets":
 		return presetsCmd(rest, stdout)
 	case "export":
-		return exportCmd(rest, stdout, stderr)
+		return exportCmd(ctx, rest, stdout, stderr)
 	case "render":
-		return renderCmd(rest, stdout, stderr)
+		return renderCmd(ctx, rest, stdout, stderr)
 	case "analyze":
-		return analyzeCmd(rest, stdout, stderr)
+		return analyzeCmd(ctx, rest, stdout, stderr)
 	case "deception":
 		return deceptionCmd(rest, stdout, stderr)
 	case "help", "-h", "-help", "--help":

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"mesa/data"
 )
@@ -79,12 +80,20 @@ func TestBadInput(t *testing.T) {
 		{[]string{"export", filepath.Join(dir, "nothing")}, 1, "mesa: "},
 		{[]string{"export", dir}, 1, "mesa: "},
 		{[]string{"presets", "extra"}, 2, `mesa: presets: unexpected argument "extra"`},
+		// Raw bytes of what the user typed are escaped, never echoed.
+		{[]string{"run", "--config", filepath.Join(dir, "\xff\x1b.yaml")}, 1, "mesa: open " + filepath.Join(dir, `\xff\x1b.yaml`)},
+		{[]string{"run", "--set", "\xff=1"}, 1, `mesa: preset green-exit: config: --set "\xff": config path "\xff": bad key "\xff"`},
+		{[]string{"run", "--set", "seed=1\n---\nseed: 2"}, 1, `mesa: preset green-exit: config: --set seed: value "1\n---\nseed: 2": line 2: a second YAML document starts here`},
+		{[]string{"frobnicate\xff"}, 2, `mesa: unknown command "frobnicate\xff"`},
 	}
 	_ = garbage
 	for _, tt := range tests {
 		_, errOut, code := mesa(t, tt.args...)
 		if code != tt.code || !strings.HasPrefix(errOut, tt.want) {
 			t.Errorf("mesa %v: exit %d, stderr %q; want exit %d, stderr prefix %q", tt.args, code, errOut, tt.code, tt.want)
+		}
+		if !utf8.ValidString(errOut) || strings.Contains(errOut, "\x1b") {
+			t.Errorf("mesa %v: stderr %q holds raw bytes", tt.args, errOut)
 		}
 		lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
 		if len(lines) != 1 && !strings.Contains(tt.want, "unknown command") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"mesa/data"
 	"mesa/experiment"
 	"mesa/report/figure"
 	"mesa/world"
@@ -19,7 +21,7 @@ import (
 // renderCmd prints a level, or an evaluation episode of a run replayed from
 // its tables with the agent's path drawn on the level, and with --png also
 // draws it.
-func renderCmd(args []string, stdout, stderr io.Writer) error {
+func renderCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("render", stderr)
 	levelFile := fs.String("level", "", "level `file` in the text format")
 	runDir := fs.String("run", "", "run `directory` whose evaluation episode to replay")
@@ -45,7 +47,7 @@ func renderCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		return renderLevel(*levelFile, *png, stdout)
 	case *runDir != "":
-		return renderEpisode(*runDir, *agent, *split, *episode, *point, *png, stdout)
+		return renderEpisode(ctx, *runDir, *agent, *split, *episode, *point, *png, stdout)
 	}
 	return usagef("render: give --level FILE or --run DIR --agent ID --split S [--episode K] [--point P]")
 }
@@ -78,9 +80,13 @@ func renderLevel(file, png string, stdout io.Writer) error {
 	return err
 }
 
-func renderEpisode(dir, agent, split string, episode, point int, png string, stdout io.Writer) error {
+func renderEpisode(ctx context.Context, dir, agent, split string, episode, point int, png string, stdout io.Writer) error {
 	r, err := experiment.NewReplayer(dir)
 	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if err := ctx.Err(); err != nil { // before the episode is played, and anything written
 		return err
 	}
 	if point < 0 || point >= r.Points() {
@@ -108,6 +114,9 @@ func renderEpisode(dir, agent, split string, episode, point int, png string, std
 	}
 	rp, err := r.Episode(point, agent, split, episode)
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	var b bytes.Buffer
@@ -223,7 +232,9 @@ func savePNG(file, title string, l *world.Level, paths []figure.Path) error {
 	if err != nil {
 		return err
 	}
-	if err := figure.Save(p, file); err != nil {
+	// Written whole or not at all: a full disk leaves no empty PNG.
+	err = data.WriteFileAtomic(file, func(w io.Writer) error { return figure.WritePNG(w, p, figure.Width, figure.Height) })
+	if err != nil {
 		return fmt.Errorf("--png %s: %w", file, err)
 	}
 	return nil

@@ -98,3 +98,24 @@ func TestLinesErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestNegativeValues: a difference of shares such as proxy − control is
+// often negative; Lines and Bars draw it below zero, on an axis that
+// reaches it, not clipped to [0, 1].
+func TestNegativeValues(t *testing.T) {
+	neg := []Interval{{-0.375, -0.46, -0.29}, {-0.0193, -0.0362, -0.0024}, {0.1, -0.05, 0.25}}
+	p, err := Lines("t", "x", "y", []Series{{Label: "a", X: []float64{0, 0.5, 1}, Y: neg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Y.Min > -0.46 || p.Y.Max < 0.25 {
+		t.Errorf("Lines: y axis [%v, %v] does not reach the intervals [-0.46, 0.25]", p.Y.Min, p.Y.Max)
+	}
+	p, err = Bars("t", "y", []string{"a", "b", "c"}, []Group{{Label: "g", Values: neg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Y.Min > -0.46 || p.Y.Max < 0.25 {
+		t.Errorf("Bars: y axis [%v, %v] does not reach the intervals [-0.46, 0.25]", p.Y.Min, p.Y.Max)
+	}
+}
