@@ -44,6 +44,15 @@ type Differentiable interface {
 	GradLogProb(grad []float64, a world.Action, scale float64)
 }
 
+// An Entropic policy also gives the terms of its policy's entropy at the
+// state of its most recent Probs call, which it may compute once per state:
+// EntropyTerms writes −π(a|s)·log π(a|s) into h[a] for every action with
+// 0 < π(a|s) ≤ 1, and 0 for the others, bit for bit as that expression
+// evaluates.
+type Entropic interface {
+	EntropyTerms(h *Probs)
+}
+
 // A Family is a parameterised policy class. Its methods are safe for
 // concurrent use.
 type Family interface {

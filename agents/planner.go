@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"unsafe"
 
 	"mesa/seeds"
 	"mesa/world"
@@ -55,23 +57,30 @@ import (
 // "covers the maze": K is the largest shortest-path distance from the
 // agent's cell at planning time to any floor cell (at least 1), so the value
 // of every reachable cell is propagated back to the agent. Sweeps stop early
-// when V stops changing exactly (V_{k+1} = V_k bitwise), which leaves V_K
-// unchanged.
+// when they stop changing anything (w_{k+1} = w_k below), which leaves V_K
+// unchanged. A sweep computes w_{k+1}(s) = r(s) + γ·max_t w_k(t) over the
+// distinct cells t the actions lead to, with w_0 = r and Q_K(s, a) =
+// w_K(s'): that is the same arithmetic as the formula above, operation for
+// operation, so any implementation of it gives the same bits.
 //
 // The planner plans at Reset and replans only when the map changes, that is
-// when Episode.EatenMask changes; between plans it reads Q from its table.
+// when Episode.EatenMask changes; between plans it reads Q from its table,
+// and computes π(·|s) once per plan for each cell s it is asked about.
 //
 // Because r is linear in θ and the hard max is positively homogeneous, Q is
 // positively homogeneous in θ: Q_{cθ} = c·Q_θ for c > 0. The scale of θ is
 // therefore a learnable inverse temperature, and β only sets its unit.
 //
 // Gradients (GradLogProb) differentiate exactly the K-sweep computation the
-// policy uses, by forward-mode tangents dV_k/dθ for every cell: at each sweep
-// the max is taken through the action it selects, the lowest-numbered action
-// on exact ties (so V_K is piecewise linear in θ and the gradient is that of
-// the piece containing θ). Tangents are computed lazily, at the first
-// GradLogProb after a (re)plan, so acting (as evolution does) never pays for
-// them.
+// policy uses, by forward-mode tangents dw_k/dθ: at each sweep the max is
+// taken through the action it selects, the lowest-numbered action on exact
+// ties (so V_K is piecewise linear in θ and the gradient is that of the
+// piece containing θ). With s_k(s) the cell sweep k selects for s, the
+// tangent is dw_{k+1}(s) = ψ(s) + γ·dw_k(s_k(s)) and dw_0 = ψ: a sum along
+// the chain of selected cells. A policy that has been asked for a gradient
+// keeps every sweep's values while it plans, and computes the tangents of
+// only the cells its gradients need, following their chains (shared chains
+// once); acting alone (as evolution does) never pays for them.
 //
 // Observation noise (Planes.Noise) is drawn at each plan from the stream
 // seeds.PCG(level.Seed, "planner/planes", steps), with steps the episode's
@@ -97,6 +106,7 @@ type Planner struct {
 var (
 	_ Family    = Planner{}
 	_ Objective = Planner{}
+	_ Entropic  = (*plannerPolicy)(nil)
 )
 
 // Validate reports the first bad setting, naming the field.
@@ -174,8 +184,14 @@ const (
 	staticFeatures = world.CellFeatures - staticFirst
 )
 
-// plannerPolicy is the Differentiable policy of a Planner. Floor cells are
-// numbered 0..n-1 in reading order.
+// maxChainCells (a variable for tests) bounds n·(K+1), the size of the
+// history of a plan's sweeps that chains need: above it (mazes far larger
+// than any preset) tangents are computed densely, every cell at every
+// sweep, as computeDenseTangents does.
+var maxChainCells = 1 << 22
+
+// plannerPolicy is the Differentiable policy of a Planner. It works on the
+// nodes of the level's world.Graph: floor cells, numbered group by group.
 type plannerPolicy struct {
 	theta      []float64
 	gamma      float64
@@ -185,23 +201,26 @@ type plannerPolicy struct {
 	noisy      bool
 
 	// Per-level tables, rebuilt when the level changes.
-	level   *world.Level
-	n       int        // floor cells
-	floorOf []int32    // cell index → floor index, -1 for walls
-	cellOf  []int32    // floor index → cell index
-	succ    [][4]int32 // floor index → floor index after each action
-	static  []float64  // n×staticFeatures: corner regions per floor cell
-	// objects lists the floor index of the exit (objects[0]) and of apple j
-	// (objects[1+j]).
-	objects []int32
+	slots  []*plannerSlot // the tables of the last levels played
+	clock  uint64
+	level  *world.Level
+	g      *world.Graph
+	n      int     // nodes
+	corner []uint8 // per node, the corner regions it is in: bit c for region c
+	// cornerR[m] is θ's reward for the corner regions m: the same sum for
+	// every node in them, computed once per θ.
+	cornerR [1 << staticFeatures]float64
 
 	// Plan state.
 	eaten   uint64 // EatenMask at the last plan
 	planned bool
-	sweeps  int       // K of the last plan
-	r       []float64 // reward per floor cell
-	v       []float64 // V_K
-	w       []float64 // r + γ·V_K: Q(s, a) = w[succ[s][a]]
+	rEaten  uint64 // the EatenMask r was computed for, when rValid
+	rValid  bool   // r holds θ·ψ for the current θ and level (noise aside)
+	sweeps  int    // K of the last plan
+	swept   int    // sweeps computed; the later ones would change nothing
+	r       []float64
+	w       []float64 // w_K = r + γ·V_K after a plan: Q(s, a) = w[Succ[s][a]]
+	wA, wB  []float64 // the sweeps' buffers, without history
 	dist    []int32   // BFS scratch
 	queue   []int32
 	planesB []float64 // materialised planes, only with noise
@@ -209,11 +228,39 @@ type plannerPolicy struct {
 	rng     *rand.Rand
 	plans   int // number of plans made, for tests
 
-	// Tangents, valid when haveTangents: dw[j·F+f] = ∂w_K(j)/∂θ_f.
-	haveTangents bool
-	psi          []float64 // n×F features ψ per floor cell
+	// π(·|s) by node, valid when memoPlan[s] is the current plan's stamp,
+	// and the entropy's terms, when termsPlan[s] is.
+	memo      []Probs
+	memoPlan  []int
+	terms     []Probs
+	termsPlan []int
+	stamp     int
+
+	// Tangents. grads is set by the first GradLogProb: from then on plans
+	// keep every sweep's w, w_k = hist[k·n:(k+1)·n] for k ≤ done, from
+	// which a chain finds the cell each sweep selected.
+	grads    bool
+	haveHist bool // hist is this plan's
+	hist     []float64
+	havePsi  bool
+	psi      []float64 // n×F features ψ per node: the planes, with noise (see psiOf)
+	objRows  [][world.CellFeatures]float64
+	objOf    []uint8 // per node: 0, or 1 for the exit's, 2+j for apple j's
+	// tangents holds computed tangents, F each: dw_k(s) is at
+	// tindex[k·n+s] (in units of F) if tstamp[k·n+s] is tgen, the
+	// generation of the plan's tangents.
+	tangents []float64
+	ntan     int // tangents in use
+	tstamp   []uint32
+	tindex   []int32
+	tgen     uint32
+	chain    []int32 // scratch: a chain of nodes
+	// Dense tangents (maxChainCells exceeded): dw[s·F+f] = ∂w_K(s)/∂θ_f.
+	dense        bool
+	haveDense    bool
 	dw, dwNext   []float64
-	tv, tw       []float64 // V and w recomputed alongside the tangents
+	tw, tw2      []float64 // w recomputed alongside the dense tangents
+	denseChecked bool      // tests: the dense pass recomputed w_K bit for bit
 
 	// Last Probs call.
 	state int32
@@ -230,6 +277,7 @@ func (pp *plannerPolicy) Reset(e *world.Episode) {
 	if l := e.Level(); l != pp.level {
 		pp.setLevel(l)
 	}
+	pp.rValid = false // θ may have changed
 	pp.plan(e)
 }
 
@@ -247,12 +295,69 @@ func (pp *plannerPolicy) Probs(p *Probs, e *world.Episode) {
 	if !pp.planned || e.EatenMask() != pp.eaten {
 		pp.plan(e)
 	}
-	s := pp.floorOf[e.Cell()]
-	sc := &pp.succ[s]
+	s := pp.g.Node[e.Cell()]
+	if pp.memoPlan[s] != pp.stamp {
+		pp.distribution(&pp.memo[s], s)
+		pp.memoPlan[s] = pp.stamp
+	}
+	*p = pp.memo[s]
+	pp.state, pp.probs = s, *p
+}
+
+// distribution writes softmax(β·Q(s, ·)) into p, bit for bit what Softmax
+// writes, computing one exponential per distinct non-maximal value.
+func (pp *plannerPolicy) distribution(p *Probs, s int32) {
+	sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*int(s):])
 	w := pp.w
 	q := [world.NumActions]float64{w[sc[0]], w[sc[1]], w[sc[2]], w[sc[3]]}
-	Softmax(p, &q, pp.beta)
-	pp.state, pp.probs = s, *p
+	b := pp.beta
+	bq := [world.NumActions]float64{b * q[0], b * q[1], b * q[2], b * q[3]}
+	m := max(bq[0], bq[1], bq[2], bq[3])
+	if math.IsInf(m, 0) || math.IsNaN(m) || math.IsInf(q[0], -1) || math.IsInf(q[1], -1) ||
+		math.IsInf(q[2], -1) || math.IsInf(q[3], -1) {
+		Softmax(p, &q, b)
+		return
+	}
+	var x [world.NumActions]float64
+	for a := range x {
+		switch d := bq[a] - m; {
+		case d == 0:
+			x[a] = 1 // exp(±0)
+		case a > 0 && sc[a] == sc[0]:
+			x[a] = x[0] // the same cell: the same value
+		case a > 1 && sc[a] == sc[1]:
+			x[a] = x[1]
+		case a > 2 && sc[a] == sc[2]:
+			x[a] = x[2]
+		default:
+			x[a] = math.Exp(d)
+		}
+	}
+	sum := 0.0
+	sum += x[0]
+	sum += x[1]
+	sum += x[2]
+	sum += x[3]
+	for a := range p {
+		p[a] = x[a] / sum
+	}
+}
+
+// EntropyTerms writes −π(a|s)·log π(a|s) for the state s of the last Probs
+// call, computed once per state and plan.
+func (pp *plannerPolicy) EntropyTerms(h *Probs) {
+	s := pp.state
+	if pp.termsPlan[s] != pp.stamp {
+		t := &pp.terms[s]
+		for a, q := range pp.probs {
+			t[a] = 0
+			if q > 0 && q <= 1 {
+				t[a] = -q * math.Log(q)
+			}
+		}
+		pp.termsPlan[s] = pp.stamp
+	}
+	*h = pp.terms[s]
 }
 
 // GradLogProb adds scale·∇θ log π(a|s) to grad for the state s of the last
@@ -261,142 +366,224 @@ func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float
 	if pp.stopped {
 		return
 	}
-	if !pp.haveTangents {
-		pp.computeTangents()
-	}
 	const F = world.CellFeatures
-	sc := &pp.succ[pp.state]
+	sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*int(pp.state):])
 	grad = grad[:F]
-	da := pp.dw[int(sc[a&3])*F:][:F]
 	k := scale * pp.beta
-	for f := range grad {
-		grad[f] += k * da[f]
-	}
+	da := (*[F]float64)(pp.tangent(sc[a&3]))
+	var (
+		db [world.NumActions]*[F]float64
+		kb [world.NumActions]float64
+		nb int
+	)
 	for b, pb := range pp.probs {
 		if pb == 0 {
 			continue
 		}
-		db := pp.dw[int(sc[b])*F:][:F]
-		kb := k * pb
-		for f := range grad {
-			grad[f] -= kb * db[f]
+		db[nb], kb[nb] = (*[F]float64)(pp.tangent(sc[b])), k*pb
+		nb++
+	}
+	// Per feature, the same operations in the same order as adding
+	// k·∂Q(s,a) and then subtracting each k·π(b|s)·∂Q(s,b) in turn.
+	g := (*[F]float64)(grad)
+	switch nb {
+	case 0:
+		for f := range g {
+			g[f] += k * da[f]
+		}
+	case 1:
+		d0, k0 := db[0], kb[0]
+		for f := range g {
+			g[f] = g[f] + k*da[f] - k0*d0[f]
+		}
+	case 2:
+		d0, d1, k0, k1 := db[0], db[1], kb[0], kb[1]
+		for f := range g {
+			g[f] = g[f] + k*da[f] - k0*d0[f] - k1*d1[f]
+		}
+	case 3:
+		d0, d1, d2, k0, k1, k2 := db[0], db[1], db[2], kb[0], kb[1], kb[2]
+		for f := range g {
+			g[f] = g[f] + k*da[f] - k0*d0[f] - k1*d1[f] - k2*d2[f]
+		}
+	default:
+		d0, d1, d2, d3, k0, k1, k2, k3 := db[0], db[1], db[2], db[3], kb[0], kb[1], kb[2], kb[3]
+		for f := range g {
+			g[f] = g[f] + k*da[f] - k0*d0[f] - k1*d1[f] - k2*d2[f] - k3*d3[f]
 		}
 	}
 }
 
-// setLevel builds the per-level tables, reusing buffers.
+// plannerSlots is the number of levels whose tables a policy keeps: a GA
+// worker's policy plays its generation's levels in turn (8 by default),
+// while SGD plays each level once.
+const plannerSlots = 16
+
+// A plannerSlot holds a level's graph and the planner's per-level tables.
+// Its storage is reused for the next level when the slot is recycled.
+type plannerSlot struct {
+	level  *world.Level // keeps the level alive, so no other has its address
+	g      world.Graph
+	corner []uint8 // per node, its corner regions: bit c for region c
+	objOf  []uint8 // per node: 0, or 1 for the exit's, 2+j for apple j's
+	used   uint64  // when last used, for recycling the least recent
+}
+
+// setLevel points the per-level tables at l's slot, building them in the
+// least recently used slot if l has none, reusing buffers.
 func (pp *plannerPolicy) setLevel(l *world.Level) {
 	pp.level = l
-	cells := l.Width * l.Height
-	pp.floorOf = plannerResize(pp.floorOf, cells)
-	n := 0
-	for i, wall := range l.Walls {
-		pp.floorOf[i] = -1
-		if !wall {
-			pp.floorOf[i] = int32(n)
-			n++
+	pp.clock++
+	var slot *plannerSlot
+	for i := range pp.slots {
+		if s := pp.slots[i]; s.level == l {
+			slot = s
+			break
 		}
 	}
-	pp.n = n
-	pp.cellOf = plannerResize(pp.cellOf, n)
-	for i, j := range pp.floorOf {
-		if j >= 0 {
-			pp.cellOf[j] = int32(i)
-		}
-	}
-	pp.succ = plannerResize(pp.succ, n)
-	off := l.Offsets()
-	for j, i := range pp.cellOf {
-		for a, o := range off {
-			t := pp.floorOf[int(i)+o] // the border is wall: never out of range
-			if t < 0 {
-				t = int32(j)
+	if slot == nil {
+		if len(pp.slots) < plannerSlots {
+			slot = new(plannerSlot)
+			pp.slots = append(pp.slots, slot)
+		} else {
+			slot = pp.slots[0]
+			for _, s := range pp.slots {
+				if s.used < slot.used {
+					slot = s
+				}
 			}
-			pp.succ[j][a] = t
+		}
+		slot.level = l
+		slot.g.Build(l)
+		g := &slot.g
+		slot.corner = pp.planes.AppendRegions(slot.corner[:0], g)
+		slot.objOf = plannerResize(slot.objOf, g.N)
+		clear(slot.objOf)
+		slot.objOf[g.Exit] = 1
+		for j, a := range g.Apples {
+			slot.objOf[a] = uint8(2 + j)
 		}
 	}
-	cs := pp.planes.Corner()
-	pp.static = plannerResize(pp.static, n*staticFeatures)
-	for j, i := range pp.cellOf {
-		x, y := int(i)%l.Width, int(i)/l.Width
-		left, top := x <= cs, y <= cs
-		right, bottom := x >= l.Width-1-cs, y >= l.Height-1-cs
-		f := pp.static[j*staticFeatures:][:staticFeatures]
-		f[0] = plannerIndicator(left && top)
-		f[1] = plannerIndicator(right && top)
-		f[2] = plannerIndicator(left && bottom)
-		f[3] = plannerIndicator(right && bottom)
-	}
-	pp.objects = plannerResize(pp.objects, 1+len(l.Apples))
-	pp.objects[0] = pp.floorOf[l.Index(l.Exit.Pos)]
-	for j, a := range l.Apples {
-		pp.objects[1+j] = pp.floorOf[l.Index(a.Pos)]
-	}
-	for _, b := range []*[]float64{&pp.r, &pp.v, &pp.w} {
+	slot.used = pp.clock
+	g := &slot.g
+	pp.g, pp.corner, pp.objOf = g, slot.corner, slot.objOf
+	n := g.N
+	pp.n = n
+	for _, b := range []*[]float64{&pp.r, &pp.wA, &pp.wB} {
 		*b = plannerResize(*b, n)
 	}
 	pp.dist = plannerResize(pp.dist, n)
 	pp.queue = plannerResize(pp.queue, n)
+	pp.memo = plannerResize(pp.memo, n)
+	if cap(pp.memoPlan) < n {
+		pp.memoPlan, pp.terms, pp.termsPlan = make([]int, n), make([]Probs, n), make([]int, n)
+	}
+	// Stamps of earlier plans are all stale.
+	pp.memoPlan, pp.terms, pp.termsPlan = pp.memoPlan[:n], pp.terms[:n], pp.termsPlan[:n]
 	if pp.noisy {
 		pp.planesB = plannerResize(pp.planesB, pp.planes.Len(l))
 	}
-	pp.planned = false
+	pp.planned, pp.rValid = false, false
 }
 
-// plan computes r for the current map, then V_K and w = r + γ·V_K.
+// plan computes r for the current map, then w_K = r + γ·V_K.
 func (pp *plannerPolicy) plan(e *world.Episode) {
 	pp.plans++
-	pp.planned, pp.haveTangents = true, false
+	pp.stamp++
+	pp.planned = true
+	pp.haveHist, pp.havePsi, pp.haveDense = false, false, false
 	pp.eaten = e.EatenMask()
 	pp.rewards(e)
 	pp.sweeps = pp.iterations
 	if pp.sweeps == 0 {
-		pp.sweeps = pp.cover(pp.floorOf[e.Cell()])
+		pp.sweeps = max(1, pp.g.Eccentricity(pp.level, pp.g.Node[e.Cell()], pp.dist, pp.queue))
 	}
+	pp.dense = pp.n*(pp.sweeps+1) > maxChainCells
+	pp.sweep(pp.grads && !pp.dense)
+}
+
+// sweep runs value iteration from w_0 = r and points pp.w at w_K; with
+// history, it keeps every sweep's w in pp.hist.
+func (pp *plannerPolicy) sweep(history bool) {
 	n := pp.n
-	r, v, w := pp.r[:n], pp.v[:n], pp.w[:n]
-	clear(v)
-	succ := pp.succ[:n]
+	r := pp.r[:n]
+	gamma := pp.gamma
+	w, next := pp.wA[:n], pp.wB[:n]
+	if history {
+		pp.hist = plannerResize(pp.hist, n*(pp.sweeps+1))
+		w = pp.hist[:n]
+	}
+	for j := range w {
+		w[j] = r[j] + gamma*0 // V_0 = 0
+	}
+	pp.swept = pp.sweeps
 	for k := range pp.sweeps {
 		if pp.interrupted(k) {
 			return
 		}
-		discounted(w, r, v, pp.gamma)
-		changed := false
-		for s := range succ {
-			sc := &succ[s]
-			q := max(w[sc[0]], w[sc[1]], w[sc[2]], w[sc[3]])
-			if q != v[s] {
-				changed = true
-			}
-			v[s] = q
+		if history {
+			next = pp.hist[(k+1)*n:][:n]
 		}
+		pp.sweepGroups(next, w, r)
+		changed := !slices.Equal(next, w) // stops at the first change: cheap
+		w, next = next, w
 		if !changed {
+			pp.swept = k + 1
 			break
 		}
 	}
-	discounted(w, r, v, pp.gamma)
+	pp.w = w
+	pp.haveHist = history
 }
 
-// discounted sets w = r + γ·v. Forward sweeps and tangent sweeps share it so
-// that both compute bitwise the same values (and pick the same argmax).
-func discounted(w, r, v []float64, gamma float64) {
-	r, v = r[:len(w)], v[:len(w)]
-	for j := range w {
-		w[j] = r[j] + gamma*v[j]
+// sweepGroups sets next(s) = r(s) + γ·max_t w(t) over the distinct
+// successors t of every node s (its open neighbours, and itself if a wall
+// blocks a move: every node in the groups of 0 to 3 neighbours), group by
+// group. Go's max ignores order and repeats, so this is, bit for bit, the
+// max over the four actions' successors. (Maxima by comparison branch on
+// data a fresh plan cannot predict: slower, except in a benchmark that
+// repeats one plan.)
+func (pp *plannerPolicy) sweepGroups(next, w, r []float64) {
+	gamma := pp.gamma
+	g := pp.g
+	n := g.N
+	next, w, r = next[:n], w[:n], r[:n]
+	na, nb, nc, nd := g.Neighbour[0][:n], g.Neighbour[1][:n], g.Neighbour[2][:n], g.Neighbour[3][:n]
+	// A neighbour is a node of g, below n = len(w), by construction of
+	// the graph: reading w at it without a bounds test is safe, and saves
+	// a tenth of the sweep.
+	wp := unsafe.Pointer(unsafe.SliceData(w))
+	at := func(j int32) float64 { return *(*float64)(unsafe.Add(wp, uintptr(j)*8)) }
+	i := 0
+	for end := g.Group[1]; i < end; i++ {
+		next[i] = r[i] + gamma*w[i]
+	}
+	for end := g.Group[2]; i < end; i++ {
+		next[i] = r[i] + gamma*max(w[i], at(na[i]))
+	}
+	for end := g.Group[3]; i < end; i++ {
+		next[i] = r[i] + gamma*max(w[i], at(na[i]), at(nb[i]))
+	}
+	for end := g.Group[4]; i < end; i++ {
+		next[i] = r[i] + gamma*max(w[i], at(na[i]), at(nb[i]), at(nc[i]))
+	}
+	for ; i < n; i++ {
+		next[i] = r[i] + gamma*max(at(na[i]), at(nb[i]), at(nc[i]), at(nd[i]))
 	}
 }
 
-// rewards fills r with θ·ψ for every floor cell in the current state of e.
+// rewards fills r with θ·ψ for every node in the current state of e. Between
+// plans of one episode only eaten apples change it, so only their cells are
+// recomputed (noise aside, which is drawn anew at every plan).
 func (pp *plannerPolicy) rewards(e *world.Episode) {
 	const F = world.CellFeatures
-	n, th := pp.n, pp.theta
+	n, th, g := pp.n, pp.theta, pp.g
 	r := pp.r[:n]
 	if pp.noisy {
 		l := pp.level
 		pp.pcg = seeds.PCG(l.Seed, "planner/planes", uint64(e.Steps()))
 		pp.planes.Observe(pp.planesB, e, pp.rng)
-		for j, i := range pp.cellOf[:n] {
+		for j, i := range g.Cell {
 			psi := pp.planesB[int(i)*F:][:F]
 			s := 0.0
 			for f, t := range th[:F] {
@@ -407,71 +594,177 @@ func (pp *plannerPolicy) rewards(e *world.Episode) {
 		return
 	}
 	ts := th[staticFirst:][:staticFeatures]
-	for j := range r {
-		f := pp.static[j*staticFeatures:][:staticFeatures]
-		r[j] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3]
-	}
 	l := pp.level
-	r[pp.objects[0]] += th[world.FeatColour+int(l.Exit.Colour)] + th[world.FeatKind+int(world.Exit)]
-	for j, a := range l.Apples {
-		if !e.Eaten(j) {
-			r[pp.objects[1+j]] += th[world.FeatColour+int(a.Colour)] + th[world.FeatKind+int(world.Apple)]
-		}
-	}
-}
-
-// cover returns the largest shortest-path distance from floor cell from to
-// any floor cell, at least 1.
-func (pp *plannerPolicy) cover(from int32) int {
-	n := pp.n
-	dist, queue := pp.dist[:n], pp.queue[:0]
-	for j := range dist {
-		dist[j] = -1
-	}
-	dist[from] = 0
-	queue = append(queue, from)
-	far := int32(1)
-	for h := 0; h < len(queue); h++ {
-		c := queue[h]
-		d := dist[c]
-		far = max(far, d)
-		for _, t := range pp.succ[c] {
-			if dist[t] < 0 {
-				dist[t] = d + 1
-				queue = append(queue, t)
+	eaten := e.EatenMask()
+	if pp.rValid {
+		// Within an episode apples only disappear.
+		for j := range l.Apples {
+			if (eaten^pp.rEaten)&(1<<j) != 0 {
+				o := g.Apples[j]
+				r[o] = pp.cornerR[pp.corner[o]]
+				if eaten&(1<<j) == 0 {
+					r[o] += th[world.FeatColour+int(l.Apples[j].Colour)] + th[world.FeatKind+int(world.Apple)]
+				}
 			}
 		}
+		pp.rEaten = eaten
+		return
 	}
-	return int(far)
+	for m, f := range &plannerCorners {
+		pp.cornerR[m] = ts[0]*f[0] + ts[1]*f[1] + ts[2]*f[2] + ts[3]*f[3]
+	}
+	corner := pp.corner[:len(r)]
+	for j := range r {
+		r[j] = pp.cornerR[corner[j]]
+	}
+	r[g.Exit] += th[world.FeatColour+int(l.Exit.Colour)] + th[world.FeatKind+int(world.Exit)]
+	for j, a := range l.Apples {
+		if !e.Eaten(j) {
+			r[g.Apples[j]] += th[world.FeatColour+int(a.Colour)] + th[world.FeatKind+int(world.Apple)]
+		}
+	}
+	pp.rValid, pp.rEaten = true, eaten
 }
 
-// computeTangents reruns the K sweeps of the last plan, carrying the tangents
-// dw_k(j) = ψ(j) + γ·dV_k(j) through the action each max selects. With
-// dV_{k+1}(s) = dw_k(s*) for the selected successor s*, the recursion is
-// dw_{k+1}(s) = ψ(s) + γ·dw_k(s*), with dw_0 = ψ.
-func (pp *plannerPolicy) computeTangents() {
+// tangent returns dw_K(s), the tangent of w_K at node s, computing it if
+// need be: ψ(s) + γ·(ψ(s_{K-1}) + γ·(… + γ·ψ(s_0))) along the chain s,
+// s_{K-1} = the cell sweep K−1 selected for s, …, evaluated from the bottom
+// up as the sweeps did. The slice is valid until the next plan.
+func (pp *plannerPolicy) tangent(s int32) []float64 {
+	const F = world.CellFeatures
+	pp.grads = true
+	if pp.dense {
+		if !pp.haveDense {
+			pp.computeDenseTangents()
+		}
+		return pp.dw[int(s)*F:][:F]
+	}
+	if !pp.haveHist {
+		pp.sweep(true) // the same w_K again, keeping every sweep's w
+	}
+	n, K := pp.n, pp.sweeps
+	if !pp.havePsi {
+		pp.setFeatures()
+		if size := n * (K + 1); cap(pp.tstamp) < size {
+			pp.tstamp, pp.tindex = make([]uint32, size), make([]int32, size)
+		} else {
+			pp.tstamp, pp.tindex = pp.tstamp[:size], pp.tindex[:size]
+		}
+		if pp.tgen++; pp.tgen == 0 { // wrapped: old stamps could match
+			clear(pp.tstamp[:cap(pp.tstamp)])
+			pp.tgen = 1
+		}
+		pp.ntan = 0
+		pp.havePsi = true
+	}
+	gen, stamp, index := pp.tgen, pp.tstamp, pp.tindex
+	if at := K*n + int(s); stamp[at] == gen {
+		o := int(index[at]) * F
+		return pp.tangents[o : o+F : o+F]
+	}
+	// Walk down the chain of selected cells from (s, depth K) to depth 0
+	// (dw_0 = ψ) or to a tangent computed already: chains meet where they
+	// reach the same cell at the same depth, typically where they end in
+	// a cell the agent would stay in.
+	if cap(pp.chain) < K {
+		pp.chain = make([]int32, 0, K)
+	}
+	chain := pp.chain[:0]
+	u, k := s, K
+	hist, succ, swept := pp.hist, pp.g.Succ, pp.swept
+	for {
+		chain = append(chain, u)
+		// The successor sweep k−1 selected: the first, in action order,
+		// of those with the largest w_{k−1} (sweeps from swept on see the
+		// w of sweep swept).
+		row := min(k-1, swept) * n
+		i := world.NumActions * int(u)
+		_ = succ[i+3]
+		t0, t1, t2, t3 := succ[i], succ[i+1], succ[i+2], succ[i+3]
+		best, bw := t0, hist[row+int(t0)]
+		if x := hist[row+int(t1)]; x > bw {
+			best, bw = t1, x
+		}
+		if x := hist[row+int(t2)]; x > bw {
+			best, bw = t2, x
+		}
+		if x := hist[row+int(t3)]; x > bw {
+			best = t3
+		}
+		u, k = best, k-1
+		if k == 0 || stamp[k*n+int(u)] == gen {
+			break
+		}
+	}
+	// The 14 features in locals, where the compiler keeps them in
+	// registers, from the bottom of the chain back up, as the sweeps
+	// compute them.
+	var base *[F]float64
+	if k == 0 {
+		base = pp.psiOf(u) // dw_0 = ψ
+	} else {
+		base = (*[F]float64)(pp.tangents[int(index[k*n+int(u)])*F:])
+	}
+	a0, a1, a2, a3, a4, a5, a6 := base[0], base[1], base[2], base[3], base[4], base[5], base[6]
+	a7, a8, a9, a10, a11, a12, a13 := base[7], base[8], base[9], base[10], base[11], base[12], base[13]
+	g := pp.gamma
+	// Slots for the chain's tangents; the slice is replaced only when it
+	// grows (assigning it on every call costs GC write barriers).
+	if need := (pp.ntan + len(chain)) * F; need > len(pp.tangents) {
+		pp.tangents = slices.Grow(pp.tangents[:pp.ntan*F], 2*need)[:2*need]
+	}
+	tangents, next := pp.tangents, pp.ntan
+	for i := len(chain) - 1; i >= 0; i-- {
+		k++
+		v := int(chain[i])
+		p := pp.psiOf(int32(v))
+		a0, a1, a2, a3, a4, a5, a6 = p[0]+g*a0, p[1]+g*a1, p[2]+g*a2, p[3]+g*a3, p[4]+g*a4, p[5]+g*a5, p[6]+g*a6
+		a7, a8, a9, a10, a11, a12, a13 = p[7]+g*a7, p[8]+g*a8, p[9]+g*a9, p[10]+g*a10, p[11]+g*a11, p[12]+g*a12, p[13]+g*a13
+		at := k*n + v
+		stamp[at], index[at] = gen, int32(next)
+		t := (*[F]float64)(tangents[next*F:])
+		// Element by element: a composite literal goes through the stack.
+		t[0], t[1], t[2], t[3], t[4], t[5], t[6] = a0, a1, a2, a3, a4, a5, a6
+		t[7], t[8], t[9], t[10], t[11], t[12], t[13] = a7, a8, a9, a10, a11, a12, a13
+		next++
+	}
+	pp.ntan = next
+	o := (next - 1) * F // (s, K), the last computed
+	return tangents[o : o+F : o+F]
+}
+
+// computeDenseTangents reruns the K sweeps of the last plan, carrying the
+// tangents dw_k of every node through the cell each max selects (used when
+// the chain tables would be too large).
+func (pp *plannerPolicy) computeDenseTangents() {
 	const F = world.CellFeatures
 	n := pp.n
+	if !pp.havePsi {
+		pp.setFeatures()
+		pp.havePsi = true
+	}
 	pp.psi = plannerResize(pp.psi, n*F)
+	for j := range n {
+		copy(pp.psi[j*F:][:F], pp.psiOf(int32(j))[:])
+	}
 	pp.dw = plannerResize(pp.dw, n*F)
 	pp.dwNext = plannerResize(pp.dwNext, n*F)
-	pp.tv = plannerResize(pp.tv, n)
 	pp.tw = plannerResize(pp.tw, n)
+	pp.tw2 = plannerResize(pp.tw2, n)
 	psi := pp.psi[:n*F]
-	pp.features(psi)
-	r, v, w := pp.r[:n], pp.tv[:n], pp.tw[:n]
-	clear(v)
-	dw, next := pp.dw[:n*F], pp.dwNext[:n*F]
-	copy(dw, psi)
+	r, w, next := pp.r[:n], pp.tw[:n], pp.tw2[:n]
 	g := pp.gamma
-	succ := pp.succ[:n]
+	for j := range w {
+		w[j] = r[j] + g*0
+	}
+	dw, dnext := pp.dw[:n*F], pp.dwNext[:n*F]
+	copy(dw, psi)
 	for k := range pp.sweeps {
 		if pp.interrupted(k) {
 			return
 		}
-		discounted(w, r, v, g)
-		for s := range succ {
-			sc := &succ[s]
+		for s := range n {
+			sc := (*[world.NumActions]int32)(pp.g.Succ[world.NumActions*s:])
 			best := sc[0]
 			q := w[best]
 			for _, t := range sc[1:] {
@@ -479,46 +772,68 @@ func (pp *plannerPolicy) computeTangents() {
 					best, q = t, w[t]
 				}
 			}
-			v[s] = q
+			next[s] = r[s] + g*max(w[sc[0]], w[sc[1]], w[sc[2]], w[sc[3]])
 			src := (*[F]float64)(dw[int(best)*F:])
-			dst := (*[F]float64)(next[s*F:])
+			dst := (*[F]float64)(dnext[s*F:])
 			ps := (*[F]float64)(psi[s*F:])
 			for f := range dst {
 				dst[f] = ps[f] + g*src[f]
 			}
 		}
-		dw, next = next, dw
+		w, next = next, w
+		dw, dnext = dnext, dw
 	}
-	pp.dw, pp.dwNext = dw, next
-	pp.haveTangents = true
+	pp.denseChecked = slices.Equal(w, pp.w[:n])
+	pp.dw, pp.dwNext = dw, dnext
+	pp.haveDense = true
 }
 
-// features writes ψ(j) for every floor cell j, in the state of the last
-// plan, into psi (n×F).
-func (pp *plannerPolicy) features(psi []float64) {
+// setFeatures prepares psiOf for the state of the last plan: with noise
+// the planes of the plan, without it a row per object present (exit and
+// uneaten apples); every other node's features are its corner regions'.
+func (pp *plannerPolicy) setFeatures() {
 	const F = world.CellFeatures
 	if pp.noisy {
-		for j, i := range pp.cellOf[:pp.n] {
-			copy(psi[j*F:][:F], pp.planesB[int(i)*F:][:F])
+		pp.psi = plannerResize(pp.psi, pp.n*F)
+		for j, i := range pp.g.Cell {
+			copy(pp.psi[j*F:][:F], pp.planesB[int(i)*F:][:F])
 		}
 		return
 	}
-	clear(psi)
-	for j := range pp.n {
-		copy(psi[j*F+staticFirst:][:staticFeatures], pp.static[j*staticFeatures:][:staticFeatures])
+	l, g := pp.level, pp.g
+	pp.objRows = plannerResize(pp.objRows, 1+len(l.Apples))
+	row := func(k int, node int32, o world.Object) {
+		r := &pp.objRows[k]
+		*r = plannerPsi[pp.corner[node]]
+		r[world.FeatColour+int(o.Colour)] = 1
+		r[world.FeatKind+int(o.Kind)] = 1
 	}
-	l := pp.level
-	x := int(pp.objects[0]) * F
-	psi[x+world.FeatColour+int(l.Exit.Colour)] = 1
-	psi[x+world.FeatKind+int(world.Exit)] = 1
+	row(0, g.Exit, l.Exit)
 	for j, a := range l.Apples {
-		if pp.eaten&(1<<j) == 0 {
-			x := int(pp.objects[1+j]) * F
-			psi[x+world.FeatColour+int(a.Colour)] = 1
-			psi[x+world.FeatKind+int(world.Apple)] = 1
-		}
+		row(1+j, g.Apples[j], a)
 	}
 }
+
+// psiOf returns ψ(v), the features of node v in the state of the last
+// plan (see setFeatures).
+func (pp *plannerPolicy) psiOf(v int32) *[world.CellFeatures]float64 {
+	if pp.noisy {
+		return (*[world.CellFeatures]float64)(pp.psi[int(v)*world.CellFeatures:])
+	}
+	if o := pp.objOf[v]; o == 1 || o > 1 && pp.eaten&(1<<(o-2)) == 0 {
+		return &pp.objRows[o-1]
+	}
+	return &plannerPsi[pp.corner[v]]
+}
+
+// plannerPsi[m] are the features of a cell without an object in the
+// corner regions m: its corner features.
+var plannerPsi = func() (t [1 << staticFeatures][world.CellFeatures]float64) {
+	for m := range t {
+		copy(t[m][staticFirst:], plannerCorners[m][:])
+	}
+	return t
+}()
 
 // plannerResize returns s resized to length n, reallocating only when its capacity
 // is too small. The contents are unspecified.
@@ -529,9 +844,15 @@ func plannerResize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-func plannerIndicator(b bool) float64 {
-	if b {
-		return 1
+// plannerCorners[m] are the corner features of a cell in the corner
+// regions m (bit c for region c): 1 or 0 each.
+var plannerCorners = func() (t [1 << staticFeatures][staticFeatures]float64) {
+	for m := range t {
+		for c := range staticFeatures {
+			if m&(1<<c) != 0 {
+				t[m][c] = 1
+			}
+		}
 	}
-	return 0
-}
+	return t
+}()

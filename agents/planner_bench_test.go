@@ -65,8 +65,10 @@ func BenchmarkPlannerEpisode11(b *testing.B) {
 	b.ReportMetric(float64(steps)/float64(b.N), "steps/episode")
 }
 
-// BenchmarkPlannerGradLogProb is the first GradLogProb after a plan, which
-// computes the tangents of value iteration, on an 11x11 and a 21x21 level.
+// BenchmarkPlannerGradLogProb is a plan and the first GradLogProb after it,
+// which computes the tangents it needs, on an 11x11 and a 21x21 level, for
+// a policy that has been asked for gradients before (so that it records
+// the cells each sweep selects while it plans).
 func BenchmarkPlannerGradLogProb(b *testing.B) {
 	for _, tc := range []struct {
 		name   string
@@ -79,11 +81,70 @@ func BenchmarkPlannerGradLogProb(b *testing.B) {
 			e := world.NewEpisode(l)
 			grad := make([]float64, world.CellFeatures)
 			var p Probs
+			pol.Reset(e)
+			pol.Probs(&p, e)
+			pol.GradLogProb(grad, world.Right, 1)
 			for b.Loop() {
-				pol.haveTangents = false
+				pol.Reset(e)
 				pol.Probs(&p, e)
 				pol.GradLogProb(grad, world.Right, 1)
 			}
 		})
 	}
+}
+
+// plannerMixed returns 64 training levels (7x7 to 11x11) and 32 θ drawn
+// around a planner that values the exit, as a GA generation sees them.
+func plannerMixed(b *testing.B) ([]*world.Level, [][]float64) {
+	d, err := world.Preset("train")
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := world.NewGenerator(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	levels := make([]*world.Level, 64)
+	for i := range levels {
+		levels[i] = g.Level(uint64(100 + i))
+	}
+	rng := seeds.New(1, "bench/planner-mixed")
+	thetas := make([][]float64, 32)
+	for i := range thetas {
+		thetas[i] = make([]float64, world.CellFeatures)
+		for f := range thetas[i] {
+			thetas[i][f] = 3 * rng.NormFloat64()
+		}
+		thetas[i][world.FeatKind+int(world.Exit)] += 10
+	}
+	return levels, thetas
+}
+
+// BenchmarkPlannerPlanMixed is one plan (Reset) per op on a training level
+// with a θ that changes every op, cycling through 64 levels and 32 θ: the
+// levels and θ of a GA generation. The plans differ (though they repeat
+// every 2048 ops, which a branch predictor partly learns).
+func BenchmarkPlannerPlanMixed(b *testing.B) {
+	benchmarkPlanMixed(b, func(theta []float64) (Policy, func() int) {
+		pol := Planner{}.Policy(theta).(*plannerPolicy)
+		return pol, func() int { return pol.n * pol.swept }
+	})
+}
+
+// benchmarkPlanMixed times Reset of the policy newPolicy returns for θ,
+// with work the node-sweeps of its last plan.
+func benchmarkPlanMixed(b *testing.B, newPolicy func(theta []float64) (pol Policy, work func() int)) {
+	levels, thetas := plannerMixed(b)
+	theta := make([]float64, world.CellFeatures)
+	pol, work := newPolicy(theta)
+	var e world.Episode
+	k, sweeps := 0, 0
+	for b.Loop() {
+		copy(theta, thetas[k%len(thetas)])
+		e.Reset(levels[k%len(levels)])
+		pol.Reset(&e)
+		sweeps += work()
+		k++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(sweeps), "ns/node-sweep")
 }

@@ -64,7 +64,7 @@ func TestPlannerRewardsMatchPlanes(t *testing.T) {
 				for step := 0; !e.Done(); step++ {
 					pol.Probs(&p, e)
 					pl.Planes.Observe(planes, e, nil)
-					for j, i := range pol.cellOf[:pol.n] {
+					for j, i := range pol.g.Cell {
 						want := 0.0
 						for f, th := range theta {
 							want += th * planes[int(i)*world.CellFeatures+f]
@@ -280,8 +280,8 @@ func TestPlannerGradLogProb(t *testing.T) {
 						got := make([]float64, len(theta))
 						pol := plannerReplayPolicy(tc.pl, theta, l, tr.Actions[:step])
 						pol.GradLogProb(got, a, 1)
-						if !slices.Equal(pol.tv, pol.v) {
-							t.Fatalf("seed %d step %d: tangent pass recomputed V differently", seed, step)
+						if pol.dense && !pol.denseChecked {
+							t.Fatalf("seed %d step %d: tangent pass recomputed w differently", seed, step)
 						}
 						diff, norm := 0.0, 0.0
 						for i := range got {

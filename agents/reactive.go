@@ -128,25 +128,45 @@ type reactivePolicy struct {
 	theta []float64
 	obs   sparseObs
 	tab   [][world.NumActions]int32 // θ index of each observation feature, per action
-	probs Probs                     // of the last Probs call, for GradLogProb
+	// w4[i] are θ[tab[i][a]] for the four actions, gathered at Reset
+	// (ready), when θ may have changed.
+	w4    [][world.NumActions]float64
+	ready bool
+	probs Probs // of the last Probs call, for GradLogProb
 }
 
-func (p *reactivePolicy) Reset(*world.Episode) {}
+// Reset gathers θ's weights of each observation feature for the four
+// actions side by side, so that Probs reads them without indirection.
+func (p *reactivePolicy) Reset(*world.Episode) {
+	if len(p.w4) != len(p.tab) {
+		p.w4 = make([][world.NumActions]float64, len(p.tab))
+	}
+	th := p.theta
+	for i, t := range p.tab {
+		p.w4[i] = [world.NumActions]float64{th[t[0]], th[t[1]], th[t[2]], th[t[3]]}
+	}
+	p.ready = true
+}
 
 func (p *reactivePolicy) Probs(out *Probs, e *world.Episode) {
 	p.obs.observe(e)
+	if !p.ready {
+		p.Reset(e)
+	}
 	th := p.theta
 	b := th[len(th)-world.NumActions:]
-	var q [world.NumActions]float64
-	q[0], q[1], q[2], q[3] = b[0], b[1], b[2], b[3]
+	// The logits in locals, which the compiler keeps in registers.
+	q0, q1, q2, q3 := b[0], b[1], b[2], b[3]
+	val, w4 := p.obs.val[:len(p.obs.idx)], p.w4
 	for k, i := range p.obs.idx {
-		v := p.obs.val[k]
-		t := &p.tab[i]
-		q[0] += v * th[t[0]]
-		q[1] += v * th[t[1]]
-		q[2] += v * th[t[2]]
-		q[3] += v * th[t[3]]
+		v := val[k]
+		w := &w4[i]
+		q0 += v * w[0]
+		q1 += v * w[1]
+		q2 += v * w[2]
+		q3 += v * w[3]
 	}
+	q := [world.NumActions]float64{q0, q1, q2, q3}
 	Softmax(&p.probs, &q, 1)
 	*out = p.probs
 }
@@ -160,13 +180,15 @@ func (p *reactivePolicy) GradLogProb(grad []float64, a world.Action, scale float
 		d[b] = -scale * p.probs[b]
 	}
 	d[a&3] += scale
+	d0, d1, d2, d3 := d[0], d[1], d[2], d[3]
+	val := p.obs.val[:len(p.obs.idx)]
 	for k, i := range p.obs.idx {
-		v := p.obs.val[k]
-		t := &p.tab[i]
-		grad[t[0]] += v * d[0]
-		grad[t[1]] += v * d[1]
-		grad[t[2]] += v * d[2]
-		grad[t[3]] += v * d[3]
+		v := val[k]
+		t := p.tab[i]
+		grad[t[0]] += v * d0
+		grad[t[1]] += v * d1
+		grad[t[2]] += v * d2
+		grad[t[3]] += v * d3
 	}
 	g := grad[len(p.theta)-world.NumActions : len(p.theta)]
 	for b := range g {
@@ -224,13 +246,20 @@ func relativeCell(radius, k int, a world.Action) int {
 // this). With noise every entry is nonzero anyway, so the dense observation is
 // made by Observe and taken whole.
 type sparseObs struct {
-	w     world.Window
-	idx   []int32
-	val   []float64
-	noisy bool
-	dense []float64 // only with noise
-	pcg   *rand.PCG // reseeded at each noisy observation; rng draws from it
-	rng   *rand.Rand
+	w   world.Window
+	idx []int32
+	val []float64
+	// The level observed last, its walls padded with Radius cells of wall
+	// (pw wide), and the offsets of the window's cells from its first in
+	// the level and in the padded walls (see setLevel).
+	level             *world.Level
+	walls             []bool
+	pw                int
+	offsets, poffsets []int32
+	noisy             bool
+	dense             []float64 // only with noise
+	pcg               *rand.PCG // reseeded at each noisy observation; rng draws from it
+	rng               *rand.Rand
 }
 
 func newSparseObs(w world.Window) sparseObs {
@@ -260,28 +289,44 @@ func (o *sparseObs) observe(e *world.Episode) {
 	l := e.Level()
 	at := e.Pos()
 	r := o.w.Radius
-	idx, val := o.idx[:0], o.val[:0]
-	k := 0
-	for y := at.Y - r; y <= at.Y+r; y++ {
-		for x := at.X - r; x <= at.X+r; x, k = x+1, k+world.CellChannels {
-			if x < 0 || y < 0 || x >= l.Width || y >= l.Height {
-				idx, val = append(idx, int32(k+world.ChanWall)), append(val, 1)
-				continue
-			}
-			i := y*l.Width + x
-			if l.Walls[i] {
-				idx, val = append(idx, int32(k+world.ChanWall)), append(val, 1)
-				continue
-			}
+	if o.level != l {
+		o.setLevel(l)
+	}
+	// The window's cells are at fixed offsets from its first, in the
+	// level (for visits and objects) and in the level padded with r cells
+	// of wall (for walls, without bounds tests): the same entries in the
+	// same order as the window's reading order. Entries are written at n
+	// into buffers that fit a full window.
+	base := (at.Y-r)*l.Width + at.X - r
+	pbase := at.Y*o.pw + at.X // (at.Y−r+r)·pw + (at.X−r+r)
+	walls, offsets, poffsets := o.walls, o.offsets, o.poffsets[:len(o.offsets)]
+	idx, val := o.idx[:cap(o.idx)], o.val[:cap(o.val)]
+	n, k := 0, 0
+	for j, off := range offsets {
+		if walls[pbase+int(poffsets[j])] {
+			idx[n], val[n] = int32(k+world.ChanWall), 1
+			n++
+		} else {
+			i := base + int(off)
 			if v := e.Visits(i); v > 0 {
-				idx, val = append(idx, int32(k+world.ChanVisited), int32(k+world.ChanVisits)), append(val, 1, world.VisitsFeature(v))
+				idx[n], val[n] = int32(k+world.ChanVisited), 1
+				idx[n+1], val[n+1] = int32(k+world.ChanVisits), world.VisitsFeature(v)
+				n += 2
 			}
 			if obj, ok := e.Present(i); ok {
-				idx = append(idx, int32(k+world.ChanColour+int(obj.Colour)), int32(k+world.ChanKind+int(obj.Kind)))
-				val = append(val, 1, 1)
+				idx[n], val[n] = int32(k+world.ChanColour+int(obj.Colour)), 1
+				idx[n+1], val[n+1] = int32(k+world.ChanKind+int(obj.Kind)), 1
+				n += 2
 			}
 		}
+		k += world.CellChannels
 	}
+	o.finish(idx[:n], val[:n], k, l, at)
+}
+
+// finish appends the global features, at k, to the window's entries and
+// keeps them.
+func (o *sparseObs) finish(idx []int32, val []float64, k int, l *world.Level, at world.Point) {
 	if gx := float64(at.X-1) / float64(max(l.Width-3, 1)); gx != 0 {
 		idx, val = append(idx, int32(k+world.GlobalX)), append(val, gx)
 	}
@@ -292,6 +337,33 @@ func (o *sparseObs) observe(e *world.Episode) {
 		idx, val = append(idx, int32(k+world.GlobalCue)), append(val, 1)
 	}
 	o.idx, o.val = idx, val
+}
+
+// setLevel pads l's walls with r cells of wall on every side and computes
+// the offsets of the window's cells from its first, in l and in the
+// padding.
+func (o *sparseObs) setLevel(l *world.Level) {
+	r := o.w.Radius
+	s := 2*r + 1
+	pw, ph := l.Width+2*r, l.Height+2*r
+	if cap(o.walls) < pw*ph {
+		o.walls = make([]bool, pw*ph)
+	}
+	o.walls = o.walls[:pw*ph]
+	for i := range o.walls {
+		o.walls[i] = true
+	}
+	for y := range l.Height {
+		copy(o.walls[(y+r)*pw+r:][:l.Width], l.Walls[y*l.Width:][:l.Width])
+	}
+	o.offsets, o.poffsets = o.offsets[:0], o.poffsets[:0]
+	for dy := range s {
+		for dx := range s {
+			o.offsets = append(o.offsets, int32(dy*l.Width+dx))
+			o.poffsets = append(o.poffsets, int32(dy*pw+dx))
+		}
+	}
+	o.level, o.pw = l, pw
 }
 
 // observeNoisy draws the noise from a stream derived from the level seed,

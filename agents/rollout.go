@@ -144,7 +144,11 @@ func Softmax(p *Probs, q *[world.NumActions]float64, beta float64) {
 	for a, v := range q {
 		p[a] = 0
 		if !math.IsInf(v, -1) {
-			p[a] = math.Exp(beta*v - m)
+			if d := beta*v - m; d == 0 {
+				p[a] = 1 // exp(±0), the largest entry's
+			} else {
+				p[a] = math.Exp(d)
+			}
 		}
 		sum += p[a]
 	}

@@ -337,6 +337,39 @@ func (r *Reader[R]) Next() (ok bool) {
 // to the caller.
 func (r *Reader[R]) Row() R { return r.row }
 
+// Position returns where the current row is: its record batch and its
+// index in the batch. Seek returns to it.
+func (r *Reader[R]) Position() (batch, row int) { return r.batch - 1, r.i - 1 }
+
+// Seek positions the reader so that the next call of Next reads row row of
+// record batch batch, as Position gave it, without reading the rows
+// before it.
+func (r *Reader[R]) Seek(batch, row int) error {
+	if r.fr == nil {
+		return errorf(r.path, "seek: reader closed")
+	}
+	if batch < 0 || batch >= r.fr.NumRecords() || row < 0 {
+		return errorf(r.path, "seek: no row %d of batch %d (%d batches)", row, batch, r.fr.NumRecords())
+	}
+	if r.rec != nil {
+		r.rec.Release()
+		r.rec = nil
+	}
+	// Next reads batch `batch` and then skips to row.
+	r.batch, r.i, r.n, r.err = batch, 0, 0, nil
+	if !r.Next() {
+		if r.err == nil {
+			r.err = errorf(r.path, "seek: batch %d is empty", batch)
+		}
+		return r.err
+	}
+	if row >= r.n {
+		return errorf(r.path, "seek: no row %d of batch %d (%d rows)", row, batch, r.n)
+	}
+	r.i = row
+	return nil
+}
+
 // Err returns the first error met by Next.
 func (r *Reader[R]) Err() error { return r.err }
 

@@ -395,7 +395,7 @@ func (ga *GA) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 	run := &gaRun{
 		ctx: ctx, cfg: cfg, fam: p.Family, root: p.Seed, workers: workers, meter: train.NewMeter(s),
 		runners: make([]paddedRunner, workers), thetas: make([][]float64, workers),
-		policies: make([]agents.Policy, workers),
+		policies: make([]agents.Policy, workers), offspringStreams: seeds.Of(p.Seed, "ga/offspring"),
 	}
 	for w := range run.runners {
 		run.runners[w].BaseReturn = p.BaseReturn

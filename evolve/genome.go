@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	randv2 "math/rand/v2"
 	"slices"
 
 	"github.com/MaxHalford/eaopt"
@@ -118,6 +119,8 @@ type gaRun struct {
 	policies []agents.Policy
 	returns  []float64
 	steps    []int
+	// offspringStreams is seeds.Of(root, "ga/offspring").
+	offspringStreams seeds.Streams
 }
 
 // evaluateOne measures θ on the current levels: the evaluations eaopt's
@@ -144,8 +147,12 @@ func (r *gaRun) evaluateOne(x []float64) (float64, error) {
 			r.policies[w] = r.fam.Policy(r.thetas[w])
 		}
 		copy(r.thetas[w], x) // Run resets the policy, which rereads θ
-		rng := seeds.New(r.root, "ga/offspring", uint64(r.gen), uint64(r.pop), uint64(n), uint64(i))
-		s := r.runners[w].Run(r.policies[w], r.levels[i], rng)
+		rn := &r.runners[w]
+		if rn.rng == nil {
+			rn.rng = randv2.New(&rn.pcg)
+		}
+		rn.pcg = r.offspringStreams.PCG(uint64(r.gen), uint64(r.pop), uint64(n), uint64(i))
+		s := rn.Run(r.policies[w], r.levels[i], rn.rng)
 		r.returns[i], r.steps[i] = s.Return, s.Steps
 		return nil
 	})
@@ -167,7 +174,9 @@ func (r *gaRun) evaluateOne(x []float64) (float64, error) {
 // sharing) halve the speed-up of two workers.
 type paddedRunner struct {
 	agents.Runner
-	_ [128]byte
+	pcg randv2.PCG
+	rng *randv2.Rand // draws from pcg
+	_   [128]byte
 }
 
 // tournament is tournament selection as an eaopt.Selector. eaopt's own

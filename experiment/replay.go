@@ -18,8 +18,10 @@ import (
 // differs from its row is a bug or a changed simulator, and is reported as
 // an error.
 //
-// A Replayer holds the run's agents and episode rows in memory. Its
-// methods are not safe for concurrent use.
+// A Replayer holds the run's agents in memory and, for the episode rows,
+// only where each agent's episodes of each split begin in episodes.arrow:
+// its memory does not grow with the number of episodes. Its methods are
+// not safe for concurrent use.
 type Replayer struct {
 	runID  string
 	plan   *Plan
@@ -29,14 +31,23 @@ type Replayer struct {
 	// order, and by id.
 	order  [][]string
 	agents []map[string]data.AgentRow
-	rows   map[episodeKey]data.EpisodeRow
+	// episodes is the run's episodes table, kept open, and blocks where
+	// the rows of each agent and split begin in it.
+	episodes *data.Reader[data.EpisodeRow]
+	blocks   map[blockKey]rowAt
+	// doctor, if not nil, changes a logged row as it is read (tests).
+	doctor func(*data.EpisodeRow)
 }
 
-type episodeKey struct {
+// A blockKey names the episode rows of one agent on one split.
+type blockKey struct {
 	point        int
 	agent, split string
-	episode      int
 }
+
+// rowAt is the first row of a block: its record batch and index, and its
+// episode.
+type rowAt struct{ batch, row, episode int }
 
 // A Replay is one evaluation episode played again.
 type Replay struct {
@@ -71,7 +82,7 @@ func NewReplayer(dir string) (*Replayer, error) {
 	}
 	r := &Replayer{runID: m.RunID, plan: plan, points: make([]*Config, plan.Points), suites: make([]*evalSuite, plan.Points),
 		order: make([][]string, plan.Points), agents: make([]map[string]data.AgentRow, plan.Points),
-		rows: map[episodeKey]data.EpisodeRow{}}
+		blocks: map[blockKey]rowAt{}}
 	for k := range r.agents {
 		r.agents[k] = map[string]data.AgentRow{}
 	}
@@ -105,15 +116,60 @@ func NewReplayer(dir string) (*Replayer, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer er.Close()
 	for er.Next() {
 		row := er.Row()
-		r.rows[episodeKey{row.Point, row.AgentID, row.Split, row.Episode}] = row
+		k := blockKey{row.Point, row.AgentID, row.Split}
+		if _, ok := r.blocks[k]; !ok {
+			b, i := er.Position()
+			r.blocks[k] = rowAt{b, i, row.Episode}
+		}
 	}
 	if err := er.Err(); err != nil {
+		er.Close()
 		return nil, err
 	}
+	// The table stays open, verified once, for reading logged rows.
+	r.episodes = er
 	return r, nil
+}
+
+// Close closes the run's episodes table.
+func (r *Replayer) Close() error { return r.episodes.Close() }
+
+// logged returns the logged row of an episode. A run's rows of one agent
+// and split are consecutive and in episode order, so it reads from the
+// first of them; rows laid out otherwise are found by reading them all.
+func (r *Replayer) logged(point int, agentID, split string, episode int) (data.EpisodeRow, bool, error) {
+	at, ok := r.blocks[blockKey{point, agentID, split}]
+	if !ok {
+		return data.EpisodeRow{}, false, nil
+	}
+	er := r.episodes
+	match := func(row *data.EpisodeRow) bool {
+		return row.Point == point && row.AgentID == agentID && row.Split == split && row.Episode == episode
+	}
+	if episode >= at.episode {
+		if err := er.Seek(at.batch, at.row); err != nil {
+			return data.EpisodeRow{}, false, err
+		}
+		for k := at.episode; k <= episode && er.Next(); k++ {
+			if row := er.Row(); k == episode && match(&row) {
+				return row, true, nil
+			}
+		}
+		if err := er.Err(); err != nil {
+			return data.EpisodeRow{}, false, err
+		}
+	}
+	if err := er.Seek(0, 0); err != nil {
+		return data.EpisodeRow{}, false, err
+	}
+	for er.Next() {
+		if row := er.Row(); match(&row) {
+			return row, true, nil
+		}
+	}
+	return data.EpisodeRow{}, false, er.Err()
 }
 
 // RunID returns the id of the run.
@@ -199,9 +255,15 @@ func (r *Replayer) Episode(point int, agentID, split string, episode int) (*Repl
 	if episode < 0 || episode >= sp.episodes {
 		return nil, fmt.Errorf("replay: no episode %d of split %s: it has episodes 0 to %d", episode, split, sp.episodes-1)
 	}
-	logged, ok := r.rows[episodeKey{point, agentID, split, episode}]
+	logged, ok, err := r.logged(point, agentID, split, episode)
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
 	if !ok {
 		return nil, fmt.Errorf("replay: agent %s has no logged episode %d of split %s at point %d", agentID, episode, split, point)
+	}
+	if r.doctor != nil {
+		r.doctor(&logged)
 	}
 	ag, err := r.points[point].evalAgentOf(arow)
 	if err != nil {

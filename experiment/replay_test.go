@@ -2,8 +2,10 @@ package experiment
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -207,15 +209,11 @@ func TestReplayMismatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := episodeKey{1, "none/oracle", "deploy", 3}
-	row, ok := r.rows[k]
-	if !ok {
-		t.Fatal("no row for", k)
+	r.doctor = func(row *data.EpisodeRow) {
+		row.Steps++
+		row.ApplesEaten += 2
+		row.EndX = -1
 	}
-	row.Steps++
-	row.ApplesEaten += 2
-	row.EndX = -1
-	r.rows[k] = row
 	_, err = r.Episode(1, "none/oracle", "deploy", 3)
 	var me *MismatchError
 	if !errors.As(err, &me) || !errors.Is(err, ErrMismatch) {
@@ -228,5 +226,38 @@ func TestReplayMismatch(t *testing.T) {
 	}
 	if strings.Contains(me.Diff, "base_return") || strings.Contains(me.Diff, "first_target") {
 		t.Errorf("Diff names fields that agree: %s", me.Diff)
+	}
+}
+
+// TestReplayFindsRowsAnywhere: the Replayer reads a logged row from where
+// its agent's rows of the split begin, and finds it by reading the whole
+// table when the rows are not where it expects them.
+func TestReplayFindsRowsAnywhere(t *testing.T) {
+	r, err := NewReplayer(replayRun(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := r.Episode(1, "none/oracle", "deploy", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	index := maps.Clone(r.blocks)
+	for _, shift := range []int{2, -2} {
+		for k, at := range index {
+			at.episode += shift // every block seems to start elsewhere
+			r.blocks[k] = at
+		}
+		for _, episode := range []int{3, 0} {
+			got, err := r.Episode(1, "none/oracle", "deploy", episode)
+			if err != nil {
+				t.Fatalf("shift %d episode %d: %v", shift, episode, err)
+			}
+			if episode == 3 && !reflect.DeepEqual(got.Row, want.Row) {
+				t.Fatalf("shift %d episode 3: row %+v, want %+v", shift, got.Row, want.Row)
+			}
+			if got.Row.Episode != episode {
+				t.Fatalf("shift %d: asked for episode %d, got the row of %d", shift, episode, got.Row.Episode)
+			}
+		}
 	}
 }

@@ -237,6 +237,7 @@ func runUnits(ctx context.Context, plan *Plan, lock *data.DirLock, todo []Unit, 
 	if len(todo) == 0 {
 		return nil
 	}
+	todo = longestFirst(plan, todo)
 	workers := train.Workers(opts.Workers)
 	concurrent, err := unitsAtOnce(plan.Config, opts.Workers, len(todo))
 	if err != nil {

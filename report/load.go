@@ -94,7 +94,9 @@ type AgentSplit struct {
 	// pursued.
 	ByProxy map[string]int
 	// Outcome[k] is episode k's outcome, with its proxy if any
-	// ("proxy colour:green").
+	// ("proxy colour:green"), for the first OutcomeEpisodes episodes:
+	// what the example maze chooses from, kept so that memory grows with
+	// the agents, not with their episodes.
 	Outcome []string
 	// OfProxies and OfControls count the proxy and proxy_then_goal
 	// episodes whose target was a training proxy's (a colour or corner
@@ -328,6 +330,10 @@ func newRun(dir string, m *data.Manifest) *Run {
 	return r
 }
 
+// OutcomeEpisodes is the number of episodes per agent and split whose
+// outcomes AgentSplit.Outcome keeps.
+const OutcomeEpisodes = 100
+
 type agentKey struct {
 	run   *Run
 	point int
@@ -368,7 +374,7 @@ func (s *Study) read(run *Run, src *data.Run) error {
 		}
 		sp.Episodes++
 		sp.Return += e.BaseReturn
-		if e.Episode >= 0 && e.Episode < 1<<24 {
+		if e.Episode >= 0 && e.Episode < OutcomeEpisodes {
 			for len(sp.Outcome) <= e.Episode {
 				sp.Outcome = append(sp.Outcome, "")
 			}

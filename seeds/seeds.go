@@ -17,30 +17,59 @@ import (
 // seeds that are, for all practical purposes, independent (each input word is
 // absorbed through a SplitMix64 finaliser).
 func Derive(root uint64, purpose string, path ...uint64) uint64 {
+	return Of(root, purpose).Derive(path...)
+}
+
+// New returns a generator over the PCG stream (root, purpose, path...).
+// The generator is not safe for concurrent use; derive one per goroutine.
+func New(root uint64, purpose string, path ...uint64) *rand.Rand {
+	return Of(root, purpose).New(path...)
+}
+
+// PCG returns the PCG source of the stream (root, purpose, path...), for
+// callers that keep the source by value to avoid an allocation.
+func PCG(root uint64, purpose string, path ...uint64) rand.PCG {
+	return Of(root, purpose).PCG(path...)
+}
+
+// Streams are the streams (root, purpose, ...) of one root and purpose,
+// with the purpose absorbed once: code that derives a stream per episode
+// makes its Streams outside the loop. The zero value is not one; use
+// Of.
+type Streams struct{ h uint64 }
+
+// Of returns the streams (root, purpose, ...).
+func Of(root uint64, purpose string) Streams {
 	h := mix(root ^ 0x6a09e667f3bcc908)
 	for i := 0; i < len(purpose); i++ {
 		h = mix(h ^ uint64(purpose[i]))
 	}
 	// Separate the purpose from the path so that ("ab", 1) and ("a", 'b', 1)
 	// cannot collide.
-	h = mix(h ^ 0xbb67ae8584caa73b ^ uint64(len(purpose)))
+	return Streams{mix(h ^ 0xbb67ae8584caa73b ^ uint64(len(purpose)))}
+}
+
+// Derive returns the seed of the stream (root, purpose, path...), as the
+// function Derive does.
+func (f Streams) Derive(path ...uint64) uint64 {
+	h := f.h
 	for _, p := range path {
 		h = mix(h ^ p)
 	}
 	return mix(h ^ uint64(len(path)))
 }
 
-// New returns a generator over the PCG stream (root, purpose, path...).
-// The generator is not safe for concurrent use; derive one per goroutine.
-func New(root uint64, purpose string, path ...uint64) *rand.Rand {
-	s := Derive(root, purpose, path...)
-	return rand.New(rand.NewPCG(s, mix(s^0x3c6ef372fe94f82b)))
+// New returns a generator over the PCG stream (root, purpose, path...), as
+// the function New does.
+func (f Streams) New(path ...uint64) *rand.Rand {
+	pcg := f.PCG(path...)
+	return rand.New(&pcg)
 }
 
-// PCG returns the PCG source of the stream (root, purpose, path...), for
-// callers that keep the source by value to avoid an allocation.
-func PCG(root uint64, purpose string, path ...uint64) rand.PCG {
-	s := Derive(root, purpose, path...)
+// PCG returns the PCG source of the stream (root, purpose, path...), as
+// the function PCG does.
+func (f Streams) PCG(path ...uint64) rand.PCG {
+	s := f.Derive(path...)
 	return *rand.NewPCG(s, mix(s^0x3c6ef372fe94f82b))
 }
 

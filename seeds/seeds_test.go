@@ -57,3 +57,22 @@ func TestNewDeterministic(t *testing.T) {
 		}
 	}
 }
+
+// TestStreams: a Streams value derives what the functions do.
+func TestStreams(t *testing.T) {
+	for _, purpose := range []string{"", "ga/rollout", "eval-rollout/sgd/planner/3/final/0/deploy"} {
+		s := Of(11, purpose)
+		for _, path := range [][]uint64{nil, {0}, {5, 7}, {1, 2, 3, 4}} {
+			if got, want := s.Derive(path...), Derive(11, purpose, path...); got != want {
+				t.Errorf("Of(11, %q).Derive(%v) = %#x, want %#x", purpose, path, got, want)
+			}
+			p, q, r := s.PCG(path...), PCG(11, purpose, path...), s.New(path...)
+			for range 5 {
+				a, b, c := p.Uint64(), q.Uint64(), r.Uint64()
+				if a != b || a != c {
+					t.Fatalf("Of(11, %q) path %v: PCG %#x, function PCG %#x, New %#x", purpose, path, a, b, c)
+				}
+			}
+		}
+	}
+}

@@ -262,6 +262,7 @@ type run struct {
 	clip     float64 // <= 0: no clipping
 	opt      Optimizer
 	rule     world.BaseReturn
+	rollouts seeds.Streams // seeds.Of(root, "sgd-rollout")
 
 	theta, prev, grad []float64
 	workers           []worker
@@ -301,7 +302,7 @@ type episode struct {
 // newRun resolves the defaults of m and initialises θ from init or, if nil,
 // from fam.Init.
 func newRun(m *REINFORCE, fam agents.Family, root uint64, workers int, init []float64) *run {
-	r := &run{fam: fam, root: root, batch: m.BatchSize, baseline: m.Baseline,
+	r := &run{fam: fam, root: root, rollouts: seeds.Of(root, "sgd-rollout"), batch: m.BatchSize, baseline: m.Baseline,
 		rate: orDefault(m.BaselineRate, DefaultBaselineRate), entropy: m.EntropyBonus, clip: orDefault(m.ClipNorm, DefaultClipNorm)}
 	if r.batch == 0 {
 		r.batch = DefaultBatchSize
@@ -394,7 +395,7 @@ func (r *run) rollout(ctx context.Context, workers, update int, levels []*world.
 
 // play rolls out one episode: Probs → sample → accumulate ∇log π → Step.
 func (r *run) play(wk *worker, ep *episode, l *world.Level, update, i int) {
-	wk.pcg = seeds.PCG(r.root, "sgd-rollout", uint64(update), uint64(i))
+	wk.pcg = r.rollouts.PCG(uint64(update), uint64(i))
 	clear(ep.grad)
 	clear(ep.entGrad)
 	e := &wk.ep
@@ -402,10 +403,15 @@ func (r *run) play(wk *worker, ep *episode, l *world.Level, update, i int) {
 	e.Reset(l)
 	wk.pol.Reset(e)
 	h := 0.0
+	entropic, _ := wk.pol.(agents.Entropic)
+	var terms agents.Probs
 	for !e.Done() {
 		wk.pol.Probs(&wk.probs, e)
 		a := agents.Sample(&wk.probs, wk.rng)
 		wk.pol.GradLogProb(ep.grad, a, 1)
+		if entropic != nil {
+			entropic.EntropyTerms(&terms) // −q·log q, as below, computed once per state
+		}
 		for b, q := range wk.probs {
 			if !(q >= 0 && q <= 1) {
 				h = math.NaN()
@@ -414,7 +420,10 @@ func (r *run) play(wk *worker, ep *episode, l *world.Level, update, i int) {
 			if q == 0 {
 				continue // 0·log 0 = 0, and ∇log π is undefined
 			}
-			hb := -q * math.Log(q)
+			hb := terms[b]
+			if entropic == nil {
+				hb = -q * math.Log(q)
+			}
 			h += hb
 			if ep.entGrad != nil && hb != 0 {
 				wk.pol.GradLogProb(ep.entGrad, world.Action(b), hb)

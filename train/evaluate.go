@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -72,18 +73,35 @@ func Parallel(ctx context.Context, workers, n int, fn func(worker, i int) error)
 // makes fitness comparable within a generation.
 func Levels(g *world.Generator, root uint64, purpose string, iteration, n int) []*world.Level {
 	ls := make([]*world.Level, n)
+	stream := seeds.Of(root, purpose)
 	for k := range ls {
-		ls[k] = g.Level(seeds.Derive(root, purpose, uint64(iteration), uint64(k)))
+		ls[k] = g.Level(stream.Derive(uint64(iteration), uint64(k)))
 	}
 	return ls
 }
 
 // paddedRunner keeps each worker's Runner on cache lines of its own: a
 // Runner is written on every step, and two of them sharing a line (false
-// sharing) halve the speed-up of two workers.
+// sharing) halve the speed-up of two workers. It keeps the worker's policy
+// too, reused from member to member with θ copied into theta: a policy
+// keeps buffers (and a planner its tables) from one episode to the next.
 type paddedRunner struct {
 	agents.Runner
-	_ [128]byte
+	policy agents.Policy
+	theta  []float64
+	pcg    rand.PCG
+	rng    *rand.Rand // draws from pcg
+	_      [128]byte
+}
+
+// policyFor returns the worker's policy of fam playing a copy of theta.
+func (r *paddedRunner) policyFor(fam agents.Family, theta []float64) agents.Policy {
+	if r.policy == nil || len(r.theta) != len(theta) {
+		r.theta = make([]float64, len(theta))
+		r.policy = fam.Policy(r.theta)
+	}
+	copy(r.theta, theta) // Run resets the policy, which rereads θ
+	return r.policy
 }
 
 // An Evaluation is the outcome of rolling out one parameter vector on a
@@ -128,6 +146,7 @@ func Evaluate(ctx context.Context, p *Problem, params [][]float64, levels []*wor
 		nl       = len(levels)
 	)
 	stop.Store(int64(limit))
+	stream := seeds.Of(p.Seed, purpose)
 	if m != nil {
 		if m.Exhausted() != NotTerminated {
 			return out[:0], nil
@@ -139,12 +158,15 @@ func Evaluate(ctx context.Context, p *Problem, params [][]float64, levels []*wor
 		if int64(i) >= stop.Load() {
 			return nil
 		}
-		r := &runners[worker].Runner
-		pol := p.Family.Policy(params[i])
+		pr := &runners[worker]
+		pol := pr.policyFor(p.Family, params[i])
+		if pr.rng == nil {
+			pr.rng = rand.New(&pr.pcg)
+		}
 		var ev Evaluation
 		for k, l := range levels {
-			rng := seeds.New(p.Seed, purpose, uint64(iteration), uint64(i), uint64(k))
-			s := r.Run(pol, l, rng)
+			pr.pcg = stream.PCG(uint64(iteration), uint64(i), uint64(k))
+			s := pr.Run(pol, l, pr.rng)
 			ev.Return += s.Return
 			ev.Steps += s.Steps
 			ev.Episodes++

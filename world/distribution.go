@@ -100,7 +100,7 @@ func parseRegion(field string, p Placement) (region, error) {
 	if p.Region == "" {
 		return region{}, fmt.Errorf("%s.region: missing (one of %v)", field, Regions)
 	}
-	i := slices.Index(Regions, p.Region)
+	i := regionIndex(p.Region)
 	if i < 0 {
 		return region{}, fmt.Errorf("%s.region: unknown region %q (one of %v)", field, p.Region, Regions)
 	}
@@ -238,7 +238,11 @@ func (g *Generator) Level(seed uint64) *Level {
 	if l.Randomized {
 		exitRegion, exitColour = region{corner: -1}, Colour(rng.IntN(NumColours))
 	}
-	cand := make([]int32, 0, w*h)
+	var candBuf [512]int32 // scratch on the stack for the usual maze sizes
+	cand := candBuf[:0]
+	if w*h > len(candBuf) {
+		cand = make([]int32, 0, w*h)
+	}
 	startCand := l.cells(cand[:0], g.start, -1)
 	reserved := -1
 	if len(startCand) == 1 {
@@ -301,6 +305,24 @@ func (l *Level) cells(dst []int32, r region, skip int) []int32 {
 	return dst
 }
 
+// regionIndex returns the index of name in Regions, or -1; a switch, since
+// analysis asks for every cell it classifies.
+func regionIndex(name string) int {
+	switch name {
+	case "anywhere":
+		return 0
+	case "top-left":
+		return 1
+	case "top-right":
+		return 2
+	case "bottom-left":
+		return 3
+	case "bottom-right":
+		return 4
+	}
+	return -1
+}
+
 // Contains reports whether cell q of a w×h maze lies in the placement's
 // region ("anywhere" holds every interior cell). An invalid placement
 // contains nothing; check it with Validate.
@@ -345,8 +367,16 @@ func carve(rng *rand.Rand, w, h int, loops float64) []bool {
 		walls[i] = true
 	}
 	rw, rh := (w-1)/2, (h-1)/2
-	seen := make([]bool, rw*rh)
-	stack := make([]int32, 0, rw*rh)
+	// Scratch on the goroutine's stack for the usual maze sizes.
+	var seenBuf [256]bool
+	var stackBuf [256]int32
+	var seen []bool
+	stack := stackBuf[:0]
+	if rooms := rw * rh; rooms <= len(seenBuf) {
+		seen = seenBuf[:rooms]
+	} else {
+		seen, stack = make([]bool, rooms), make([]int32, 0, rooms)
+	}
 	roomCell := func(r int) int { return (2*(r/rw)+1)*w + 2*(r%rw) + 1 }
 	first := rng.IntN(rw * rh)
 	seen[first] = true

@@ -240,6 +240,27 @@ func (p Planes) Observe(dst []float64, e *Episode, rng *rand.Rand) {
 	}
 }
 
+// AppendRegions appends to dst, for every node of g (a level's Graph), the
+// corner regions whose features Observe sets on the node's cell: bit c for
+// feature FeatCorner+c (top-left, top-right, bottom-left, bottom-right).
+func (p Planes) AppendRegions(dst []uint8, g *Graph) []uint8 {
+	c := int32(p.Corner())
+	for j, x := range g.X {
+		y := g.Y[j]
+		left, top := x <= c, y <= c
+		right, bottom := x >= g.w-1-c, y >= g.h-1-c
+		dst = append(dst, b2u(left && top)|b2u(right && top)<<1|b2u(left && bottom)<<2|b2u(right && bottom)<<3)
+	}
+	return dst
+}
+
+func b2u(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func b2f(b bool) float64 {
 	if b {
 		return 1

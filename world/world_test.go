@@ -181,15 +181,8 @@ func TestGolden(t *testing.T) {
 }
 
 func TestParseFixtures(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("testdata", "*.level"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	for _, f := range files {
-		text, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, fx := range fixtures(t) {
+		f, text := fx.path, fx.text
 		l, err := world.Parse(text)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
@@ -199,6 +192,30 @@ func TestParseFixtures(t *testing.T) {
 			t.Errorf("%s: Format(Parse(text)) differs:\n%s", f, got)
 		}
 	}
+}
+
+// A fixture is a testdata/*.level file.
+type fixture struct {
+	path string
+	text []byte
+}
+
+// fixtures returns every testdata/*.level file, in path order.
+func fixtures(t *testing.T) []fixture {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("testdata", "*.level"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	var fs []fixture
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fs = append(fs, fixture{f, text})
+	}
+	return fs
 }
 
 func TestParseErrors(t *testing.T) {
@@ -585,5 +602,21 @@ func BenchmarkPlanes11(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		p.Observe(dst, e, nil)
+	}
+}
+
+// TestRegionNames: Placement accepts exactly the names in Regions.
+func TestRegionNames(t *testing.T) {
+	for i, r := range world.Regions {
+		size := 1
+		if i == 0 {
+			size = 0
+		}
+		if err := (world.Placement{Region: r, Size: size}).Validate("p"); err != nil {
+			t.Errorf("%s: %v", r, err)
+		}
+	}
+	if err := (world.Placement{Region: "botom-right", Size: 1}).Validate("p"); err == nil {
+		t.Error("a misspelt region is accepted")
 	}
 }

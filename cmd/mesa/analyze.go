@@ -46,9 +46,11 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// "" writes into report/ of the first run, never through a symbolic
 	// link there.
+	rs := replayers{}
+	defer rs.close()
 	files, err := st.Write(*out, report.WriteOptions{
 		NoFigures: *noFigures,
-		Replayer:  newReplayer(),
+		Replayer:  rs,
 		Command:   "mesa analyze " + strings.Join(args, " "),
 		Context:   ctx,
 	})

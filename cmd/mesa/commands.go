@@ -63,6 +63,8 @@ type runFlags struct {
 	overwrite *bool
 	timing    *bool
 	quiet     *bool
+	cpuProf   *string
+	memProf   *string
 }
 
 func addRunFlags(fs flagSet) *runFlags {
@@ -73,6 +75,8 @@ func addRunFlags(fs flagSet) *runFlags {
 		overwrite: fs.Bool("overwrite", false, "remove the run already in the directory first"),
 		timing:    fs.Bool("timing", false, "record wall-clock times in training.arrow (files then differ between runs)"),
 		quiet:     fs.Bool("quiet", false, "no progress on stderr"),
+		cpuProf:   fs.String("cpuprofile", "", "write a CPU profile of the run to `file` (go tool pprof reads it)"),
+		memProf:   fs.String("memprofile", "", "write a heap profile (allocations, and what is live at the end) to `file`"),
 	}
 	fs.Var(&f.set, "set", "override a config field: `path=value`, e.g. train.randomize=0.1 (repeatable)")
 	return f
@@ -182,10 +186,17 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 	if !*rf.quiet {
 		progress = newProgress(stderr)
 	}
+	stopProfiles, err := startProfiles(*rf.cpuProf, *rf.memProf)
+	if err != nil {
+		return err
+	}
 	res, err := experiment.Run(ctx, cfg, experiment.Options{
 		Out: dir, Workers: *rf.workers, Overwrite: *rf.overwrite, Timing: *rf.timing,
 		Shard: shard, Progress: progress, Holder: strings.Join(append([]string{"mesa", cmd}, args...), " "),
 	})
+	if perr := stopProfiles(); err == nil {
+		err = perr
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			left := "the same command continues the run in " + dir

@@ -191,6 +191,7 @@ const usage = `usage:
   mesa                         run the default preset (the talk's green-exit maze)
   mesa run [--preset NAME | --config FILE] [--out DIR] [--set PATH=VALUE]... [--workers N]
            [--seeds N] [--log-steps] [--shard I/N] [--overwrite] [--quiet]
+           [--cpuprofile FILE] [--memprofile FILE]
   mesa sweep --config FILE --out DIR [--shard I/N] [--set PATH=VALUE]... [--dry-run]
   mesa sweep plan --config FILE [--out DIR]
   mesa presets                 list presets with one line each

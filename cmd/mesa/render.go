@@ -85,6 +85,7 @@ func renderEpisode(ctx context.Context, dir, agent, split string, episode, point
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	if err := ctx.Err(); err != nil { // before the episode is played, and anything written
 		return err
 	}

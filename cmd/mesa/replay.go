@@ -10,7 +10,14 @@ import (
 // experiment.Replayer per run directory, opened when first needed.
 type replayers map[string]*experiment.Replayer
 
-func newReplayer() report.Replayer { return replayers{} }
+var _ report.Replayer = replayers{}
+
+// close closes the replayers opened.
+func (rs replayers) close() {
+	for _, r := range rs {
+		r.Close()
+	}
+}
 
 func (rs replayers) Replay(run *report.Run, point int, agentID, split string, episode int) (*world.Level, []world.Point, error) {
 	r := rs[run.Dir]
