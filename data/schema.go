@@ -34,7 +34,13 @@ import (
 // strength_hi and graded (the graded probes: indifference offsets and
 // proxy strength in steps), and the verdict and censoring vocabularies.
 // Readers read older files with those columns null.
-const SchemaVersion = 5
+//
+// Version 6 changed no column: the planner family's Iterations 0 became the
+// infinite horizon (see agents.Planner; it was K sweeps covering the maze),
+// so the planner agents of older runs act, and replay, as a planner this
+// mesa no longer has. Readers read older files; the experiment's Replayer
+// refuses older runs with such planners.
+const SchemaVersion = 6
 
 // oldestReadable is the oldest schema version readers read.
 const oldestReadable = 2

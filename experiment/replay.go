@@ -60,9 +60,26 @@ type Replay struct {
 	Row data.EpisodeRow
 }
 
+// infiniteHorizonSchema is the data.SchemaVersion from which a planner's
+// Iterations 0 is the infinite horizon (agents.Planner); runs written
+// before it planned with K sweeps covering the maze.
+const infiniteHorizonSchema = 6
+
 // NewReplayer reads the run in dir (manifest config, agents.arrow,
-// episodes.arrow).
+// episodes.arrow). It refuses a run written before infiniteHorizonSchema
+// whose config has a planner of Iterations 0: that planner is not today's,
+// and its episodes would not replay.
 func NewReplayer(dir string) (*Replayer, error) {
+	if m, err := data.ReadManifest(dir); err == nil && m.SchemaVersion < infiniteHorizonSchema {
+		if cfg, err := Parse(strings.NewReader(m.Config)); err == nil {
+			for _, f := range cfg.Families {
+				if f.Name == "planner" && f.Iterations == 0 {
+					return nil, fmt.Errorf("replay: %s: run of schema version %d has planners of the cover-the-maze horizon, which this mesa no longer has (Iterations 0 is the infinite horizon since schema %d): run it again to replay it",
+						dir, m.SchemaVersion, infiniteHorizonSchema)
+				}
+			}
+		}
+	}
 	run, err := data.OpenRun(dir)
 	if err != nil {
 		return nil, err
