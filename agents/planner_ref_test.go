@@ -487,7 +487,7 @@ func BenchmarkPlannerPlanMixedReference(b *testing.B) {
 	benchmarkPlanMixed(b, func(theta []float64) (Policy, func() int) {
 		pol := refPolicy(Planner{}, theta)
 		return pol, func() int { return pol.n * pol.sweeps }
-	})
+	}, "ns/node-sweep")
 }
 
 // TestPlannerInfiniteHorizon: the infinite-horizon planner (Iterations 0)
