@@ -423,45 +423,28 @@ func TestPlannerMatchesReference(t *testing.T) {
 			// One policy of each kind plays every level, as a worker's does.
 			pol := tc.pl.Policy(theta).(*plannerPolicy)
 			ref := refPolicy(tc.pl, theta)
-			var e, re world.Episode
-			steps, grads := 0, 0
-			for seed := range uint64(12) {
-				for i := range theta {
-					theta[i] = tc.scale * rng.NormFloat64()
+			grads := 0
+			steps := playSideBySide(gen, rng, theta, tc.scale, 12, pol, ref, func(seed uint64, e *world.Episode, p, rp *Probs) world.Action {
+				if *p != *rp {
+					t.Fatalf("seed %d step %d: π %v, reference %v", seed, e.Steps(), *p, *rp)
 				}
-				l := gen.Level(seed)
-				e.Reset(l)
-				re.Reset(l)
-				pol.Reset(&e)
-				ref.Reset(&re)
-				withGrads := seed%3 != 1 // some episodes act only, then gradients resume
-				for !e.Done() {
-					var p, rp Probs
-					pol.Probs(&p, &e)
-					ref.Probs(&rp, &re)
-					if p != rp {
-						t.Fatalf("seed %d step %d: π %v, reference %v", seed, e.Steps(), p, rp)
+				a := Sample(p, rng)
+				if seed%3 != 1 { // some episodes act only, then gradients resume
+					g, rg := make([]float64, len(theta)), make([]float64, len(theta))
+					pol.GradLogProb(g, a, 1)
+					ref.GradLogProb(rg, a, 1)
+					for b := range world.Action(world.NumActions) {
+						h := 0.1 * float64(b+1)
+						pol.GradLogProb(g, b, h)
+						ref.GradLogProb(rg, b, h)
 					}
-					a := Sample(&p, rng)
-					if withGrads {
-						g, rg := make([]float64, len(theta)), make([]float64, len(theta))
-						pol.GradLogProb(g, a, 1)
-						ref.GradLogProb(rg, a, 1)
-						for b := range world.Action(world.NumActions) {
-							h := 0.1 * float64(b+1)
-							pol.GradLogProb(g, b, h)
-							ref.GradLogProb(rg, b, h)
-						}
-						if !slices.Equal(g, rg) {
-							t.Fatalf("seed %d step %d: gradient\n%v\nreference\n%v", seed, e.Steps(), g, rg)
-						}
-						grads++
+					if !slices.Equal(g, rg) {
+						t.Fatalf("seed %d step %d: gradient\n%v\nreference\n%v", seed, e.Steps(), g, rg)
 					}
-					e.Step(a)
-					re.Step(a)
-					steps++
+					grads++
 				}
-			}
+				return a
+			})
 			if grads == 0 || steps == 0 {
 				t.Fatal("nothing compared")
 			}
@@ -512,60 +495,67 @@ func TestPlannerInfiniteHorizon(t *testing.T) {
 		{"deploy/noise", "deploy", Planner{Planes: world.Planes{Noise: world.Noise{Colour: 0.1, Kind: 0.5, Position: 0.05}}}, 500, 1, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d, err := world.Preset(tc.preset)
-			if err != nil {
-				t.Fatal(err)
-			}
-			gen, err := world.NewGenerator(d)
-			if err != nil {
-				t.Fatal(err)
-			}
+			gen := plannerGenerator(t, tc.preset)
 			rng := seeds.New(4, "test/planner-infinite", uint64(len(tc.name)))
 			theta := make([]float64, tc.pl.Dim())
 			pol := tc.pl.Policy(theta).(*plannerPolicy)
 			conv := tc.pl
 			conv.Iterations = tc.sweeps
 			ref := refPolicy(conv, theta)
-			var e, re world.Episode
-			steps, worstP, worstG := 0, 0.0, 0.0
-			for seed := range tc.levels {
-				for i := range theta {
-					theta[i] = tc.scale * rng.NormFloat64()
+			worstP, worstG := 0.0, 0.0
+			steps := playSideBySide(gen, rng, theta, tc.scale, tc.levels, pol, ref, func(_ uint64, _ *world.Episode, p, rp *Probs) world.Action {
+				checkBellman(t, pol)
+				for a := range p {
+					worstP = max(worstP, math.Abs(p[a]-rp[a]))
 				}
-				l := gen.Level(seed)
-				e.Reset(l)
-				re.Reset(l)
-				pol.Reset(&e)
-				ref.Reset(&re)
-				for !e.Done() {
-					var p, rp Probs
-					pol.Probs(&p, &e)
-					ref.Probs(&rp, &re)
-					checkBellman(t, pol)
-					for a := range p {
-						worstP = max(worstP, math.Abs(p[a]-rp[a]))
-					}
-					a := Sample(&p, rng)
-					g, rg := make([]float64, len(theta)), make([]float64, len(theta))
-					pol.GradLogProb(g, a, 1)
-					ref.GradLogProb(rg, a, 1)
-					diff, norm := 0.0, 0.0
-					for i := range g {
-						diff += (g[i] - rg[i]) * (g[i] - rg[i])
-						norm += rg[i] * rg[i]
-					}
-					worstG = max(worstG, math.Sqrt(diff)/math.Max(math.Sqrt(norm), 1e-3))
-					e.Step(a)
-					re.Step(a)
-					steps++
+				a := Sample(p, rng)
+				g, rg := make([]float64, len(theta)), make([]float64, len(theta))
+				pol.GradLogProb(g, a, 1)
+				ref.GradLogProb(rg, a, 1)
+				diff, norm := 0.0, 0.0
+				for i := range g {
+					diff += (g[i] - rg[i]) * (g[i] - rg[i])
+					norm += rg[i] * rg[i]
 				}
-			}
+				worstG = max(worstG, math.Sqrt(diff)/math.Max(math.Sqrt(norm), 1e-3))
+				return a
+			})
 			t.Logf("%d steps: worst |Δπ| %.2g, worst relative gradient error %.2g", steps, worstP, worstG)
 			if worstP > 1e-12 || worstG > 1e-9 {
 				t.Errorf("worst |Δπ| %.3g (≤ 1e-12), worst relative gradient error %.3g (≤ 1e-9) against value iteration to convergence", worstP, worstG)
 			}
 		})
 	}
+}
+
+// playSideBySide plays levels 0..levels−1 of gen with pol and ref side by
+// side, θ drawn anew from N(0, scale²) for each level (pol and ref alias
+// theta), and at every step gives step both policies' π, stepping both
+// episodes by the action it returns. It returns the steps played.
+func playSideBySide(gen *world.Generator, rng *rand.Rand, theta []float64, scale float64, levels uint64,
+	pol Policy, ref *refPlannerPolicy, step func(seed uint64, e *world.Episode, p, rp *Probs) world.Action) int {
+	var e, re world.Episode
+	steps := 0
+	for seed := range levels {
+		for i := range theta {
+			theta[i] = scale * rng.NormFloat64()
+		}
+		l := gen.Level(seed)
+		e.Reset(l)
+		re.Reset(l)
+		pol.Reset(&e)
+		ref.Reset(&re)
+		for !e.Done() {
+			var p, rp Probs
+			pol.Probs(&p, &e)
+			ref.Probs(&rp, &re)
+			a := step(seed, &e, &p, &rp)
+			e.Step(a)
+			re.Step(a)
+			steps++
+		}
+	}
+	return steps
 }
 
 // checkBellman fails t unless the last plan's w satisfies w(s) = r(s) +
