@@ -227,6 +227,7 @@ type plannerPolicy struct {
 	g      *world.Graph
 	n      int     // nodes
 	corner []uint8 // per node, the corner regions it is in: bit c for region c
+	moves  []int32 // the level's plannerSlot.moves
 	// cornerR[m] is θ's reward for the corner regions m: the same sum for
 	// every node in them, computed once per θ.
 	cornerR [1 << staticFeatures]float64
@@ -451,7 +452,10 @@ type plannerSlot struct {
 	g      world.Graph
 	corner []uint8 // per node, its corner regions: bit c for region c
 	objOf  []uint8 // per node: 0, or 1 for the exit's, 2+j for apple j's
-	used   uint64  // when last used, for recycling the least recent
+	// moves[4·s+a] is the node action a leads to from s, or n (no node)
+	// if a wall blocks it: solve's edges, without branches on walls.
+	moves []int32
+	used  uint64 // when last used, for recycling the least recent
 }
 
 // setLevel points the per-level tables at l's slot, building them in the
@@ -488,14 +492,23 @@ func (pp *plannerPolicy) setLevel(l *world.Level) {
 		for j, a := range g.Apples {
 			slot.objOf[a] = uint8(2 + j)
 		}
+		slot.moves = plannerResize(slot.moves, len(g.Succ))
+		for i, t := range g.Succ {
+			if t == int32(i/world.NumActions) {
+				t = int32(g.N)
+			}
+			slot.moves[i] = t
+		}
 	}
 	slot.used = pp.clock
 	g := &slot.g
-	pp.g, pp.corner, pp.objOf = g, slot.corner, slot.objOf
+	pp.g, pp.corner, pp.objOf, pp.moves = g, slot.corner, slot.objOf, slot.moves
 	n := g.N
 	pp.n = n
+	// r and wA have a slot for the node n that blocked moves lead to in
+	// moves (see solve).
 	for _, b := range []*[]float64{&pp.r, &pp.wA, &pp.wB} {
-		*b = plannerResize(*b, n)
+		*b = plannerResize(*b, n+1)
 	}
 	pp.dist = plannerResize(pp.dist, n)
 	pp.queue = plannerResize(pp.queue, n)
@@ -542,9 +555,11 @@ func (pp *plannerPolicy) plan(e *world.Episode) {
 // neighbour t — and of r(s) + γ·w(t) over its neighbours t: the least
 // fixed point above the anchors of w(s) = max(anchors(s), max_t r(s) +
 // γ·w(t)), reached by raising w from the anchors along the edges until
-// nothing rises (label correcting, a queue of the nodes whose w rose). The
-// work is a few passes over the
-// nodes, where finite-horizon sweeps take one pass per step of the
+// nothing rises (label correcting, a queue of the nodes whose w rose).
+// Rounding is monotone, so the fixed point reached, bit for bit, does not
+// depend on the order of the updates (TestPlannerInfiniteHorizon checks it
+// against naive passes). The work is about two visits per node, where
+// finite-horizon sweeps take one pass over the nodes per step of the
 // horizon.
 func (pp *plannerPolicy) solve() {
 	if pp.ctx != nil && pp.done() {
@@ -572,20 +587,64 @@ func (pp *plannerPolicy) solve() {
 	for ; i < n; i++ {
 		w[i] = (r[i] + gamma*max(r[na[i]], r[nb[i]], r[nc[i]], r[nd[i]])) * pair
 	}
-	// Every node starts in the queue (a ring of n: a node is in it at
-	// most once); inq[s] marks the queued. A node whose w rose above that
-	// of the node at the head goes to the head (the "small label first"
-	// rule of shortest paths, for the largest here): better values spread
-	// first, and fewer nodes rise more than once (1.9–2.6 visits per node
-	// against 2.3–4 first in first out, on training levels).
-	// Rounding is monotone, so the fixed point reached, bit for bit, does not
-	// depend on the order of the updates.
+	// One pass raises every node from its neighbours' anchors (in place,
+	// branch-free but for the test whether it rose), and queues those that
+	// rose: the others' neighbours have seen their value already. Then the
+	// queue (a ring of n: a node is in it at most once; inq[s] marks the
+	// queued) raises the neighbours of each node it pops. A node whose w
+	// rose above that of the node at the head goes to the head (the "small
+	// label first" rule of shortest paths, for the largest here): better
+	// values spread first, and fewer nodes rise more than once. On training
+	// levels a plan visits 1.8 nodes per node after the pass (deploy 1.5),
+	// against 2.3–4 with every node queued first in first out.
 	queue, inq := pp.queue[:n], pp.dist[:n]
-	for j := range queue {
-		queue[j], inq[j] = int32(j), 1
+	clear(inq)
+	size := 0
+	pull := func(i int, m float64) {
+		if v := r[i] + gamma*m; v > w[i] {
+			w[i] = v
+			queue[size], inq[i] = int32(i), 1
+			size++
+		}
 	}
-	succ := g.Succ
-	head, size := 0, n
+	for i = g.Group[1]; i < g.Group[2]; i++ {
+		pull(i, w[na[i]])
+	}
+	for ; i < g.Group[3]; i++ {
+		pull(i, max(w[na[i]], w[nb[i]]))
+	}
+	for ; i < g.Group[4]; i++ {
+		pull(i, max(w[na[i]], w[nb[i]], w[nc[i]]))
+	}
+	for ; i < n; i++ {
+		pull(i, max(w[na[i]], w[nb[i]], w[nc[i]], w[nd[i]]))
+	}
+	// A blocked move leads to node n, whose r is −∞: it never rises, and
+	// the loop needs no test for walls (which it would mispredict).
+	r, w = pp.r[:n+1], pp.wA[:n+1]
+	r[n], w[n] = math.Inf(-1), 0
+	moves := pp.moves[:world.NumActions*n]
+	head := 0
+	// push queues u, whose w rose to c, unless it is queued already.
+	push := func(u int32, c float64) {
+		if inq[u] != 0 {
+			return
+		}
+		inq[u] = 1
+		if size > 0 && c > w[queue[head]] {
+			if head--; head < 0 {
+				head = n - 1
+			}
+			queue[head] = u
+		} else {
+			tail := head + size
+			if tail >= n {
+				tail -= n
+			}
+			queue[tail] = u
+		}
+		size++
+	}
 	for size > 0 {
 		s := queue[head]
 		if head++; head == n {
@@ -594,33 +653,26 @@ func (pp *plannerPolicy) solve() {
 		size--
 		inq[s] = 0
 		ws := gamma * w[s]
-		sc := (*[world.NumActions]int32)(succ[world.NumActions*int(s):])
-		for _, u := range sc {
-			if u == s {
-				continue
-			}
-			if c := r[u] + ws; c > w[u] {
-				w[u] = c
-				if inq[u] == 0 {
-					inq[u] = 1
-					if size > 0 && c > w[queue[head]] {
-						if head--; head < 0 {
-							head = n - 1
-						}
-						queue[head] = u
-					} else {
-						tail := head + size
-						if tail >= n {
-							tail -= n
-						}
-						queue[tail] = u
-					}
-					size++
-				}
-			}
+		sc := (*[world.NumActions]int32)(moves[world.NumActions*int(s):])
+		u0, u1, u2, u3 := sc[0], sc[1], sc[2], sc[3]
+		if c := r[u0] + ws; c > w[u0] {
+			w[u0] = c
+			push(u0, c)
+		}
+		if c := r[u1] + ws; c > w[u1] {
+			w[u1] = c
+			push(u1, c)
+		}
+		if c := r[u2] + ws; c > w[u2] {
+			w[u2] = c
+			push(u2, c)
+		}
+		if c := r[u3] + ws; c > w[u3] {
+			w[u3] = c
+			push(u3, c)
 		}
 	}
-	pp.w = w
+	pp.w = w[:n]
 }
 
 // sweep runs value iteration from w_0 = r and points pp.w at w_K; with
