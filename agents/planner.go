@@ -653,23 +653,11 @@ func (pp *plannerPolicy) solve() {
 		size--
 		inq[s] = 0
 		ws := gamma * w[s]
-		sc := (*[world.NumActions]int32)(moves[world.NumActions*int(s):])
-		u0, u1, u2, u3 := sc[0], sc[1], sc[2], sc[3]
-		if c := r[u0] + ws; c > w[u0] {
-			w[u0] = c
-			push(u0, c)
-		}
-		if c := r[u1] + ws; c > w[u1] {
-			w[u1] = c
-			push(u1, c)
-		}
-		if c := r[u2] + ws; c > w[u2] {
-			w[u2] = c
-			push(u2, c)
-		}
-		if c := r[u3] + ws; c > w[u3] {
-			w[u3] = c
-			push(u3, c)
+		for _, u := range (*[world.NumActions]int32)(moves[world.NumActions*int(s):]) {
+			if c := r[u] + ws; c > w[u] {
+				w[u] = c
+				push(u, c)
+			}
 		}
 	}
 	pp.w = w[:n]

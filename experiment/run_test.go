@@ -23,6 +23,18 @@ func smoke(t *testing.T) *Config {
 	return c
 }
 
+// smallSmoke is the smoke preset cut to one split of 2 episodes, one
+// optimizer and one family.
+func smallSmoke(t *testing.T) *Config {
+	t.Helper()
+	c := smoke(t)
+	c.Splits = c.Splits[:1]
+	c.Splits[0].Episodes = 2
+	c.Optimizers = c.Optimizers[:1]
+	c.Families = c.Families[:1]
+	return c
+}
+
 // TestRunSameBytesAnyWorkers is the determinism contract: the same config
 // and seed give byte-identical files for any number of workers.
 func TestRunSameBytesAnyWorkers(t *testing.T) {
@@ -96,11 +108,7 @@ func TestRunCanceledLeavesNoRun(t *testing.T) {
 // continues (here: finds everything done), another is refused naming the
 // run in the directory, and --overwrite replaces it.
 func TestRunContinuesSameConfigRefusesOther(t *testing.T) {
-	c := smoke(t)
-	c.Splits = c.Splits[:1]
-	c.Splits[0].Episodes = 2
-	c.Optimizers = c.Optimizers[:1]
-	c.Families = c.Families[:1]
+	c := smallSmoke(t)
 	dir := t.TempDir()
 	first, err := Run(t.Context(), c, Options{Out: dir})
 	if err != nil {
@@ -137,11 +145,7 @@ func TestRunContinuesSameConfigRefusesOther(t *testing.T) {
 // planner's infinite horizon) is not taken as complete: continuing it runs
 // and merges again, with this schema, to the same bytes a fresh run gives.
 func TestRunRedoesOtherSchema(t *testing.T) {
-	c := smoke(t)
-	c.Splits = c.Splits[:1]
-	c.Splits[0].Episodes = 2
-	c.Optimizers = c.Optimizers[:1]
-	c.Families = c.Families[:1]
+	c := smallSmoke(t)
 	dir := t.TempDir()
 	if _, err := Run(t.Context(), c, Options{Out: dir}); err != nil {
 		t.Fatal(err)
