@@ -26,7 +26,7 @@ type probeSource struct {
 	pending bool // Levels was called and Update not yet
 	calls   int
 	handed  map[uint64]bool // every level seed handed out
-	updates [][]uint64 // the level seeds of each Update, in call order
+	updates [][]uint64      // the level seeds of each Update, in call order
 	stats   []train.LevelStat
 }
 
