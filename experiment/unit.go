@@ -88,7 +88,12 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 		checkpoints = defaultCheckpoints
 	}
 	rec := &checkpointRecorder{w: r.w, run: run, mon: mon, all: r.c.Record.Iterations, every: max(1, budget/checkpoints)}
-	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: r.rule, Seed: seed}, &train.Settings{
+	cur, err := r.c.Train.Curriculum.Build()
+	if err != nil {
+		return evalAgent{}, err
+	}
+	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: r.rule, Seed: seed,
+		Curriculum: cur}, &train.Settings{
 		EnvSteps: b.EnvSteps, Episodes: b.Episodes, Iterations: b.Iterations, TargetReturn: b.TargetReturn,
 		Workers: r.workers, Recorder: rec,
 	})
