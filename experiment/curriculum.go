@@ -2,9 +2,13 @@ package experiment
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
+	"mesa/data"
 	"mesa/train"
 	"mesa/train/curriculum"
+	"mesa/world"
 )
 
 // Curriculum chooses where training levels come from, the same for every
@@ -85,4 +89,70 @@ func (c *Config) validateCurriculum() error {
 		}
 	}
 	return nil
+}
+
+// A levelLog turns the training levels of a run's iterations (Stats.Levels)
+// into curriculum rows, for the iterations the checkpoint recorder writes.
+type levelLog struct {
+	name  string // the curriculum's
+	train world.Distribution
+	rows  []data.CurriculumRow // the iteration being recorded
+	iter  int
+}
+
+// newLevelLog returns the level log of a unit of c, or nil if c writes no
+// curriculum table (it names no curriculum).
+func newLevelLog(c *Config) *levelLog {
+	if c.Train.Curriculum.Name == "" {
+		return nil
+	}
+	return &levelLog{name: c.Train.Curriculum.Name, train: c.Train.Distribution}
+}
+
+// record keeps the levels of s's iteration (once per iteration: every
+// population's Stats of a generation carries the same levels).
+func (g *levelLog) record(run trainingRun, s *train.Stats) {
+	if g == nil || (s.Iteration == g.iter && len(g.rows) > 0) {
+		return
+	}
+	g.iter, g.rows = s.Iteration, g.rows[:0]
+	for k, ls := range s.Levels {
+		g.rows = append(g.rows, levelRow(run, g.name, g.train, s, k, ls))
+	}
+}
+
+// take returns the rows of iteration it, if they were recorded, and
+// forgets them.
+func (g *levelLog) take(it int) []data.CurriculumRow {
+	if g == nil || g.iter != it {
+		return nil
+	}
+	rows := slices.Clone(g.rows)
+	g.rows = g.rows[:0]
+	return rows
+}
+
+// levelRow is slot k of an iteration as a curriculum row.
+func levelRow(run trainingRun, name string, d world.Distribution, s *train.Stats, k int, ls train.LevelStat) data.CurriculumRow {
+	l := ls.Level
+	exit := l.Exit
+	region := "none"
+	size := max(d.Exit.Size, 1)
+	for _, r := range world.Regions {
+		if r != "anywhere" && (world.Placement{Region: r, Size: size}).Contains(l.Width, l.Height, exit.Pos) {
+			region = r
+			break
+		}
+	}
+	colours := make([]string, len(l.Apples))
+	for i, a := range l.Apples {
+		colours[i] = a.Colour.String()
+	}
+	return data.CurriculumRow{Optimizer: run.Optimizer, Family: run.Family, AgentSeed: run.AgentSeed,
+		Curriculum: name, Iteration: s.Iteration, EnvSteps: s.EnvSteps, Slot: k, Origin: ls.Origin.String(),
+		LevelSeed: l.Seed, Width: l.Width, Height: l.Height, ExitX: exit.Pos.X, ExitY: exit.Pos.Y,
+		ExitColour: exit.Colour.String(), ExitRegion: region,
+		Disambiguating: !slices.Contains(d.Exit.Colours, exit.Colour.String()) || !d.Exit.Placement.Contains(l.Width, l.Height, exit.Pos),
+		Apples:         len(l.Apples), AppleColours: strings.Join(colours, ","),
+		Return:         ls.Return, Oracle: ls.Oracle, Regret: ls.Regret, Buffer: ls.Buffer}
 }

@@ -87,7 +87,8 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 	if checkpoints == 0 {
 		checkpoints = defaultCheckpoints
 	}
-	rec := &checkpointRecorder{w: r.w, run: run, mon: mon, all: r.c.Record.Iterations, every: max(1, budget/checkpoints)}
+	rec := &checkpointRecorder{w: r.w, run: run, mon: mon, all: r.c.Record.Iterations, every: max(1, budget/checkpoints),
+		levels: newLevelLog(r.c)}
 	cur, err := r.c.Train.Curriculum.Build()
 	if err != nil {
 		return evalAgent{}, err
