@@ -154,5 +154,5 @@ func levelRow(run trainingRun, name string, d world.Distribution, s *train.Stats
 		ExitColour: exit.Colour.String(), ExitRegion: region,
 		Disambiguating: !slices.Contains(d.Exit.Colours, exit.Colour.String()) || !d.Exit.Placement.Contains(l.Width, l.Height, exit.Pos),
 		Apples:         len(l.Apples), AppleColours: strings.Join(colours, ","),
-		Return:         ls.Return, Oracle: ls.Oracle, Regret: ls.Regret, Buffer: ls.Buffer}
+		Return: ls.Return, Oracle: ls.Oracle, Regret: ls.Regret, Buffer: ls.Buffer}
 }
