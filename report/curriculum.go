@@ -56,6 +56,12 @@ func (s *Study) LevelShares() ([]LevelShare, error) {
 	}
 	agents := map[agentKey]*agentLevels{}
 	for _, r := range s.Runs {
+		if r.Manifest == nil {
+			continue
+		}
+		if _, ok := r.Manifest.Table(data.TableCurriculum); !ok {
+			continue
+		}
 		dr, err := data.OpenRun(r.Dir)
 		if err != nil {
 			return nil, fmt.Errorf("report: %s: %w", r.Dir, err)
