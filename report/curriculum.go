@@ -352,34 +352,51 @@ func (w *mdWriter) curricula() error {
 	if w.opts.NoFigures || len(shares) == 0 {
 		return nil
 	}
-	var families []string
+	// One figure per family and other sweep values, a line per
+	// curriculum and optimizer.
+	type group struct{ family, rest string }
+	var groups []group
+	rest := func(ls LevelShare) string {
+		var parts []string
+		for _, p := range strings.Split(ls.Cell.Label(), ",") {
+			if p != "" && !strings.HasPrefix(p, curriculumPath+"=") {
+				parts = append(parts, p)
+			}
+		}
+		return strings.Join(parts, ",")
+	}
 	for _, ls := range shares {
-		if !slices.Contains(families, ls.Cell.Family) {
-			families = append(families, ls.Cell.Family)
+		if g := (group{ls.Cell.Family, rest(ls)}); !slices.Contains(groups, g) {
+			groups = append(groups, g)
 		}
 	}
-	for _, fam := range families {
+	for _, g := range groups {
 		var series []figure.Series
 		for _, ls := range shares {
-			if ls.Cell.Family != fam || len(ls.Curve) == 0 {
+			if ls.Cell.Family != g.family || rest(ls) != g.rest || len(ls.Curve) == 0 {
 				continue
 			}
-			sr := figure.Series{Label: strings.TrimPrefix(ls.Cell.Label()+" "+ls.Cell.Optimizer, " "), X: ls.Steps}
+			sr := figure.Series{Label: ls.Curriculum + " " + ls.Cell.Optimizer, X: ls.Steps}
 			for _, iv := range ls.Curve {
 				sr.Y = append(sr.Y, figShare(iv))
 			}
 			series = append(series, sr)
 		}
-		p, err := figure.Lines("Disambiguating training levels by curriculum, "+fam, "environment steps",
-			"share of the iteration's levels ("+s.levelPct()+" t over seeds)", series)
+		title := "Disambiguating training levels by curriculum, " + g.family
+		at := ""
+		if g.rest != "" {
+			title += ", " + g.rest
+			at = " at " + g.rest
+		}
+		p, err := figure.Lines(title, "environment steps", "share of the iteration's levels ("+s.levelPct()+" t over seeds)", series)
 		if skip(err) {
 			continue
 		}
 		if err != nil {
 			return err
 		}
-		sentence := fmt.Sprintf("The share of each checkpoint iteration's training levels whose exit is not the training colour or not in the training region, for %s agents, by sweep point and optimizer, mean over training seeds with %s t intervals.", fam, s.levelPct())
-		if err := w.save(fileName("curriculum", fam), p, sentence); err != nil {
+		sentence := fmt.Sprintf("The share of each checkpoint iteration's training levels whose exit is not the training colour or not in the training region, for %s agents%s, by curriculum and optimizer, mean over training seeds with %s t intervals.", g.family, at, s.levelPct())
+		if err := w.save(fileName("curriculum", g.family, g.rest), p, sentence); err != nil {
 			return err
 		}
 	}
