@@ -26,6 +26,10 @@ type LevelShare struct {
 	Levels         int // recorded levels, over all seeds
 	Disambiguating stats.Interval
 	Regret         stats.Interval
+	// RegretDisambiguating and RegretOther are the mean regret of the
+	// disambiguating levels and of the others, over the seeds that
+	// recorded any.
+	RegretDisambiguating, RegretOther stats.Interval
 	// Origins is the share of recorded levels by origin ("new",
 	// "replay", "edit"), pooled over seeds.
 	Origins map[string]float64
@@ -49,6 +53,7 @@ func (s *Study) LevelShares() ([]LevelShare, error) {
 		curriculum string
 		n, dis     int
 		regret     float64
+		regretDis  float64
 		origins    map[string]int
 		iters      []int // iterations in order
 		itN, itDis map[int]int
@@ -94,6 +99,7 @@ func (s *Study) LevelShares() ([]LevelShare, error) {
 			if row.Disambiguating {
 				a.dis++
 				a.itDis[row.Iteration]++
+				a.regretDis += row.Regret
 			}
 		}
 		err = rd.Err()
@@ -121,7 +127,7 @@ func (s *Study) LevelShares() ([]LevelShare, error) {
 			continue
 		}
 		ls := LevelShare{Cell: c, Origins: map[string]float64{}}
-		var dis, reg []float64
+		var dis, reg, regDis, regOther []float64
 		var byCheckpoint [][]float64
 		var stepsAt [][]float64
 		origins := map[string]int{}
@@ -134,6 +140,12 @@ func (s *Study) LevelShares() ([]LevelShare, error) {
 			ls.Levels += a.n
 			dis = append(dis, float64(a.dis)/float64(a.n))
 			reg = append(reg, a.regret/float64(a.n))
+			if a.dis > 0 {
+				regDis = append(regDis, a.regretDis/float64(a.dis))
+			}
+			if a.dis < a.n {
+				regOther = append(regOther, (a.regret-a.regretDis)/float64(a.n-a.dis))
+			}
 			for o, n := range a.origins {
 				origins[o] += n
 			}
@@ -149,6 +161,7 @@ func (s *Study) LevelShares() ([]LevelShare, error) {
 			continue
 		}
 		ls.Disambiguating, ls.Regret = mean(dis), mean(reg)
+		ls.RegretDisambiguating, ls.RegretOther = mean(regDis), mean(regOther)
 		for o, n := range origins {
 			ls.Origins[o] = float64(n) / float64(ls.Levels)
 		}
@@ -318,7 +331,7 @@ func (w *mdWriter) curricula() error {
 	}
 	w.p("## Curricula\n\n")
 	if len(shares) > 0 {
-		w.p("Training levels each curriculum chose (curriculum.arrow: the levels of every checkpoint iteration): the share that disambiguate the exit from the training proxies (exit not the training colour, or not in the training region) and their mean regret (oracle return − agent return), mean over training seeds ± %s t interval; origins pooled over seeds.\n\n", s.levelPct())
+		w.p("Training levels each curriculum chose (curriculum.arrow: the levels of every checkpoint iteration): the share that disambiguate the exit from the training proxies (exit not the training colour, or not in the training region), the mean regret (oracle return − agent return) of all levels, of the disambiguating ones and of the others (over the seeds that recorded any), mean over training seeds ± %s t interval; origins pooled over seeds.\n\n", s.levelPct())
 		var rows [][]string
 		for _, ls := range shares {
 			var origins []string
@@ -328,9 +341,10 @@ func (w *mdWriter) curricula() error {
 				}
 			}
 			rows = append(rows, []string{ls.Cell.Label(), ls.Cell.Optimizer, ls.Cell.Family, fmt.Sprint(len(ls.Cell.Agents)),
-				fmt.Sprint(ls.Levels), pctIv(ls.Disambiguating), fmtIv(ls.Regret), strings.Join(origins, ", ")})
+				fmt.Sprint(ls.Levels), pctIv(ls.Disambiguating), fmtIv(ls.Regret), fmtIv(ls.RegretDisambiguating), fmtIv(ls.RegretOther),
+				strings.Join(origins, ", ")})
 		}
-		w.markdown([]string{"point", "optimizer", "family", "seeds", "levels", "disambiguating", "regret", "origin"}, rows)
+		w.markdown([]string{"point", "optimizer", "family", "seeds", "levels", "disambiguating", "regret", "regret disambiguating", "regret other", "origin"}, rows)
 		w.p("\n")
 	}
 	if len(cmps) > 0 {
