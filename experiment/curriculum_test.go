@@ -1,9 +1,14 @@
 package experiment
 
 import (
+	"bytes"
+	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"mesa/data"
 	"mesa/train/curriculum"
 )
 
@@ -48,5 +53,60 @@ func TestCurriculumConfig(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("--set %v: %v, want prefix %q", tt.set, err, tt.want)
 		}
+	}
+}
+
+// TestCurriculumRunSameBytesAnyWorkers: a run whose config names a
+// curriculum writes curriculum.arrow, and every file is byte-identical
+// for any number of workers; the table holds the checkpoint iterations'
+// levels of every trained agent, scored by regret = oracle − return.
+func TestCurriculumRunSameBytesAnyWorkers(t *testing.T) {
+	c := smoke(t)
+	c.Train.Curriculum = Curriculum{Name: CurriculumAdversary, Buffer: 8}
+	if err := c.Resolve(); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{t.TempDir(), t.TempDir()}
+	for i, w := range []int{1, 3} {
+		if _, err := Run(t.Context(), c, Options{Out: dirs[i], Workers: w, Overwrite: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"manifest.json", "training.arrow", "agents.arrow", "curriculum.arrow"} {
+		a, err := os.ReadFile(filepath.Join(dirs[0], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(dirs[1], name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between 1 and 3 workers", name)
+		}
+	}
+	r, err := data.OpenRun(dirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	rd, err := r.Curriculum(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	agents := map[uint64]bool{}
+	for rd.Next() {
+		row := rd.Row()
+		agents[row.AgentSeed] = true
+		if row.Curriculum != CurriculumAdversary || math.Abs(row.Regret-(row.Oracle-row.Return)) > 1e-12 {
+			t.Fatalf("row %+v", row)
+		}
+	}
+	if err := rd.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := len(c.Optimizers) * len(c.Families) * c.Seeds; len(agents) != want {
+		t.Errorf("levels of %d training runs, want %d", len(agents), want)
 	}
 }
