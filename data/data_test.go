@@ -79,7 +79,8 @@ func pointOf(i, n int) int {
 	return 2
 }
 
-// appendRun appends n rows to every table of w (steps too if stepsToo),
+// appendRun appends n rows to every table of w (steps too if stepsToo,
+// curriculum too if the writer has that table),
 // the first half at point 0 and the rest at point 2, as pointOf says.
 func appendRun(w *data.Writer, n int, stepsToo bool) error {
 	eps, trs, ags, ats, sts := episodeRows(n), trainingRows(n), agentRows(n), attributionRows(n), stepRows(n)
@@ -90,6 +91,9 @@ func appendRun(w *data.Writer, n int, stepsToo bool) error {
 			w.AppendAgents(ags[lo:hi]...), w.AppendAttribution(ats[lo:hi]...))
 		if err == nil && stepsToo {
 			err = w.AppendSteps(sts[lo:hi]...)
+		}
+		if err == nil && w.Curriculum() {
+			err = w.AppendCurriculum(curriculumRows(n)[lo:hi]...)
 		}
 		if err != nil {
 			return err
@@ -363,7 +367,7 @@ func writeRun(t testing.TB, mem memory.Allocator, opts data.Options, n int) stri
 }
 
 // writeRunIn writes a complete run with n rows in each table, steps
-// included, into dir.
+// included (curriculum too with opts.Curriculum), into dir.
 func writeRunIn(t testing.TB, dir string, opts data.Options, n int) {
 	t.Helper()
 	opts.Steps = true

@@ -22,6 +22,8 @@
 //	agents.arrow       one row per trained (or scripted) agent
 //	attribution.arrow  one row per evaluated agent and candidate objective
 //	steps.arrow        one row per environment step, only with Options.Steps
+//	curriculum.arrow   one row per training level of each checkpoint iteration, only with
+//	                   Options.Curriculum (see CurriculumRow)
 //	units/<unit>/      a sweep's units, each a run directory of its own
 //	lock, lock.<id>    the directory's lock and its holders (see Lock)
 //	parquet/, csv/, report/   what mesa export and mesa analyze write by default,

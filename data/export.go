@@ -153,7 +153,7 @@ func exportable(dir string, m *Manifest, partial bool) error {
 		return nil
 	}
 	for _, name := range Tables() {
-		if _, ok := m.Table(name); !ok && name != TableSteps {
+		if _, ok := m.Table(name); !ok && name != TableSteps && name != TableCurriculum {
 			return fmt.Errorf("data: export: %s: the manifest of run %s lists no %s table", dir, m.RunID, name)
 		}
 	}

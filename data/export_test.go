@@ -28,7 +28,7 @@ func TestExportParquet(t *testing.T) {
 
 func testExportParquet(t *testing.T, rows int) {
 	mem := checked(t)
-	dir := writeRun(t, mem, data.Options{BatchRows: 40}, rows)
+	dir := writeRun(t, mem, data.Options{BatchRows: 40, Curriculum: true}, rows)
 	out := t.TempDir()
 	paths, err := data.ExportParquet(dir, out, &data.ExportOptions{ReadOptions: data.ReadOptions{Allocator: mem}})
 	if err != nil {
@@ -133,7 +133,7 @@ func testExportParquet(t *testing.T, rows int) {
 
 func TestExportCSV(t *testing.T) {
 	mem := checked(t)
-	dir := writeRun(t, mem, data.Options{BatchRows: 40}, 6)
+	dir := writeRun(t, mem, data.Options{BatchRows: 40, Curriculum: true}, 6)
 	out := t.TempDir()
 	paths, err := data.ExportCSV(dir, out, &data.ExportOptions{ReadOptions: data.ReadOptions{Allocator: mem}})
 	if err != nil {

@@ -52,11 +52,13 @@ const (
 	TableAgents      = "agents"
 	TableAttribution = "attribution"
 	TableSteps       = "steps" // optional: only with Options.Steps
+	// TableCurriculum (curriculum.go) is optional too: only with
+	// Options.Curriculum.
 )
 
 // Tables lists the table names in the order a run writes them.
 func Tables() []string {
-	return []string{TableEpisodes, TableTraining, TableAgents, TableAttribution, TableSteps}
+	return []string{TableEpisodes, TableTraining, TableAgents, TableAttribution, TableSteps, TableCurriculum}
 }
 
 // Indices of the tables in Tables() order.
@@ -66,6 +68,7 @@ const (
 	tabAgents
 	tabAttribution
 	tabSteps
+	tabCurriculum
 	numTables
 )
 
@@ -466,6 +469,8 @@ func tableColumns(table string) []column {
 		return attributionCols[:]
 	case TableSteps:
 		return stepCols[:]
+	case TableCurriculum:
+		return curriculumCols[:]
 	}
 	return nil
 }

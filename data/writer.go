@@ -83,6 +83,9 @@ type Options struct {
 	Compression Compression
 	// Steps enables the steps table (one row per environment step).
 	Steps bool
+	// Curriculum enables the curriculum table (the training levels of
+	// each checkpoint; see CurriculumRow).
+	Curriculum bool
 	// OmitTiming writes null elapsed_ms, so that two runs with the same
 	// seed write byte-identical training tables.
 	OmitTiming bool
@@ -116,7 +119,7 @@ type Writer struct {
 	sweep *sweep
 
 	mu       sync.Mutex
-	tables   [numTables]*tableWriter // in Tables() order; steps nil unless Options.Steps
+	tables   [numTables]*tableWriter // in Tables() order; steps and curriculum nil unless enabled
 	point    *point                  // the current sweep point, shared by the tables
 	done     bool
 	complete bool    // Close succeeded
@@ -205,7 +208,7 @@ func newWriter(root *os.Root, info RunInfo, opts Options) (*Writer, error) {
 	}
 	w := &Writer{dir: dir, root: root, info: info, opts: opts, sweep: sw, point: &point{}}
 	for _, name := range Tables() {
-		if name != TableSteps || opts.Steps {
+		if opts.enables(name) {
 			w.names = append(w.names, FileName(name)+".tmp", FileName(name), partialName(name))
 		}
 	}
@@ -224,7 +227,7 @@ func newWriter(root *os.Root, info RunInfo, opts Options) (*Writer, error) {
 	vocab[VocabDistribution] = append(vocab[VocabDistribution], info.Distributions...)
 	vocab[VocabSplit] = append(vocab[VocabSplit], info.Splits...)
 	for i, name := range Tables() {
-		if name == TableSteps && !opts.Steps {
+		if !opts.enables(name) {
 			continue
 		}
 		md := runMetadata(name, &info, string(versions))
@@ -237,6 +240,17 @@ func newWriter(root *os.Root, info RunInfo, opts Options) (*Writer, error) {
 		w.tables[i] = t
 	}
 	return w, nil
+}
+
+// enables reports whether a run with these options writes table.
+func (o *Options) enables(table string) bool {
+	switch table {
+	case TableSteps:
+		return o.Steps
+	case TableCurriculum:
+		return o.Curriculum
+	}
+	return true
 }
 
 const errNotClosed = "not closed: the run is in progress, or was killed"
@@ -258,6 +272,9 @@ func (w *Writer) Dir() string { return w.dir }
 
 // Steps reports whether the steps table is written.
 func (w *Writer) Steps() bool { return w.opts.Steps }
+
+// Curriculum reports whether the curriculum table is written.
+func (w *Writer) Curriculum() bool { return w.opts.Curriculum }
 
 // AppendEpisodes appends rows to the episodes table. A row with a value
 // outside its column's vocabulary or range is rejected with an error naming
@@ -301,7 +318,8 @@ func appendRows[R any](w *Writer, table int, rows []R, add func(*tableWriter, *R
 	}
 	t := w.tables[table]
 	if t == nil {
-		return fmt.Errorf("data: %s: the steps table is not enabled (Options.Steps)", Tables()[table])
+		opt := map[int]string{tabSteps: "Steps", tabCurriculum: "Curriculum"}[table]
+		return fmt.Errorf("data: %s: the %s table is not enabled (Options.%s)", Tables()[table], Tables()[table], opt)
 	}
 	if len(w.info.Params) > 0 && !w.point.set {
 		return fmt.Errorf("data: %s: the run has sweep params: call SetPoint before appending rows", t.name)

@@ -36,8 +36,13 @@ const (
 //
 // # Fitness and budget
 //
-// Generation g (1-based) evaluates its points on train.Levels(gen, seed,
-// "es/levels", g, Levels), all of them in one parallel batch with
+// Generation g (1-based) evaluates its points on the Levels levels the
+// problem's level source hands out (Problem.Source(gen, "es/levels"); by
+// default fresh ones, train.Levels(gen, seed, "es/levels", g, Levels)),
+// and the source then learns the points' mean return on each level (the
+// regret of a level is the oracle's return minus it: an estimate of the
+// centre's, at no extra cost). The points are evaluated in one parallel
+// batch with
 // train.Evaluate: point i, in the lexicographic order of the points, on
 // level k draws its actions from seeds.New(seed, "es/rollout", g, i, k).
 // Results do not depend on the number of workers, nor on the order in which
@@ -166,6 +171,8 @@ type esRun struct {
 
 	mu     sync.Mutex
 	points []esPoint // recorded by f since the last evaluate
+
+	each []float64 // every point's return on every level of the generation
 }
 
 // f is eaopt's F. It only records x (it does not retain it) and returns a
@@ -201,7 +208,8 @@ func (r *esRun) evaluate(gen int, levels []*world.Level) (pts []esPoint, complet
 		}
 		params[i] = pt.x
 	}
-	evs, err := train.Evaluate(r.ctx, r.p, params, levels, "es/rollout", gen, r.workers, r.meter)
+	r.each = slices.Grow(r.each[:0], len(params)*len(levels))[:len(params)*len(levels)]
+	evs, err := train.EvaluateEach(r.ctx, r.p, params, levels, "es/rollout", gen, r.workers, r.meter, r.each)
 	for i, ev := range evs {
 		pts[i].ret = ev.Return
 	}
@@ -229,8 +237,13 @@ func (es *ES) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 	if s == nil {
 		s = &train.Settings{}
 	}
+	src, err := p.Source(gen, "es/levels")
+	if err != nil {
+		return nil, fmt.Errorf("es: %w", err)
+	}
 	meter := train.NewMeter(s)
 	run := &esRun{ctx: ctx, p: p, workers: train.Workers(s.Workers), meter: meter}
+	levelMean := make([]float64, cfg.levels)
 	centre := make([]float64, p.Family.Dim())
 	if p.Init != nil {
 		copy(centre, p.Init)
@@ -257,7 +270,7 @@ func (es *ES) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 	// Replaces eaopt's update (oes.go:95-115), see the type's doc. It runs
 	// on the goroutine of Minimize after each generation is sampled.
 	oes.GA.Callback = func(*eaopt.GA) {
-		pts, complete, err := run.evaluate(g, train.Levels(gen, p.Seed, "es/levels", g, cfg.levels))
+		pts, complete, err := run.evaluate(g, src.Levels(g, cfg.levels))
 		if err != nil || ctx.Err() != nil {
 			status = train.Canceled
 			return
@@ -276,6 +289,12 @@ func (es *ES) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 		st := train.Stats{Method: "es", Params: centre}
 		st.Min, st.Mean, st.Max, st.Std = train.Describe(rets)
 		diverged := !train.Finite(rets) || !train.Finite(centre)
+		if !diverged {
+			// The level source scores each level by the points' mean
+			// return on it: the centre's expected return.
+			train.MeanByLevel(levelMean, run.each, len(pts))
+			st.Levels = src.Update(g, levelMean)
+		}
 		if !diverged {
 			best = max(best, st.Max)
 		}

@@ -2,6 +2,7 @@ package evolve
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,6 +164,7 @@ type recorder struct{ stats []train.Stats }
 func (r *recorder) Record(s *train.Stats) error {
 	c := *s
 	c.Params = append([]float64(nil), s.Params...)
+	c.Levels = slices.Clone(s.Levels)
 	r.stats = append(r.stats, c)
 	return nil
 }

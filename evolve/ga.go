@@ -90,8 +90,9 @@ const (
 // # Fitness and budget
 //
 // The fitness of an individual is its mean base return over Levels training
-// levels. Every generation draws fresh levels, train.Levels(gen, seed,
-// "ga/levels", g, Levels) for generation g (1-based), and every member of
+// levels. Every generation g (1-based) asks the problem's level source for
+// its levels (see "Curriculum"; by default fresh ones, train.Levels(gen,
+// seed, "ga/levels", g, Levels)), and every member of
 // every population is evaluated on them (common random numbers), including
 // the members that survived from the previous generation: their old fitness
 // was measured on other levels. The rollout of member i (populations in
@@ -139,6 +140,24 @@ const (
 // to choose the final agent: like the SGD's last θ and the ES's centre, it
 // is what training left, and its fitness is optimistic (the best of
 // PopulationSize noisy measurements).
+//
+// # Curriculum
+//
+// The levels of generation g come from the source Problem.Source(gen,
+// "ga/levels") makes (train.Random unless Problem.Curriculum says
+// otherwise), and after the generation's evaluation the source learns the
+// population's mean return on each level: the regret that scores a level
+// is the oracle's return minus that mean, over every member of every
+// population. The mean rather than the elite's return, because the elite
+// is the member that did best on these very levels (its return on them is
+// biased upward by its selection, and would understate every level's
+// regret), because one member's single episode per level is a noisy
+// measurement where the population's is an average of PopulationSize, and
+// because what the GA trains is the population: a level the population
+// fails on is one its search has not covered. The mean costs nothing:
+// every member plays every level anyway. The offspring evaluations of the
+// steady-state, down-to-size and mutation-only models are not reported to
+// the source.
 //
 // # Mutation scale
 //
@@ -386,6 +405,10 @@ func (ga *GA) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 	if err != nil {
 		return nil, fmt.Errorf("ga: problem: train: %w", err)
 	}
+	src, err := p.Source(gen, "ga/levels")
+	if err != nil {
+		return nil, fmt.Errorf("ga: %w", err)
+	}
 	if s == nil {
 		s = &train.Settings{}
 	}
@@ -426,6 +449,8 @@ func (ga *GA) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 	var (
 		last      = make([]eaopt.Individuals, cfg.pops) // the last complete generation, sorted
 		params    = make([][]float64, cfg.pops*cfg.size)
+		each      []float64 // every member's return on every level
+		levelMean = make([]float64, cfg.levels)
 		status    train.Status
 		best      = math.Inf(-1)
 		lastStats train.Stats
@@ -461,8 +486,9 @@ func (ga *GA) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 			}
 		}
 
-		// Evaluate every member of every population on fresh levels.
-		run.gen, run.levels = g, train.Levels(gen, p.Seed, "ga/levels", g, cfg.levels)
+		// Evaluate every member of every population on the generation's
+		// levels.
+		run.gen, run.levels = g, src.Levels(g, cfg.levels)
 		for k, pop := range pops {
 			for i, ind := range pop.Individuals {
 				params[k*cfg.size+i] = ind.Genome.(*genome).x
@@ -477,7 +503,8 @@ func (ga *GA) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 				evs[i].Return = math.NaN()
 			}
 		} else {
-			evs, err = train.Evaluate(ctx, p, params, run.levels, "ga/rollout", g, workers, run.meter)
+			each = slices.Grow(each[:0], len(params)*cfg.levels)[:len(params)*cfg.levels]
+			evs, err = train.EvaluateEach(ctx, p, params, run.levels, "ga/rollout", g, workers, run.meter, each)
 			if err == nil && len(evs) < len(params) {
 				err = errBudget // the generation is cut short
 			}
@@ -506,10 +533,17 @@ func (ga *GA) Train(ctx context.Context, p *train.Problem, s *train.Settings) (*
 				last[k] = slices.Clone(indis)
 			}
 		}
+		var scored []train.LevelStat
+		if !diverged {
+			// The level source scores each level by the population's
+			// mean return on it (see "Curriculum").
+			train.MeanByLevel(levelMean, each, len(params))
+			scored = src.Update(g, levelMean)
+		}
 		for k := range pops {
 			indis := pops[k].Individuals
 			rs := returns[k*cfg.size : (k+1)*cfg.size]
-			st := train.Stats{Method: "ga", Population: k, Params: indis[0].Genome.(*genome).x}
+			st := train.Stats{Method: "ga", Population: k, Params: indis[0].Genome.(*genome).x, Levels: scored}
 			st.Min, st.Mean, st.Max, st.Std = train.Describe(rs)
 			if !diverged {
 				best = max(best, st.Max)

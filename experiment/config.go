@@ -147,6 +147,9 @@ const ProbeSplit = "probe"
 type Dist struct {
 	Preset             string `yaml:"preset,omitempty"`
 	world.Distribution `yaml:",inline"`
+	// Curriculum chooses the training levels from the distribution
+	// (train.curriculum only; see Curriculum).
+	Curriculum Curriculum `yaml:"curriculum,omitempty"`
 }
 
 // A Split is one evaluation distribution.
@@ -562,6 +565,9 @@ func (c *Config) Validate() error {
 	if err := c.Train.Validate(); err != nil {
 		return fmt.Errorf("train.%w", err)
 	}
+	if err := c.validateCurriculum(); err != nil {
+		return err
+	}
 	if len(c.Splits) == 0 {
 		return errors.New("splits: at least one evaluation split is needed")
 	}
@@ -580,6 +586,9 @@ func (c *Config) Validate() error {
 		seen[s.Name] = true
 		if err := s.Distribution.Validate(); err != nil {
 			return fmt.Errorf("%s.distribution.%w", p, err)
+		}
+		if s.Distribution.Curriculum != (Curriculum{}) {
+			return fmt.Errorf("%s.distribution.curriculum: only the training distribution has a curriculum", p)
 		}
 		if s.Episodes < 1 || s.Episodes > 1_000_000 {
 			return fmt.Errorf("%s.episodes: %d out of range [1, 1000000]", p, s.Episodes)

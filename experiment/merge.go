@@ -33,15 +33,16 @@ func merge(ctx context.Context, p *Plan, lock *data.DirLock, opts Options) error
 	if err != nil {
 		return fmt.Errorf("merge: %w", err)
 	}
-	steps := false
+	steps, curriculum := false, false
 	for k := range p.Points {
 		c, err := p.Config.Point(k)
 		if err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
 		steps = steps || c.Record.Steps
+		curriculum = curriculum || c.Train.Curriculum.Name != ""
 	}
-	w, err := lock.CreateMerge(info, data.Options{Steps: steps, OmitTiming: !opts.Timing, Compression: opts.Compression})
+	w, err := lock.CreateMerge(info, data.Options{Steps: steps, Curriculum: curriculum, OmitTiming: !opts.Timing, Compression: opts.Compression})
 	if err != nil {
 		return err
 	}
@@ -96,6 +97,11 @@ func (p *Plan) appendUnit(w *data.Writer, udir string, steps bool) error {
 	}
 	if err := copyRows(r.Attribution, w.AppendAttribution); err != nil {
 		return err
+	}
+	if w.Curriculum() && r.Has(data.TableCurriculum) {
+		if err := copyRows(r.Curriculum, w.AppendCurriculum); err != nil {
+			return err
+		}
 	}
 	if !steps || !r.Has(data.TableSteps) {
 		return nil // a point that does not record steps

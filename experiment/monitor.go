@@ -75,6 +75,9 @@ type checkpointRecorder struct {
 	all   bool
 	every int // env steps between checkpoints
 	next  int // the env steps of the next checkpoint
+	// levels, if not nil, keeps the iteration's training levels for the
+	// curriculum table, written with the iteration's training rows.
+	levels *levelLog
 
 	// The iteration being recorded: its rows (one per population) and its
 	// best member's θ, kept until the next iteration shows it complete.
@@ -101,6 +104,7 @@ func (c *checkpointRecorder) Record(s *train.Stats) error {
 	}
 	c.iter = s.Iteration
 	c.rows = append(c.rows, c.run.row(s))
+	c.levels.record(c.run, s)
 	// Max is the population's best member, whose θ Params is.
 	if s.Params != nil && (!c.hasBest || s.Max > c.bestFit) {
 		c.best, c.bestFit, c.hasBest = append(c.best[:0], s.Params...), s.Max, true
@@ -129,6 +133,11 @@ func (c *checkpointRecorder) flush(last bool) error {
 		}
 	}
 	c.recorded = rows[0].Iteration
+	if lv := c.levels.take(c.recorded); len(lv) > 0 {
+		if err := c.w.AppendCurriculum(lv...); err != nil {
+			return err
+		}
+	}
 	return c.w.AppendTraining(slices.Clone(rows)...)
 }
 

@@ -278,7 +278,7 @@ func runUnit(ctx context.Context, plan *Plan, lock *data.DirLock, u Unit, worker
 		return 0, fmt.Errorf("unit %s: %w", u.ID(), err)
 	}
 	w, err := lock.CreateUnit(u.Dir(), info, data.Options{
-		Steps: c.Record.Steps, OmitTiming: !opts.Timing, Compression: opts.Compression,
+		Steps: c.Record.Steps, Curriculum: c.Train.Curriculum.Name != "", OmitTiming: !opts.Timing, Compression: opts.Compression,
 	})
 	if err != nil {
 		return 0, err

@@ -87,8 +87,14 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 	if checkpoints == 0 {
 		checkpoints = defaultCheckpoints
 	}
-	rec := &checkpointRecorder{w: r.w, run: run, mon: mon, all: r.c.Record.Iterations, every: max(1, budget/checkpoints)}
-	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: r.rule, Seed: seed}, &train.Settings{
+	rec := &checkpointRecorder{w: r.w, run: run, mon: mon, all: r.c.Record.Iterations, every: max(1, budget/checkpoints),
+		levels: newLevelLog(r.c)}
+	cur, err := r.c.Train.Curriculum.Build()
+	if err != nil {
+		return evalAgent{}, err
+	}
+	res, err := method.Train(ctx, &train.Problem{Family: fam, Train: r.c.Train.Distribution, BaseReturn: r.rule, Seed: seed,
+		Curriculum: cur}, &train.Settings{
 		EnvSteps: b.EnvSteps, Episodes: b.Episodes, Iterations: b.Iterations, TargetReturn: b.TargetReturn,
 		Workers: r.workers, Recorder: rec,
 	})

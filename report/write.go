@@ -219,6 +219,9 @@ func (w *mdWriter) write() error {
 	if err := w.tables(); err != nil {
 		return err
 	}
+	if err := w.curricula(); err != nil {
+		return err
+	}
 	return w.figures()
 }
 

@@ -23,7 +23,7 @@ func BenchmarkUpdate(b *testing.B) {
 		b.Fatal(err)
 	}
 	m := &REINFORCE{}
-	levels := m.levels(gen, 1, DefaultBatchSize)
+	levels := levelsOf(b, m, gen, 1, DefaultBatchSize)
 	for _, fam := range []agents.Family{agents.Planner{}, agents.Reactive{}, agents.MLP{}} {
 		for _, workers := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/workers=%d", fam.Name(), workers), func(b *testing.B) {

@@ -18,8 +18,13 @@
 // the return-to-go of every step is the episode's return.
 //
 // Every random stream is derived from the problem's seed: the initial θ
-// ("sgd-init"), the levels ("sgd-level", see REINFORCE.LevelPool) and the
-// actions of episode i of update u ("sgd-rollout", u, i), both 0-based.
+// ("sgd-init"), the levels (the problem's level source with purpose
+// "sgd-level", by default fresh levels, train.Levels(…, "sgd-level", u,
+// B) for update u; see REINFORCE.LevelPool) and the actions of episode i
+// of update u ("sgd-rollout", u, i), both 0-based. After each complete
+// update the level source learns the return of each episode on its level:
+// a level's regret is the oracle's return minus the return the current θ
+// got there, one sampled episode.
 // Per-episode gradients are kept in separate buffers and summed in episode
 // order, so θ and every statistic are bit-identical for any number of
 // workers. The episodes of an update are charged to the budget in episode
@@ -230,22 +235,57 @@ func (m *REINFORCE) Train(ctx context.Context, p *train.Problem, s *train.Settin
 	}
 	r := newRun(m, p.Family, p.Seed, s.Workers, p.Init)
 	r.rule = p.BaseReturn
-	return r.train(ctx, s, m.levels(gen, p.Seed, r.batch))
+	src, err := m.source(p, gen, r.batch)
+	if err != nil {
+		return nil, err
+	}
+	return r.train(ctx, s, src)
 }
 
-// levels returns the levels of each update, following LevelPool.
-func (m *REINFORCE) levels(gen *world.Generator, root uint64, batch int) func(update int) []*world.Level {
+// source returns the level source of the updates: the problem's
+// curriculum, or the level pool (LevelPool), which combines with no
+// curriculum but Random.
+func (m *REINFORCE) source(p *train.Problem, gen *world.Generator, batch int) (train.LevelSource, error) {
 	if m.LevelPool == 0 {
-		return func(update int) []*world.Level { return train.Levels(gen, root, "sgd-level", update, batch) }
-	}
-	pool := train.Levels(gen, root, "sgd-level", 0, m.LevelPool)
-	buf := make([]*world.Level, batch)
-	return func(update int) []*world.Level {
-		for i := range buf {
-			buf[i] = pool[(update*batch+i)%len(pool)]
+		src, err := p.Source(gen, "sgd-level")
+		if err != nil {
+			return nil, fmt.Errorf("sgd: %w", err)
 		}
-		return buf
+		return src, nil
 	}
+	if c := p.Curriculum; c != nil && c.Name() != (train.Random{}).Name() {
+		return nil, fmt.Errorf("sgd: level pool %d: a fixed pool of levels does not combine with curriculum %s", m.LevelPool, c.Name())
+	}
+	return &poolSource{pool: train.Levels(gen, p.Seed, "sgd-level", 0, m.LevelPool), batch: batch,
+		oracle: train.Oracle{Rule: p.BaseReturn}}, nil
+}
+
+// poolSource is the level source of LevelPool: episode i of update u
+// plays level (u·B + i) mod LevelPool.
+type poolSource struct {
+	pool   []*world.Level
+	batch  int
+	buf    []*world.Level
+	stats  []train.LevelStat
+	oracle train.Oracle
+}
+
+func (s *poolSource) Levels(update, n int) []*world.Level {
+	s.buf = s.buf[:0]
+	for i := range n {
+		s.buf = append(s.buf, s.pool[(update*s.batch+i)%len(s.pool)])
+	}
+	return s.buf
+}
+
+func (s *poolSource) Update(_ int, returns []float64) []train.LevelStat {
+	s.stats = s.stats[:0]
+	for k, l := range s.buf {
+		st := train.LevelStat{Level: l, Origin: train.Replayed, Return: returns[k], Oracle: s.oracle.Return(l), Buffer: len(s.pool)}
+		st.Regret = st.Oracle - st.Return
+		s.stats = append(s.stats, st)
+	}
+	return s.stats
 }
 
 // numFeatures is the length of the value baseline's feature vector.
@@ -337,7 +377,7 @@ func newRun(m *REINFORCE, fam agents.Family, root uint64, workers int, init []fl
 }
 
 // train runs updates until a stopping condition holds.
-func (r *run) train(ctx context.Context, s *train.Settings, levels func(update int) []*world.Level) (*train.Result, error) {
+func (r *run) train(ctx context.Context, s *train.Settings, src train.LevelSource) (*train.Result, error) {
 	meter := train.NewMeter(s)
 	st := train.Stats{Method: "sgd"}
 	if !train.Finite(r.theta) {
@@ -347,7 +387,7 @@ func (r *run) train(ctx context.Context, s *train.Settings, levels func(update i
 	status := train.NotTerminated
 	for status == train.NotTerminated {
 		update := meter.Iteration
-		if err := r.rollout(ctx, len(r.workers), update, levels(update)); err != nil {
+		if err := r.rollout(ctx, len(r.workers), update, src.Levels(update, r.batch)); err != nil {
 			if ctx.Err() == nil {
 				return nil, err
 			}
@@ -360,6 +400,12 @@ func (r *run) train(ctx context.Context, s *train.Settings, levels func(update i
 			break
 		}
 		diverged := r.update(&st)
+		st.Levels = nil
+		if train.Finite(r.rets) {
+			// The level source scores each level by the return of the
+			// episode played on it.
+			st.Levels = src.Update(update, r.rets)
+		}
 		meter.Iteration++
 		if meter.Iteration == 1 || st.Mean > st.Best {
 			st.Best = st.Mean
@@ -374,7 +420,7 @@ func (r *run) train(ctx context.Context, s *train.Settings, levels func(update i
 			status = meter.Status(ctx, st.Mean)
 		}
 	}
-	st.Params = nil
+	st.Params, st.Levels = nil, nil
 	return &train.Result{
 		Status:   status,
 		Agents:   []train.Agent{{Role: train.RoleFinal, Params: append([]float64(nil), r.theta...), Fitness: st.Mean}},

@@ -16,12 +16,20 @@ import (
 
 // collect is a Recorder that keeps a copy of every Stats, Elapsed zeroed
 // so that runs can be compared byte for byte.
-type collect struct{ stats []train.Stats }
+type collect struct {
+	stats  []train.Stats
+	levels []string
+}
 
 func (c *collect) Record(s *train.Stats) error {
 	cp := *s
 	cp.Elapsed = 0
 	cp.Params = append([]float64(nil), s.Params...)
+	// Levels by seed: the pointers differ between runs.
+	cp.Levels = nil
+	for _, l := range s.Levels {
+		c.levels = append(c.levels, fmt.Sprintf("%d:%d %s %v %v", s.Iteration, l.Level.Seed, l.Origin, l.Return, l.Regret))
+	}
 	c.stats = append(c.stats, cp)
 	return nil
 }
@@ -49,7 +57,7 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 					t.Fatal(err)
 				}
 				res.Last.Elapsed = 0
-				got := fmt.Sprintf("%+v\n%+v", rec.stats, *res)
+				got := fmt.Sprintf("%+v\n%v\n%+v", rec.stats, rec.levels, *res)
 				if w == 1 {
 					ref = got
 					if res.Status != train.IterationLimit || len(rec.stats) != tc.its {
@@ -313,8 +321,8 @@ func TestLevelSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fresh := (&REINFORCE{}).levels(gen, 1, 3)
-	pool := (&REINFORCE{LevelPool: 4}).levels(gen, 1, 3)
+	fresh := levelsOf(t, &REINFORCE{}, gen, 1, 3)
+	pool := levelsOf(t, &REINFORCE{LevelPool: 4}, gen, 1, 3)
 	want := train.Levels(gen, 1, "sgd-level", 0, 4)
 	// Pool of 4, batches of 3: update 1 plays pool levels 3, 0, 1.
 	got := pool(1)
@@ -323,9 +331,28 @@ func TestLevelSources(t *testing.T) {
 			t.Errorf("pool update 1 episode %d: level seed %d, want pool level %d", i, got[i].Seed, k)
 		}
 	}
-	if a, b := fresh(0), fresh(1); a[0].Seed == b[0].Seed || a[0].Seed != want[0].Seed {
-		t.Errorf("fresh levels: update 0 seed %d, update 1 seed %d, pool level 0 seed %d", a[0].Seed, b[0].Seed, want[0].Seed)
+	if a, b := fresh(0)[0].Seed, fresh(1)[0].Seed; a == b || a != want[0].Seed {
+		t.Errorf("fresh levels: update 0 seed %d, update 1 seed %d, pool level 0 seed %d", a, b, want[0].Seed)
 	}
+	p := &train.Problem{Seed: 1, Curriculum: replayCurriculum{}}
+	if _, err := (&REINFORCE{LevelPool: 4}).source(p, gen, 3); err == nil || !strings.Contains(err.Error(), "level pool 4") {
+		t.Errorf("a level pool with a replay curriculum: %v, want an error naming the pool", err)
+	}
+}
+
+// replayCurriculum is a curriculum named like the replay one.
+type replayCurriculum struct{ train.Random }
+
+func (replayCurriculum) Name() string { return "replay" }
+
+// levelsOf returns the levels of each update of m's level source on gen
+// for a problem of the given seed.
+func levelsOf(tb testing.TB, m *REINFORCE, gen *world.Generator, seed uint64, batch int) func(update int) []*world.Level {
+	src, err := m.source(&train.Problem{Seed: seed}, gen, batch)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return func(update int) []*world.Level { return src.Levels(update, batch) }
 }
 
 func TestParseBaseline(t *testing.T) {
@@ -427,7 +454,7 @@ func TestValueBaselineFitsTheReturn(t *testing.T) {
 	for _, rule := range []world.BaseReturn{world.Sooner, world.Binary} {
 		r := newRun(m, oracleFamily{}, 5, 1, nil)
 		r.rule = rule
-		levels := m.levels(gen, 5, r.batch)
+		levels := levelsOf(t, m, gen, 5, r.batch)
 		var st train.Stats
 		worst := 0.0
 		for u := range 100 {

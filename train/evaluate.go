@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -127,6 +128,18 @@ type Evaluation struct {
 // the few already started are discarded.
 func Evaluate(ctx context.Context, p *Problem, params [][]float64, levels []*world.Level,
 	purpose string, iteration, workers int, m *Meter) ([]Evaluation, error) {
+	return EvaluateEach(ctx, p, params, levels, purpose, iteration, workers, m, nil)
+}
+
+// EvaluateEach is Evaluate that also writes the return of params[i] on
+// levels[k] into each[i·len(levels)+k], for the members it returns; each
+// must be nil or of length len(params)·len(levels). A level source scores
+// levels by them (see LevelSource).
+func EvaluateEach(ctx context.Context, p *Problem, params [][]float64, levels []*world.Level,
+	purpose string, iteration, workers int, m *Meter, each []float64) ([]Evaluation, error) {
+	if each != nil && len(each) != len(params)*len(levels) {
+		return nil, fmt.Errorf("evaluate: %d slots for the returns of %d members on %d levels", len(each), len(params), len(levels))
+	}
 	out := make([]Evaluation, len(params))
 	w := min(Workers(workers), max(len(params), 1))
 	runners := make([]paddedRunner, w)
@@ -167,6 +180,9 @@ func Evaluate(ctx context.Context, p *Problem, params [][]float64, levels []*wor
 		for k, l := range levels {
 			pr.pcg = stream.PCG(uint64(iteration), uint64(i), uint64(k))
 			s := pr.Run(pol, l, pr.rng)
+			if each != nil {
+				each[i*nl+k] = s.Return
+			}
 			ev.Return += s.Return
 			ev.Steps += s.Steps
 			ev.Episodes++
@@ -200,6 +216,20 @@ func Evaluate(ctx context.Context, p *Problem, params [][]float64, levels []*wor
 		return out, err
 	}
 	return out[:charged], nil
+}
+
+// MeanByLevel sets dst[k] to the mean over members of each[i·len(dst)+k],
+// the members' returns on level k as EvaluateEach writes them, for
+// members in [0, members).
+func MeanByLevel(dst, each []float64, members int) {
+	nl := len(dst)
+	for k := range dst {
+		sum := 0.0
+		for i := range members {
+			sum += each[i*nl+k]
+		}
+		dst[k] = sum / float64(members)
+	}
 }
 
 // Describe returns the minimum, mean, maximum and (population) standard

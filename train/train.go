@@ -44,6 +44,10 @@ type Problem struct {
 	// Init, if not nil, is the starting θ (or centre of the initial
 	// population); otherwise Family.Init draws it. Not retained.
 	Init []float64
+	// Curriculum chooses the training levels of every iteration from
+	// Train (see LevelSource); nil means Random, fresh levels every
+	// iteration.
+	Curriculum Curriculum
 }
 
 // Validate reports whether p can be solved.
@@ -128,6 +132,11 @@ type Stats struct {
 	// generation (GA).
 	// It aliases the method's state: read it during Record only.
 	Params []float64
+	// Levels are the iteration's training levels as the level source
+	// scored them (see LevelSource.Update), the same on every
+	// population's Stats of a generation. It aliases the source's state:
+	// read it during Record only.
+	Levels []LevelStat
 }
 
 // Status says why training stopped.

@@ -128,6 +128,7 @@ var checks = []struct {
 	{"Seeds", checkSeeds},
 	{"Records", checkRecords},
 	{"Budgets", checkBudgets},
+	{"Curriculum", checkCurriculum},
 	{"Objective", checkObjective},
 	{"Canceled", checkCanceled},
 	{"Errors", checkErrors},
@@ -156,6 +157,13 @@ var checks = []struct {
 //     longest episode, the episode budget not at all), and an iteration
 //     limit and a target return at the first iteration boundary at which
 //     they apply; the result has exactly one final agent;
+//   - Curriculum: m trains on the levels its problem's level source
+//     (Problem.Source) hands out and on no other, asks for them once per
+//     iteration and reports its agent's return on each to the source
+//     (finite, at most the oracle's) before the next iteration, records
+//     the source's scores in Stats.Levels, and charges every episode it
+//     plays: stopped by an iteration limit, the env steps its policies
+//     took are the result's;
 //   - Objective: m maximises the problem's base return. On Dawdler, whose
 //     agent always reaches the exit, sooner or later depending on θ,
 //     trained for ObjectiveBudget env steps: every return m records under
@@ -230,6 +238,7 @@ func (r *Recorder) Record(s *train.Stats) error {
 	}
 	c := *s
 	c.Params = slices.Clone(s.Params)
+	c.Levels = slices.Clone(s.Levels)
 	r.Stats = append(r.Stats, c)
 	return nil
 }
@@ -368,7 +377,8 @@ func iterations(stats []train.Stats) []train.Stats {
 }
 
 // Encode appends a byte encoding of everything in r and stats but elapsed
-// times, for byte-for-byte comparisons of runs.
+// times (of the levels in Stats.Levels, their seeds), for byte-for-byte
+// comparisons of runs.
 func Encode(b []byte, r *train.Result, stats []train.Stats) []byte {
 	f := func(v float64) { b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v)) }
 	i := func(v int) { b = binary.LittleEndian.AppendUint64(b, uint64(v)) }
@@ -384,6 +394,15 @@ func Encode(b []byte, r *train.Result, stats []train.Stats) []byte {
 		i(len(s.Params))
 		for _, v := range s.Params {
 			f(v)
+		}
+		i(len(s.Levels))
+		for _, l := range s.Levels {
+			i(int(l.Level.Seed))
+			i(int(l.Origin))
+			i(l.Buffer)
+			f(l.Return)
+			f(l.Oracle)
+			f(l.Regret)
 		}
 	}
 	i(int(r.Status))

@@ -28,6 +28,7 @@ type climber struct {
 	swallowRecErr bool // ignores the recorder's errors
 	twoFinals     bool // hands over two final agents
 	binary        bool // optimises the binary return whatever the problem says
+	ownLevels     bool // draws its own levels whatever its curriculum says
 }
 
 func (c *climber) Name() string { return "climber" }
@@ -54,6 +55,10 @@ func (c *climber) Train(ctx context.Context, p *train.Problem, s *train.Settings
 		q.BaseReturn = world.Binary
 		p = &q
 	}
+	src, err := p.Source(g, "climber/levels")
+	if err != nil {
+		return nil, err
+	}
 	meter := train.NewMeter(s)
 	theta := make([]float64, p.Family.Dim())
 	if p.Init != nil {
@@ -76,12 +81,16 @@ func (c *climber) Train(ctx context.Context, p *train.Problem, s *train.Settings
 			}
 			params = append(params, x)
 		}
-		levels := train.Levels(g, p.Seed, "climber/levels", it, c.Levels)
+		levels := src.Levels(it, c.Levels)
+		if c.ownLevels {
+			levels = train.Levels(g, p.Seed, "climber/own", it, c.Levels)
+		}
 		m := meter
 		if c.overspend {
 			m = nil // charged below, whole iterations at a time
 		}
-		evs, err := train.Evaluate(ctx, p, params, levels, "climber/rollout", it, s.Workers, m)
+		each := make([]float64, len(params)*len(levels))
+		evs, err := train.EvaluateEach(ctx, p, params, levels, "climber/rollout", it, s.Workers, m, each)
 		if err != nil {
 			res.Status = train.Canceled
 			break
@@ -107,8 +116,10 @@ func (c *climber) Train(ctx context.Context, p *train.Problem, s *train.Settings
 				best = i
 			}
 		}
+		// The level source learns θ's own return on each level.
+		scored := src.Update(it, each[:len(levels)])
 		theta, fitness = params[best], rets[best]
-		st := train.Stats{Method: "climber", Best: fitness, Params: theta}
+		st := train.Stats{Method: "climber", Best: fitness, Params: theta, Levels: scored}
 		st.Min, st.Mean, st.Max, st.Std = train.Describe(rets)
 		if err := meter.Record(&st); err != nil && !c.swallowRecErr {
 			return nil, fmt.Errorf("climber: recorder: %w", err)
@@ -157,6 +168,7 @@ func TestSuiteCatchesFaults(t *testing.T) {
 		{&climber{Children: 7, Levels: 4, Sigma: 0.5, swallowRecErr: true}, "Errors"},
 		{&climber{Children: 7, Levels: 4, Sigma: 0.5, twoFinals: true}, "Records"},
 		{&climber{Children: 7, Levels: 4, Sigma: 0.5, binary: true}, "Objective"},
+		{&climber{Children: 7, Levels: 4, Sigma: 0.5, ownLevels: true}, "Curriculum"},
 	}
 	// The faulty methods that ignore cancellation or the recorder run to
 	// the end of a step budget: keep it small.
