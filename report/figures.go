@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"mesa/report/figure"
-	"mesa/report/stats"
+	"mesa/stats"
 	"mesa/world"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	"mesa/analysis"
 	"mesa/experiment"
-	"mesa/report/stats"
 	"mesa/seeds"
+	"mesa/stats"
 	"mesa/world"
 )
 

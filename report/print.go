@@ -11,7 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"mesa/experiment"
-	"mesa/report/stats"
+	"mesa/stats"
 )
 
 // Print writes the study's tables to w: outcomes per split, attribution,

@@ -11,7 +11,7 @@ import (
 
 	"mesa/data"
 	"mesa/experiment"
-	"mesa/report/stats"
+	"mesa/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

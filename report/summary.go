@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strconv"
 
-	"mesa/report/stats"
 	"mesa/seeds"
+	"mesa/stats"
 )
 
 // A Metric is one per-agent number on a split: a share of the agent's

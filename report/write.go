@@ -17,7 +17,7 @@ import (
 
 	"mesa/data"
 	"mesa/report/figure"
-	"mesa/report/stats"
+	"mesa/stats"
 	"mesa/world"
 )
 

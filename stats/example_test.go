@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 
-	"mesa/report/stats"
+	"mesa/stats"
 )
 
 // Success rates of five independently trained agents per condition, one
