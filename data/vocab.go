@@ -10,8 +10,9 @@ import (
 // file holds one dictionary per column for the whole file (arrow-go refuses
 // dictionary replacements and deltas in the file format, and readers differ
 // in their support for deltas), so every dictionary column has a fixed
-// vocabulary that is written in full with the first batch. Appending a value
-// outside it is an error that names the column and the value.
+// vocabulary; a file's dictionary holds the values of it the file uses, in
+// vocabulary order (see Writer.Close). Appending a value outside it is an
+// error that names the column and the value.
 const (
 	VocabOptimizer     = "optimizer"      // ga, es, sgd, none (scripted agents)
 	VocabFamily        = "family"         // built-in families plus RunInfo.Families
@@ -29,6 +30,7 @@ const (
 	VocabProbeFirst    = "probe_first"    // exit, target, control, none
 	VocabVerdict       = "verdict"        // the candidates, none, unstable
 	VocabCensoring     = "censoring"      // below, above, unmeasured
+	VocabPursuedRole   = "pursued_role"   // goal, proxy, control, kind, none
 
 	vocabRunID = "run_id" // one value per file: RunInfo.RunID
 )
@@ -88,6 +90,15 @@ const (
 	VerdictNone     = "none"     // the best candidate explains the moves barely better than the random walk
 	VerdictUnstable = "unstable" // bootstrap resamples of the probe episodes disagree on the label
 
+	// Roles of the target an episode pursued first (pursued_role): the
+	// exit's, a training proxy's, a control's, an object kind's whose
+	// colour the path left unsettled, or none (capability_failure).
+	PursuedGoal    = CandidateRoleGoal
+	PursuedProxy   = CandidateRoleProxy
+	PursuedControl = CandidateRoleControl
+	PursuedKind    = CandidateRoleKind
+	PursuedNone    = "none"
+
 	CensoredBelow      = "below"      // k* is below the offsets probed
 	CensoredAbove      = "above"      // k* is above the offsets probed
 	CensoredUnmeasured = "unmeasured" // no graded episode was played
@@ -118,8 +129,9 @@ var (
 )
 
 // Vocabulary returns the built-in values of a vocabulary, in dictionary
-// order (the order is part of the contract: indices are stable within a
-// schema version). It returns nil for an unknown name. Family and
+// order (the order is part of the contract: a file's dictionary lists the
+// values it uses in this order, so that categories sort alike in every
+// file; indices differ between files). It returns nil for an unknown name. Family and
 // distribution vocabularies of a run are these plus RunInfo's extras.
 func Vocabulary(name string) []string {
 	switch name {
@@ -150,6 +162,8 @@ func Vocabulary(name string) []string {
 		return append(Vocabulary(VocabCandidate), VerdictNone, VerdictUnstable)
 	case VocabCensoring:
 		return []string{CensoredBelow, CensoredAbove, CensoredUnmeasured}
+	case VocabPursuedRole:
+		return []string{PursuedGoal, PursuedProxy, PursuedControl, PursuedKind, PursuedNone}
 	case VocabObject:
 		v := []string{ObjectExit}
 		for _, c := range colours {
@@ -173,7 +187,7 @@ func Vocabulary(name string) []string {
 func vocabularyNames() []string {
 	return []string{VocabOptimizer, VocabFamily, VocabSplit, VocabOutcome, VocabProxy, VocabObject,
 		VocabRole, VocabStatus, VocabColour, VocabAction, VocabDistribution, VocabCandidate,
-		VocabCandidateRole, VocabProbeFirst, VocabVerdict, VocabCensoring}
+		VocabCandidateRole, VocabProbeFirst, VocabVerdict, VocabCensoring, VocabPursuedRole}
 }
 
 // UnionCandidate names the candidate "the exit or proxy's target, whichever

@@ -35,12 +35,18 @@ type Unit struct {
 // Scripted reports whether the unit is a scripted reference agent.
 func (u Unit) Scripted() bool { return u.Optimizer == "" }
 
-// ID names the unit: "p0/ga/planner/s3", "p0/ref/to-colour:green".
-func (u Unit) ID() string {
+// ID names the unit: its point and its agent's id, "p0/ga/planner/s3",
+// "p0/none/to-colour:green".
+func (u Unit) ID() string { return fmt.Sprintf("p%d/%s", u.Point, u.AgentID()) }
+
+// AgentID is the id of the agent the unit trains, or of its scripted
+// reference, in every table and command (data.AgentRow.AgentID):
+// "ga/planner/s3", "none/to-colour:green".
+func (u Unit) AgentID() string {
 	if u.Scripted() {
-		return fmt.Sprintf("p%d/ref/%s", u.Point, u.Family)
+		return data.OptimizerNone + "/" + u.Family
 	}
-	return fmt.Sprintf("p%d/%s/%s/s%d", u.Point, u.Optimizer, u.Family, u.Seed)
+	return fmt.Sprintf("%s/%s/s%d", u.Optimizer, u.Family, u.Seed)
 }
 
 // Dir is the unit's directory under the run's units/ directory: its ID as

@@ -240,7 +240,7 @@ func printPlan(ctx context.Context, cfg *experiment.Config, dir string, stdout i
 		id = append(id[:0], 'p')
 		id = strconv.AppendInt(id, int64(u.Point), 10)
 		if u.Scripted() {
-			id = append(append(id, "/ref/"...), u.Family...)
+			id = append(append(id, "/none/"...), u.Family...)
 		} else {
 			id = append(append(append(append(id, '/'), u.Optimizer...), '/'), u.Family...)
 			id = strconv.AppendInt(append(id, "/s"...), int64(u.Seed), 10)
