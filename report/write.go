@@ -339,13 +339,13 @@ func fmtG(g float64) string {
 
 // tables writes the printed tables as markdown, and the secondary table.
 func (w *mdWriter) tables() error {
-	tabs, err := w.s.tables()
+	tabs, err := w.s.tables(PrintOptions{References: true, AllMetrics: true})
 	if err != nil {
 		return err
 	}
 	w.p("## Tables\n\n")
 	for _, t := range tabs {
-		w.p("### %s\n\n", t.title)
+		w.p("### %s\n\n", t.Title)
 		w.markdown(t.Header, t.Rows)
 		for _, n := range t.Notes {
 			w.p("\n_%s_\n", n)

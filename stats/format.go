@@ -2,7 +2,6 @@ package stats
 
 import (
 	"fmt"
-	"io"
 	"math"
 	"slices"
 	"strconv"
@@ -133,83 +132,4 @@ func Footnote(iv Interval, cs []Comparison) string {
 	}
 	fmt.Fprintf(&b, "; ~: p ≥ %s", strconv.FormatFloat(cs[0].Alpha, 'g', -1, 64))
 	return b.String()
-}
-
-// Table is a plain-text table with aligned columns and footnotes, written
-// in the manner of benchstat. The zero value is an empty table.
-type Table struct {
-	Header []string   // column titles; may be nil
-	Rows   [][]string // cells; rows may be shorter than others
-	Notes  []string   // footnote lines, written after a blank line
-}
-
-var _ io.WriterTo = (*Table)(nil)
-
-// AddRow appends a row of cells.
-func (t *Table) AddRow(cells ...string) {
-	t.Rows = append(t.Rows, cells)
-}
-
-// AddNote appends a footnote line.
-func (t *Table) AddNote(note string) {
-	t.Notes = append(t.Notes, note)
-}
-
-// WriteTo writes the table to w: the header, a rule, the rows, then the
-// notes after a blank line. Columns are left-aligned and separated by two
-// spaces; widths count runes, so "±" and "∞" are one column wide. Trailing
-// spaces are not written. WriteTo returns the number of bytes written and
-// the first error from w.
-func (t *Table) WriteTo(w io.Writer) (int64, error) {
-	var widths []int
-	measure := func(row []string) {
-		for i, cell := range row {
-			if i == len(widths) {
-				widths = append(widths, 0)
-			}
-			widths[i] = max(widths[i], len([]rune(cell)))
-		}
-	}
-	measure(t.Header)
-	for _, row := range t.Rows {
-		measure(row)
-	}
-
-	var b strings.Builder
-	line := func(row []string) {
-		var l strings.Builder
-		for i, cell := range row {
-			if i > 0 {
-				l.WriteString("  ")
-			}
-			l.WriteString(cell)
-			l.WriteString(strings.Repeat(" ", widths[i]-len([]rune(cell))))
-		}
-		b.WriteString(strings.TrimRight(l.String(), " "))
-		b.WriteByte('\n')
-	}
-	if len(t.Header) > 0 {
-		line(t.Header)
-		total := 0
-		for i, wd := range widths {
-			if i > 0 {
-				total += 2
-			}
-			total += wd
-		}
-		b.WriteString(strings.Repeat("─", total))
-		b.WriteByte('\n')
-	}
-	for _, row := range t.Rows {
-		line(row)
-	}
-	if len(t.Notes) > 0 {
-		b.WriteByte('\n')
-		for _, n := range t.Notes {
-			b.WriteString(n)
-			b.WriteByte('\n')
-		}
-	}
-	n, err := io.WriteString(w, b.String())
-	return int64(n), err
 }

@@ -18,6 +18,7 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	partial := fs.Bool("partial", false, "analyze runs that are not complete: their finished tables, or a sweep's complete units")
 	noFigures := fs.Bool("no-figures", false, "write report.md without figures")
 	quiet := fs.Bool("quiet", false, "do not print the tables")
+	pf := addPrintFlags(fs)
 	// Flags may follow the directories: parse, take the positional
 	// arguments, parse the rest.
 	var dirs []string
@@ -35,12 +36,16 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(dirs) == 0 {
 		return usagef("analyze: give one or more run directories")
 	}
+	popts, err := pf.options("analyze", stdout)
+	if err != nil {
+		return err
+	}
 	st, err := report.Load(dirs, report.Options{Partial: *partial, Context: ctx})
 	if err != nil {
 		return err
 	}
 	if !*quiet {
-		if err := st.Print(stdout); err != nil {
+		if err := printStudy(st, popts, stdout, ""); err != nil {
 			return err
 		}
 	}

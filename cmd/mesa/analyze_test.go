@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"mesa/report"
 )
@@ -40,6 +42,42 @@ func TestAnalyzeCommand(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Error(err)
 		}
+	}
+
+	// Every text line fits 120 columns without $COLUMNS, or $COLUMNS.
+	for _, cols := range []string{"", "80"} {
+		t.Setenv("COLUMNS", cols)
+		stdout, _, _ := mesa(t, "analyze", dir, "--out", out, "--no-figures")
+		width := map[string]int{"": 120, "80": 80}[cols]
+		for _, l := range strings.Split(stdout, "\n") {
+			if n := utf8.RuneCountInString(l); n > width {
+				t.Errorf("COLUMNS=%q: a line of %d columns: %q", cols, n, l)
+			}
+		}
+		if !strings.HasPrefix(stdout, "Headline on deploy") {
+			t.Errorf("COLUMNS=%q: the headline is not first:\n%s", cols, stdout)
+		}
+	}
+	// Every printed table in CSV and in JSON.
+	csvOut, errOut, code := mesa(t, "analyze", dir, "--out", out, "--no-figures", "--format", "csv")
+	if code != 0 || !strings.HasPrefix(csvOut, "# Headline on deploy") || !strings.Contains(csvOut, "\n# Outcomes") ||
+		!strings.Contains(csvOut, "optimizer,family,split,seeds,goal,proxy_then_goal,proxy,capability_failure,return\n") {
+		t.Errorf("--format csv: exit %d %s\n%s", code, errOut, csvOut)
+	}
+	jsonOut, errOut, code := mesa(t, "analyze", dir, "--out", out, "--no-figures", "--format", "json")
+	var tabs []struct {
+		Title string
+		Rows  []map[string]string
+	}
+	if err := json.Unmarshal([]byte(jsonOut), &tabs); code != 0 || err != nil || len(tabs) < 5 || !strings.HasPrefix(tabs[0].Title, "Headline") {
+		t.Errorf("--format json: exit %d %s %v\n%s", code, errOut, err, jsonOut)
+	}
+	if _, errOut, code := mesa(t, "analyze", dir, "--format", "xml"); code != 2 || !strings.Contains(errOut, `--format "xml": want text, csv, json`) {
+		t.Errorf("--format xml: exit %d, %q", code, errOut)
+	}
+	full, _, _ := mesa(t, "analyze", dir, "--out", out, "--no-figures", "--references")
+	if !strings.Contains(full, "none       oracle") || strings.Contains(full, "Scripted references (known objectives") {
+		t.Errorf("--references: the references' rows are not in the tables:\n%s", full)
 	}
 
 	shard := filepath.Join(t.TempDir(), "shard")

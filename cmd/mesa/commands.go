@@ -65,6 +65,7 @@ type runFlags struct {
 	quiet     *bool
 	cpuProf   *string
 	memProf   *string
+	print     *printFlags
 }
 
 func addRunFlags(fs flagSet) *runFlags {
@@ -78,6 +79,7 @@ func addRunFlags(fs flagSet) *runFlags {
 		cpuProf:   fs.String("cpuprofile", "", "write a CPU profile of the run to `file` (go tool pprof reads it)"),
 		memProf:   fs.String("memprofile", "", "write a heap profile (allocations, and what is live at the end) to `file`"),
 	}
+	f.print = addPrintFlags(fs)
 	fs.Var(&f.set, "set", "override a config field: `path=value`, e.g. train.randomize=0.1 (repeatable)")
 	return f
 }
@@ -178,6 +180,10 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 	if err != nil {
 		return usagef("%s: %v", cmd, err)
 	}
+	popts, err := rf.print.options(cmd, stdout)
+	if err != nil {
+		return err
+	}
 	dir := *rf.out
 	if dir == "" {
 		dir = filepath.Join("runs", cfg.Name)
@@ -212,18 +218,18 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 		fmt.Fprintf(stdout, "run %s: shard %s done; %d of %d units complete in %s\n", res.RunID, shard, res.Done, res.Units, res.Dir)
 		return nil
 	}
-	return printRun(ctx, res, stdout)
+	return printRun(ctx, res, popts, stdout)
 }
 
-// printRun prints a complete run's tables, as mesa analyze does: every
-// share a mean over training seeds with its interval over seeds.
-func printRun(ctx context.Context, res *experiment.Result, stdout io.Writer) error {
+// printRun prints a complete run's tables, as mesa analyze does: the
+// headline first, every share a mean over training seeds with its
+// interval over seeds.
+func printRun(ctx context.Context, res *experiment.Result, opts report.PrintOptions, stdout io.Writer) error {
 	st, err := report.Load([]string{res.Dir}, report.Options{Context: ctx})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "run %s in %s (mesa analyze %s writes report.md with figures)\n\n", res.RunID, res.Dir, res.Dir)
-	return st.Print(stdout)
+	return printStudy(st, opts, stdout, fmt.Sprintf("run %s in %s (mesa analyze %s writes report.md with figures)", res.RunID, res.Dir, res.Dir))
 }
 
 // printPlan lists the units of cfg, marking those complete in dir. It

@@ -61,14 +61,13 @@ func TestRenderRun(t *testing.T) {
 		})
 	}
 
-	// The trained agent's id carries its seed: find it in the error that
-	// lists the agents, then draw it.
+	// The trained agent's id is the one the CLI prints for its unit,
+	// without its point: the error that lists the agents names it.
 	_, errOut, _ := mesa(t, "render", "--run", dir, "--point", "1")
-	i := strings.Index(errOut, "sgd/planner/")
-	if i < 0 {
-		t.Fatalf("no sgd agent listed: %q", errOut)
+	agent := "sgd/planner/s0"
+	if !strings.Contains(errOut, agent+",") {
+		t.Fatalf("%s not listed: %q", agent, errOut)
 	}
-	agent, _, _ := strings.Cut(errOut[i:], ",")
 	file := filepath.Join(t.TempDir(), "episode.png")
 	out, errOut, code := mesa(t, "render", "--run", dir, "--point", "1", "--agent", agent, "--split", "deploy", "--episode", "2", "--png", file)
 	if code != 0 || errOut != "" || !strings.HasPrefix(out, "run render-") || !strings.Contains(out, "agent "+agent+" split deploy episode 2: ") {
