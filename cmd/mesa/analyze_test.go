@@ -61,7 +61,7 @@ func TestAnalyzeCommand(t *testing.T) {
 	// Every printed table in CSV and in JSON.
 	csvOut, errOut, code := mesa(t, "analyze", dir, "--out", out, "--no-figures", "--format", "csv")
 	if code != 0 || !strings.HasPrefix(csvOut, "# Headline on deploy") || !strings.Contains(csvOut, "\n# Outcomes") ||
-		!strings.Contains(csvOut, "optimizer,family,split,seeds,goal,proxy_then_goal,proxy,capability_failure,return\n") {
+		!strings.Contains(csvOut, "optimizer,family,split,seeds,goal,proxy_then_goal,proxy,capability_failure\n") {
 		t.Errorf("--format csv: exit %d %s\n%s", code, errOut, csvOut)
 	}
 	jsonOut, errOut, code := mesa(t, "analyze", dir, "--out", out, "--no-figures", "--format", "json")
