@@ -236,6 +236,7 @@ func ParseContext(ctx context.Context, r io.Reader, set []string) (*Config, erro
 		// A valid path is plain ASCII: it is safe to echo as it is.
 		v, err := valueNode(value)
 		if err == nil {
+			fromSet(v)
 			doc, err = setPath(doc, path, v)
 		}
 		if err != nil {
@@ -256,6 +257,16 @@ func ParseContext(ctx context.Context, r io.Reader, set []string) (*Config, erro
 		return nil, err
 	}
 	return &c, nil
+}
+
+// fromSet marks the nodes of a --set value as made by --set (line 0), so
+// that errors about them name the path, not a line of a text the user
+// never wrote. valueNode's nodes are new: nothing else shares them.
+func fromSet(n *yaml.Node) {
+	n.Line, n.Column = 0, 0
+	for _, c := range n.Content {
+		fromSet(c)
+	}
 }
 
 // Point returns the config of sweep point k, in [0, Sweep.Points()) (c

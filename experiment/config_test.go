@@ -241,7 +241,10 @@ func TestSetOverrides(t *testing.T) {
 		want string
 	}{
 		{[]string{"seeds"}, `config: --set "seeds": want path=value`},
-		{[]string{"train.bogus=1"}, `config: train: line`},
+		{[]string{"train.bogus=1"}, `config: train.bogus: unknown field (known in train: apples,`},
+		{[]string{"budget.env_steps=abc"}, `config: budget.env_steps: "abc" is not an integer`},
+		{[]string{"train.randomize=abc"}, `config: train.randomize: "abc" is not a number`},
+		{[]string{"evaluate.greedy=maybe"}, `config: evaluate.greedy: "maybe" is not true or false`},
 		{[]string{"splits[3].episodes=1"}, `config: --set splits[3].episodes: splits[3]: no element 3 (the list has 1)`},
 		{[]string{"name.x=1"}, `config: --set name.x: name: cannot set field x inside "t"`},
 		{[]string{"Seeds=1"}, `config: --set Seeds: config path "Seeds": bad key "Seeds"`},
@@ -279,7 +282,7 @@ func TestConfigRefusals(t *testing.T) {
 		{func(s string) string { return s + "sweep: {train.randomize: [0, 1.5]}\n" },
 			"config: sweep point 1 (train.randomize=1.5): train.randomize: 1.5 out of range [0, 1]"},
 		{func(s string) string { return s + "sweep: {train.randomize: 0.5}\n" }, "config: sweep: train.randomize: line 10: want a non-empty list"},
-		{func(s string) string { return s + "sweep: {train.bogus: [1]}\n" }, "config: sweep point 0 (train.bogus=1): train: line"},
+		{func(s string) string { return s + "sweep: {train.bogus: [1]}\n" }, "config: sweep point 0 (train.bogus=1): train.bogus: unknown field (known in train: apples,"},
 	} {
 		_, err := Parse(strings.NewReader(tt.edit(base)))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
