@@ -241,6 +241,14 @@ func printPlan(ctx context.Context, cfg *experiment.Config, dir string, stdout i
 	if err != nil {
 		return err
 	}
+	if dir != "" {
+		// A unit is complete for this plan only if the directory is this
+		// plan's run: as sweep refuses another run's directory, so does
+		// its plan.
+		if err := plan.Check(dir); err != nil {
+			return err
+		}
+	}
 	var id []byte
 	unitID := func(u experiment.Unit) []byte {
 		id = append(id[:0], 'p')

@@ -243,6 +243,14 @@ func TestSweepCommand(t *testing.T) {
 	if !strings.Contains(plan, "p1/sgd/planner/s0  train.randomize=0.5  complete") || !strings.Contains(plan, "1 of 2 complete") {
 		t.Errorf("dry run after shard 1/2:\n%s", plan)
 	}
+	// The plan of another config on the directory is refused, as the
+	// sweep would be, naming the field and the --set of the run's.
+	for _, cmd := range [][]string{{"sweep", "plan"}, {"sweep"}} {
+		_, errOut, code := mesa(t, append(cmd, "--config", cfg, "--out", out, "--set", "seed=2", "--quiet")...)
+		if code != 1 || !strings.Contains(errOut, "seed: 1 there, 2 here") || !strings.Contains(errOut, "--set seed=1 reproduces the run's") {
+			t.Errorf("%v with another seed: exit %d, %q", cmd, code, errOut)
+		}
+	}
 	res, errOut, code = mesa(t, "sweep", "--config", cfg, "--out", out)
 	if code != 0 || !strings.Contains(res, "run s-") || !strings.Contains(errOut, "1 complete, 1 to run here") {
 		t.Errorf("merge: exit %d, stderr %q\n%s", code, errOut, res)
