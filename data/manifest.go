@@ -45,6 +45,10 @@ type Manifest struct {
 	// row's point column. Absent outside sweeps.
 	Params []Param     `json:"params,omitempty"`
 	Points []PointInfo `json:"points,omitempty"`
+	// Summary is RunInfo.Summary: what a report states about the config,
+	// in a type its writer owns (experiment.Summary). Absent from runs
+	// before schema version 6.
+	Summary json.RawMessage `json:"summary,omitempty"`
 	// Tables lists the finished table files, in Tables() order.
 	Tables []TableFile `json:"tables"`
 	// Writing lists, in a partial manifest, every file its writer may

@@ -48,6 +48,9 @@ type RunInfo struct {
 	// records both. See Writer.SetPoint and the package doc's Sweeps.
 	Params []Param
 	Points []PointInfo
+	// Summary is a typed summary of the config, as JSON, for reports
+	// (experiment.Summary); stored verbatim in the manifest.
+	Summary json.RawMessage
 }
 
 // Compression of the record batch bodies of the Arrow files.
@@ -443,7 +446,7 @@ func (w *Writer) writeManifest(status, msg string, files []TableFile) error {
 	m := &Manifest{
 		Format: ManifestFormat, SchemaVersion: SchemaVersion, RunID: w.info.RunID, RootSeed: w.info.RootSeed,
 		Status: status, Error: msg, Compression: string(w.opts.Compression), Config: string(w.info.Config),
-		Versions: w.info.Versions, Params: w.info.Params, Points: w.info.Points, Tables: files,
+		Versions: w.info.Versions, Params: w.info.Params, Points: w.info.Points, Summary: w.info.Summary, Tables: files,
 	}
 	if m.Tables == nil {
 		m.Tables = []TableFile{}

@@ -2,8 +2,11 @@ package experiment
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+
+	"mesa/data"
 )
 
 // TestConfigMismatchNamesFields: a directory holding a run of another
@@ -29,6 +32,14 @@ probe: {off: true}
 	dir := t.TempDir()
 	if _, err := Run(t.Context(), c, Options{Out: dir, Overwrite: true}); err != nil {
 		t.Fatal(err)
+	}
+	// The run's manifest holds the config's summary, as reports read it.
+	m, err := data.ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum, err := SummaryOf(m); err != nil || !reflect.DeepEqual(sum, c.Summary()) || sum.Seeds != 2 || sum.Optimizers[0] != "ga" {
+		t.Errorf("summary %+v, %v; want %+v", sum, err, c.Summary())
 	}
 	other, err := ParseWith(strings.NewReader(small), []string{"train.randomize=0.2", "seeds=2", "reference=[oracle, random]"})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -373,5 +374,18 @@ func (p *Plan) runInfo(k int) (data.RunInfo, error) {
 		}
 	}
 	info.Config = cfg
+	sum := p.Config.Summary()
+	if k >= 0 {
+		c, err := p.Config.Point(k)
+		if err != nil {
+			return data.RunInfo{}, err
+		}
+		sum = c.Summary()
+	}
+	b, err := json.Marshal(sum)
+	if err != nil {
+		return data.RunInfo{}, err
+	}
+	info.Summary = b
 	return info, nil
 }

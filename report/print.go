@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"mesa/experiment"
 	"mesa/stats"
 )
@@ -354,20 +352,13 @@ func mean(xs []float64) float64 {
 }
 
 // verdictSettings returns the run's verdict thresholds as printed ("0.8",
-// "0.05"), "" if its config does not say.
+// "0.05"), "" if its manifest does not say.
 func (s *Study) verdictSettings(r *Run) (stability, gain string) {
-	var c struct {
-		Probe struct {
-			Verdict struct {
-				Stability float64 `yaml:"stability"`
-				MinGain   float64 `yaml:"min_gain"`
-			} `yaml:"verdict"`
-		} `yaml:"probe"`
-	}
-	if yaml.Unmarshal([]byte(r.Manifest.Config), &c) != nil || c.Probe.Verdict.Stability == 0 {
+	sum, err := experiment.SummaryOf(r.Manifest)
+	if err != nil || sum.VerdictStability == 0 {
 		return "", ""
 	}
-	return strconv.FormatFloat(c.Probe.Verdict.Stability, 'g', -1, 64), strconv.FormatFloat(c.Probe.Verdict.MinGain, 'g', -1, 64)
+	return strconv.FormatFloat(sum.VerdictStability, 'g', -1, 64), strconv.FormatFloat(sum.VerdictMinGain, 'g', -1, 64)
 }
 
 // strengthTable is the graded probes' table, nil without graded probes.

@@ -11,11 +11,11 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"mesa/data"
+	"mesa/experiment"
 	"mesa/report/figure"
 	"mesa/stats"
 	"mesa/world"
@@ -122,50 +122,6 @@ type mdWriter struct {
 
 func (w *mdWriter) p(format string, args ...any) { fmt.Fprintf(&w.b, format, args...) }
 
-// runConfig is the part of a run's resolved config the report states.
-type runConfig struct {
-	Name   string `yaml:"name"`
-	Seed   uint64 `yaml:"seed"`
-	Seeds  int    `yaml:"seeds"`
-	Budget struct {
-		EnvSteps int `yaml:"env_steps"`
-	} `yaml:"budget"`
-	BaseReturn string `yaml:"base_return"`
-	Splits     []struct {
-		Name     string `yaml:"name"`
-		Episodes int    `yaml:"episodes"`
-	} `yaml:"splits"`
-	Families   []named  `yaml:"families"`
-	Optimizers []named  `yaml:"optimizers"`
-	Reference  []string `yaml:"reference"`
-	Evaluate   struct {
-		Episodes int  `yaml:"episodes"`
-		Greedy   bool `yaml:"greedy"`
-	} `yaml:"evaluate"`
-	Probe struct {
-		Off      bool `yaml:"off"`
-		Episodes int  `yaml:"episodes"`
-	} `yaml:"probe"`
-	Monitor struct {
-		Off         bool `yaml:"off"`
-		Levels      int  `yaml:"levels"`
-		Checkpoints int  `yaml:"checkpoints"`
-	} `yaml:"monitor"`
-}
-
-// named is a config list entry, of which the report needs the name.
-type named struct {
-	Name string `yaml:"name"`
-}
-
-func names(xs []named) string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = x.Name
-	}
-	return strings.Join(out, ", ")
-}
-
 func (w *mdWriter) write() error {
 	s := w.s
 	w.p(reportHeader + "\n")
@@ -174,9 +130,13 @@ func (w *mdWriter) write() error {
 	}
 	w.p("## What was run\n\n")
 	for _, r := range s.Runs {
-		var c runConfig
-		if err := yaml.Unmarshal([]byte(r.Manifest.Config), &c); err != nil {
-			return fmt.Errorf("report: %s: config: %w", r.Dir, err)
+		c, err := experiment.SummaryOf(r.Manifest)
+		if errors.Is(err, experiment.ErrNoSummary) {
+			w.p("- **Run `%s`** in `%s`: %v.\n", r.ID(), r.Dir, err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("report: %s: %w", r.Dir, err)
 		}
 		w.p("- **Run `%s`** in `%s`", r.ID(), r.Dir)
 		if r.Incomplete != "" {
@@ -189,25 +149,22 @@ func (w *mdWriter) write() error {
 		}
 		w.p(".\n")
 		w.p("  - Optimizers %s; families %s; budget %d environment steps per training run, the same for every optimizer.\n",
-			names(c.Optimizers), names(c.Families), c.Budget.EnvSteps)
+			strings.Join(c.Optimizers, ", "), strings.Join(c.Families, ", "), c.EnvSteps)
 		w.p("  - Base objective `%s`", c.BaseReturn)
 		if c.BaseReturn == "sooner" {
 			w.p(" (1 − 0.9·t/T on reaching the exit at step t of limit T, else 0)")
 		}
-		w.p("; evaluation %s", map[bool]string{true: "greedy", false: "sampled from each policy"}[c.Evaluate.Greedy])
+		w.p("; evaluation %s", map[bool]string{true: "greedy", false: "sampled from each policy"}[c.Greedy])
 		var splits []string
 		for _, sp := range c.Splits {
 			splits = append(splits, fmt.Sprintf("%s (%d episodes)", sp.Name, sp.Episodes))
-		}
-		if !c.Probe.Off {
-			splits = append(splits, fmt.Sprintf("probe (%d episodes)", c.Probe.Episodes))
 		}
 		w.p(" on %s per agent.\n", strings.Join(splits, ", "))
 		if len(c.Reference) > 0 {
 			w.p("  - Scripted references, one agent each: %s.\n", strings.Join(c.Reference, ", "))
 		}
-		if !c.Monitor.Off && c.Monitor.Levels > 0 {
-			w.p("  - Learning curves: the monitor played each training run's current agent on the same %d held-out training levels at %d checkpoints (not charged to the budget, unseen by the optimizer).\n", c.Monitor.Levels, c.Monitor.Checkpoints)
+		if c.MonitorLevels > 0 {
+			w.p("  - Learning curves: the monitor played each training run's current agent on the same %d held-out training levels at %d checkpoints (not charged to the budget, unseen by the optimizer).\n", c.MonitorLevels, c.MonitorCheckpoints)
 		}
 		w.p("  - Versions: mesa %s, %s, data schema %d.\n", r.Manifest.Versions["mesa"], r.Manifest.Versions["go"], r.Manifest.SchemaVersion)
 	}
