@@ -328,7 +328,7 @@ func (w *mdWriter) attributionHeatmap(pc pointCells, prefix []string) error {
 	for _, a := range agentsOf {
 		label := a.Optimizer + "/" + a.Family
 		if !a.Scripted() {
-			label = fmt.Sprintf("%s s%d", label, a.Index)
+			label = fmt.Sprintf("%s/s%d", label, a.Index) // the agent id
 			trained++
 			counts[a.Label]++
 		} else {

@@ -116,8 +116,10 @@ type Agent struct {
 	ID        string
 	Seed      uint64
 	// Index is the agent's position among its optimizer × family's
-	// agents at its point: its training seed's index (0 for references).
-	Index int
+	// agents at its point: its training seed's index (0 for references),
+	// the seed_index column of the data, as in its id "ga/planner/s3".
+	Index     int
+	seedIndex int // from the data; -1 when the run predates the column
 	// Splits holds its episodes by split name.
 	Splits map[string]*AgentSplit
 	// Attributed is the candidate objective inverse planning attributes
@@ -229,7 +231,10 @@ func Load(dirs []string, opts Options) (*Study, error) {
 	}
 	for _, c := range s.Cells() {
 		for i, a := range c.Agents {
-			a.Index = i
+			a.Index = i // runs before schema version 6: the position
+			if a.seedIndex >= 0 {
+				a.Index = a.seedIndex
+			}
 		}
 	}
 	s.classify()
@@ -364,6 +369,7 @@ func (s *Study) read(run *Run, src *data.Run) error {
 	for ep.Next() {
 		e := ep.Row()
 		a := get(e.Point, e.Optimizer, e.Family, e.AgentID, e.AgentSeed)
+		a.seedIndex = e.SeedIndex // -1 in runs before schema version 6
 		sp := a.Splits[e.Split]
 		if sp == nil {
 			sp = &AgentSplit{ByProxy: map[string]int{}}
