@@ -268,6 +268,8 @@ func (d *dictionary) lookup(v string) (int, error) {
 	}
 	hint := ""
 	switch d.column {
+	case VocabOptimizer:
+		hint = "; declare it in RunInfo.Optimizers"
 	case VocabFamily:
 		hint = "; declare it in RunInfo.Families"
 	case VocabDistribution:

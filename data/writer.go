@@ -41,6 +41,9 @@ type RunInfo struct {
 	Families      []string
 	Distributions []string
 	Splits        []string
+	// Optimizers extends the optimizer vocabulary with the base
+	// optimizers a program registers beside ga, es and sgd ("cmaes").
+	Optimizers []string
 	// Params are the parameters of the sweep the run belongs to, and
 	// Points its points (all of them, not only those this writer writes,
 	// so that every part of a sweep has the same dictionaries). Every
@@ -223,6 +226,7 @@ func newWriter(root *os.Root, info RunInfo, opts Options) (*Writer, error) {
 	for _, name := range vocabularyNames() {
 		vocab[name] = Vocabulary(name)
 	}
+	vocab[VocabOptimizer] = append(vocab[VocabOptimizer], info.Optimizers...)
 	vocab[VocabFamily] = append(vocab[VocabFamily], info.Families...)
 	vocab[VocabDistribution] = append(vocab[VocabDistribution], info.Distributions...)
 	vocab[VocabSplit] = append(vocab[VocabSplit], info.Splits...)

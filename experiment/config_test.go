@@ -96,9 +96,17 @@ func TestParseErrors(t *testing.T) {
 		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: plant}", 1) },
 			`config: families[0].name: unknown family "plant"`},
 		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: planner, hidden: 3}", 1) },
-			`config: families[0].hidden: does not apply to family planner`},
+			`config: families[0]: line 7: unknown field "hidden" (known: beta, corner_size, discount, iterations, noise)`},
+		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: reactive, radius: 17}", 1) },
+			`config: families[0].reactive.window.radius: 17 out of range [0, 16]`},
+		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: mlp, hidden: 2000}", 1) },
+			`config: families[0].mlp.hidden: 2000 out of range [0, 1024]`},
+		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: plan}", 1) },
+			`config: families[0].name: unknown family "plan" (known: reactive, planner, mlp)`},
+		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: cmaes}", 1) },
+			`config: optimizers[0].name: unknown optimizer "cmaes" (known: ga, es, sgd)`},
 		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: ga, learning_rate: 0.1}", 1) },
-			`config: optimizers[0].learning_rate: does not apply to optimizer ga`},
+			`config: optimizers[0]: line 8: unknown field "learning_rate" (known: crossover, crossover_rate, elites,`},
 		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: adam}", 1) },
 			`config: optimizers[0].name: unknown optimizer "adam"`},
 		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: sgd, update: rmsprop}", 1) },
@@ -176,7 +184,7 @@ func TestREADMEConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("README example: %v", err)
 	}
-	if c.Train.Randomize != 0.1 || c.Splits[1].Distribution.Loops != 0.2 || c.Families[1].Noise.Kind != 1 {
+	if c.Train.Randomize != 0.1 || c.Splits[1].Distribution.Loops != 0.2 || noiseKind(c.Families[1]) != 1 {
 		t.Errorf("README example did not apply its overrides: %+v", c)
 	}
 }
@@ -209,8 +217,8 @@ func TestSweepPoints(t *testing.T) {
 	}
 	for i, p := range points {
 		w := want[i]
-		if p.Train.Randomize != w.randomize || p.Optimizers[0].Sigma != w.sigma || p.Train.Name != w.label || len(p.Sweep) != 0 {
-			t.Errorf("point %d: randomize %v sigma %v label %q sweep %v; want %+v", i, p.Train.Randomize, p.Optimizers[0].Sigma, p.Train.Name, p.Sweep, w)
+		if p.Train.Randomize != w.randomize || p.Optimizers[0].Settings.(*gaSettings).Sigma != w.sigma || p.Train.Name != w.label || len(p.Sweep) != 0 {
+			t.Errorf("point %d: randomize %v sigma %v label %q sweep %v; want %+v", i, p.Train.Randomize, p.Optimizers[0].Settings.(*gaSettings).Sigma, p.Train.Name, p.Sweep, w)
 		}
 	}
 	plan, err := NewPlan(c)
@@ -599,4 +607,17 @@ func TestProbeConfig(t *testing.T) {
 	if err != nil || cs.ExitColour.String() != "yellow" {
 		t.Errorf("exit colour yellow: %v, %v", cs, err)
 	}
+}
+
+// noiseKind is the observation noise kind of a family's settings.
+func noiseKind(f Family) int {
+	switch s := f.Settings.(type) {
+	case *reactiveSettings:
+		return int(s.Noise.Kind)
+	case *mlpSettings:
+		return int(s.Noise.Kind)
+	case *plannerSettings:
+		return int(s.Noise.Kind)
+	}
+	return -1
 }

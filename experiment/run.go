@@ -367,6 +367,12 @@ func (p *Plan) runInfo(k int) (data.RunInfo, error) {
 				info.Families = append(info.Families, s.(*agents.Scripted).Spec())
 			}
 		}
+		for _, o := range c.Optimizers {
+			info.Optimizers = append(info.Optimizers, o.Name)
+		}
+		for _, f := range c.Families {
+			info.Families = append(info.Families, f.Name)
+		}
 		info.Distributions = append(info.Distributions, c.Train.Name, ProbeSplit)
 		for _, s := range c.Splits {
 			info.Distributions = append(info.Distributions, s.Distribution.Name)

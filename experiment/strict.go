@@ -212,6 +212,9 @@ func checkKeys(n *yaml.Node, path string, t reflect.Type) error {
 			return fmt.Errorf("%s%s%s is not %s", at(path), lineAt(n.Line), strconv.Quote(printable(n.Value)), want)
 		}
 	case reflect.Struct:
+		if reflect.PointerTo(t).Implements(registryEntryType) {
+			return nil // its registered type checks its settings' keys
+		}
 		if n.Kind != yaml.MappingNode {
 			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 				return nil
@@ -264,6 +267,9 @@ var (
 	nodeType        = reflect.TypeOf(yaml.Node{})
 	durationType    = reflect.TypeOf(time.Duration(0))
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	// registryEntryType marks families and optimizers entries, whose
+	// settings their registered types decode.
+	registryEntryType = reflect.TypeOf((*interface{ registryEntry() })(nil)).Elem()
 )
 
 // fieldTypes caches fieldsOf: every sweep point checks its keys.

@@ -132,7 +132,7 @@ func (r *unitRun) build() (train.Method, agents.Family, error) {
 			if f.Name != r.u.Family {
 				continue
 			}
-			m, err := o.Build()
+			m, err := o.Build(f)
 			if err != nil {
 				return nil, nil, err
 			}

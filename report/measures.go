@@ -51,13 +51,7 @@ func (r *Run) setup(point int) *pointSetup {
 	if err != nil {
 		return nil
 	}
-	corner := 0
-	for _, f := range pc.Families {
-		if f.Name == "planner" {
-			corner = f.CornerSize
-			break
-		}
-	}
+	corner := pc.CornerSize()
 	id, err := analysis.Identify(pc.Train.Distribution, corner, identifyLevels, seeds.Derive(pc.Seed, "report/identify"))
 	if err != nil {
 		return nil
