@@ -25,6 +25,7 @@ import (
 
 	"mesa/analysis"
 	"mesa/data"
+	"mesa/experiment"
 )
 
 // Options are the settings of an analysis; the zero value works.
@@ -41,6 +42,9 @@ type Options struct {
 	// Context, if not nil, stops Load when it is done (between record
 	// batches) with its error.
 	Context context.Context
+	// Registry holds the families and optimizers the runs' configs name;
+	// nil means mesa's own (experiment.Builtin).
+	Registry *experiment.Registry
 }
 
 // readOptions are the options of the study's table readers.
@@ -73,6 +77,8 @@ type Run struct {
 	Labels map[int]string
 	// Values holds each sweep point's parameter values, by path.
 	Values map[int]map[string]string
+	// reg reads the run's config (Options.Registry); nil means mesa's.
+	reg *experiment.Registry
 	// Incomplete says what is missing when the run was loaded with
 	// Options.Partial and is not complete ("" when complete).
 	Incomplete string
@@ -211,6 +217,7 @@ func Load(dirs []string, opts Options) (*Study, error) {
 			return nil, fmt.Errorf("report: %s and %s hold the same run %s", prev, dir, run.ID())
 		}
 		seen[run.ID()] = dir
+		run.reg = opts.registry()
 		s.Runs = append(s.Runs, run)
 		for _, src := range sources {
 			if ctx := opts.Context; ctx != nil && ctx.Err() != nil {
@@ -538,4 +545,18 @@ func (s *Study) readTraining(run *Run, src *data.Run, index map[agentKey]*Agent)
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+func (r *Run) registry() *experiment.Registry {
+	if r.reg == nil {
+		return experiment.Builtin()
+	}
+	return r.reg
+}
+
+func (o *Options) registry() *experiment.Registry {
+	if o.Registry == nil {
+		return experiment.Builtin()
+	}
+	return o.Registry
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -43,7 +44,7 @@ func (r *Run) setup(point int) *pointSetup {
 		r.setups = map[int]*pointSetup{}
 	}
 	r.setups[point] = nil // also when it cannot be read: tried once
-	cfg, err := experiment.Parse(strings.NewReader(r.Manifest.Config))
+	cfg, err := r.registry().ParseContext(context.Background(), strings.NewReader(r.Manifest.Config), nil)
 	if err != nil {
 		return nil
 	}

@@ -1,6 +1,6 @@
 //go:build race
 
-package main
+package cli
 
 // raceEnabled reports a -race build, under which runs are several times
 // slower: the directory and corruption suites run a sample of their cases,

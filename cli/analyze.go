@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -40,7 +40,7 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	st, err := report.Load(dirs, report.Options{Partial: *partial, Context: ctx})
+	st, err := report.Load(dirs, report.Options{Partial: *partial, Context: ctx, Registry: registryOf(ctx)})
 	if err != nil {
 		return err
 	}
@@ -51,7 +51,7 @@ func analyzeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	// "" writes into report/ of the first run, never through a symbolic
 	// link there.
-	rs := replayers{}
+	rs := newReplayers(registryOf(ctx))
 	defer rs.close()
 	files, err := st.Write(*out, report.WriteOptions{
 		NoFigures: *noFigures,

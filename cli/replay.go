@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"mesa/experiment"
@@ -7,26 +7,34 @@ import (
 )
 
 // replayers re-simulates the episodes the report draws, one
-// experiment.Replayer per run directory, opened when first needed.
-type replayers map[string]*experiment.Replayer
+// experiment.Replayer per run directory, opened when first needed with
+// the command's registry.
+type replayers struct {
+	reg *experiment.Registry
+	m   map[string]*experiment.Replayer
+}
 
 var _ report.Replayer = replayers{}
 
+func newReplayers(reg *experiment.Registry) replayers {
+	return replayers{reg: reg, m: map[string]*experiment.Replayer{}}
+}
+
 // close closes the replayers opened.
 func (rs replayers) close() {
-	for _, r := range rs {
+	for _, r := range rs.m {
 		r.Close()
 	}
 }
 
 func (rs replayers) Replay(run *report.Run, point int, agentID, split string, episode int) (*world.Level, []world.Point, error) {
-	r := rs[run.Dir]
+	r := rs.m[run.Dir]
 	if r == nil {
 		var err error
-		if r, err = experiment.NewReplayer(run.Dir); err != nil {
+		if r, err = rs.reg.NewReplayer(run.Dir); err != nil {
 			return nil, nil, err
 		}
-		rs[run.Dir] = r
+		rs.m[run.Dir] = r
 	}
 	ep, err := r.Episode(point, agentID, split, episode)
 	if err != nil {

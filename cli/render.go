@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -81,7 +81,7 @@ func renderLevel(file, png string, stdout io.Writer) error {
 }
 
 func renderEpisode(ctx context.Context, dir, agent, split string, episode, point int, png string, stdout io.Writer) error {
-	r, err := experiment.NewReplayer(dir)
+	r, err := registryOf(ctx).NewReplayer(dir)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"mesa/experiment"
 )
 
 // FuzzBitFlips flips one bit of one file of a small complete run — its
@@ -245,7 +247,7 @@ var limitFileSize func(bytes uint64) error
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asMesaEnv) == "1" {
-		main() // exits
+		os.Exit(Run(experiment.Builtin()))
 	}
 	if a := os.Getenv(childEnv); a != "" {
 		var args []string

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -152,7 +152,7 @@ func loadConfig(ctx context.Context, file, preset string, set []string) (*experi
 		if err != nil {
 			return nil, usageError{err}
 		}
-		cfg, err := experiment.ParseContext(ctx, bytes.NewReader(text), set)
+		cfg, err := registryOf(ctx).ParseContext(ctx, bytes.NewReader(text), set)
 		if err != nil {
 			return nil, fmt.Errorf("preset %s: %w", preset, err)
 		}
@@ -163,7 +163,7 @@ func loadConfig(ctx context.Context, file, preset string, set []string) (*experi
 		return nil, err
 	}
 	defer f.Close()
-	cfg, err := experiment.ParseContext(ctx, f, set)
+	cfg, err := registryOf(ctx).ParseContext(ctx, f, set)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
@@ -225,7 +225,7 @@ func execute(ctx context.Context, cmd string, cfg *experiment.Config, rf *runFla
 // headline first, every share a mean over training seeds with its
 // interval over seeds.
 func printRun(ctx context.Context, res *experiment.Result, opts report.PrintOptions, stdout io.Writer) error {
-	st, err := report.Load([]string{res.Dir}, report.Options{Context: ctx})
+	st, err := report.Load([]string{res.Dir}, report.Options{Context: ctx, Registry: registryOf(ctx)})
 	if err != nil {
 		return err
 	}
