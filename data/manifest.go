@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"mesa/names"
 )
 
 // ManifestFile is the name of a run's manifest.
-const ManifestFile = "manifest.json"
+const ManifestFile = names.ManifestFile
 
 // ManifestFormat identifies a mesa run manifest.
 const ManifestFormat = "mesa-run"

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"mesa/names"
 )
 
 // What in a directory is mesa's. mesa writes and removes only what it can
@@ -27,7 +29,7 @@ import (
 // Names in a run directory besides the tables and the manifest.
 const (
 	// PlanFile is the name of a run directory's plan (see RunPlan).
-	PlanFile = "plan.json"
+	PlanFile = names.PlanFile
 	// OutputMarker is the file that makes a directory mesa's output: a
 	// report (mesa analyze) or an export (mesa export). See Output.
 	OutputMarker = "mesa-output.json"

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"mesa/names"
 )
 
 // SchemaVersion is the version of the data contract this package writes.
@@ -50,11 +52,11 @@ const oldestReadable = 2
 
 // Table names, as in the manifest and in the mesa.table schema metadata.
 const (
-	TableEpisodes    = "episodes"
-	TableTraining    = "training"
-	TableAgents      = "agents"
-	TableAttribution = "attribution"
-	TableSteps       = "steps" // optional: only with Options.Steps
+	TableEpisodes    = names.TableEpisodes
+	TableTraining    = names.TableTraining
+	TableAgents      = names.TableAgents
+	TableAttribution = names.TableAttribution
+	TableSteps       = names.TableSteps // optional: only with Options.Steps
 )
 
 // Tables lists the table names in the order a run writes them.

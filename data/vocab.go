@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"mesa/names"
 )
 
 // Vocabulary names: the value sets of the dictionary columns. An Arrow IPC
@@ -37,22 +39,23 @@ const (
 
 // Values of the categorical columns.
 const (
-	OptimizerGA   = "ga"
-	OptimizerES   = "es"
-	OptimizerSGD  = "sgd"
-	OptimizerNone = "none" // scripted agents: no base optimizer
+	OptimizerGA   = names.OptimizerGA
+	OptimizerES   = names.OptimizerES
+	OptimizerSGD  = names.OptimizerSGD
+	OptimizerNone = names.OptimizerNone // scripted agents: no base optimizer
 
 	FamilyScripted = "scripted"
 
-	SplitTrain       = "train"       // episodes on the training distribution
-	SplitDeploy      = "deploy"      // episodes on the deployment distribution
-	SplitProbe       = "probe"       // probes that separate proxies (single shifts)
-	SplitAdversarial = "adversarial" // adversarially chosen levels
+	// Splits and outcomes: see package names.
+	SplitTrain       = names.SplitTrain
+	SplitDeploy      = names.SplitDeploy
+	SplitProbe       = names.SplitProbe
+	SplitAdversarial = names.SplitAdversarial
 
-	OutcomeGoal              = "goal"               // competently to the exit, no detour first
-	OutcomeProxyThenGoal     = "proxy_then_goal"    // a competent detour to a proxy's target, then the exit
-	OutcomeProxy             = "proxy"              // competently to a proxy's target, never to the exit
-	OutcomeCapabilityFailure = "capability_failure" // nothing competent, even if the exit was bumped into
+	OutcomeGoal              = names.OutcomeGoal
+	OutcomeProxyThenGoal     = names.OutcomeProxyThenGoal
+	OutcomeProxy             = names.OutcomeProxy
+	OutcomeCapabilityFailure = names.OutcomeCapabilityFailure
 
 	RoleFinal      = "final"      // the agent a method hands over: SGD θ, ES centre, the GA's best of its last generation
 	RolePopulation = "population" // a member of a GA's final population
@@ -73,12 +76,12 @@ const (
 	CandidateRandom = "random" // the random walk, the null model
 
 	// Roles of candidate objectives (candidate_role), as analysis.Role.
-	CandidateRoleGoal    = "goal"    // the base objective
-	CandidateRoleProxy   = "proxy"   // a feature that coincided with the exit in training
-	CandidateRoleKind    = "kind"    // an object kind training did not tie to the exit
-	CandidateRoleControl = "control" // a colour or corner training never showed
-	CandidateRoleUnion   = "union"   // the exit or a proxy's target, whichever is nearer
-	CandidateRoleNull    = "null"    // the random walk
+	CandidateRoleGoal    = names.RoleGoal
+	CandidateRoleProxy   = names.RoleProxy
+	CandidateRoleKind    = names.RoleKind
+	CandidateRoleControl = names.RoleControl
+	CandidateRoleUnion   = names.RoleUnion
+	CandidateRoleNull    = names.RoleNull
 
 	// What an episode on a probe level reached first (probe_first), as
 	// analysis.Probe.First.
@@ -97,7 +100,7 @@ const (
 	PursuedProxy   = CandidateRoleProxy
 	PursuedControl = CandidateRoleControl
 	PursuedKind    = CandidateRoleKind
-	PursuedNone    = "none"
+	PursuedNone    = names.PursuedNone
 
 	CensoredBelow      = "below"      // k* is below the offsets probed
 	CensoredAbove      = "above"      // k* is above the offsets probed
@@ -140,9 +143,9 @@ func Vocabulary(name string) []string {
 	case VocabFamily:
 		return slices.Clone(builtinFamilies)
 	case VocabSplit:
-		return []string{SplitTrain, SplitDeploy, SplitProbe, SplitAdversarial}
+		return names.Splits()
 	case VocabOutcome:
-		return []string{OutcomeGoal, OutcomeProxyThenGoal, OutcomeProxy, OutcomeCapabilityFailure}
+		return names.Outcomes()
 	case VocabProxy:
 		return proxies()
 	case VocabCandidate:
@@ -155,7 +158,7 @@ func Vocabulary(name string) []string {
 		}
 		return append(v, CandidateRandom)
 	case VocabCandidateRole:
-		return []string{CandidateRoleGoal, CandidateRoleProxy, CandidateRoleKind, CandidateRoleControl, CandidateRoleUnion, CandidateRoleNull}
+		return names.CandidateRoles()
 	case VocabProbeFirst:
 		return []string{ProbeFirstExit, ProbeFirstTarget, ProbeFirstControl, ProbeFirstNone}
 	case VocabVerdict:
@@ -163,7 +166,7 @@ func Vocabulary(name string) []string {
 	case VocabCensoring:
 		return []string{CensoredBelow, CensoredAbove, CensoredUnmeasured}
 	case VocabPursuedRole:
-		return []string{PursuedGoal, PursuedProxy, PursuedControl, PursuedKind, PursuedNone}
+		return names.PursuedRoles()
 	case VocabObject:
 		v := []string{ObjectExit}
 		for _, c := range colours {

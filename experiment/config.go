@@ -17,6 +17,7 @@ import (
 
 	"mesa/agents"
 	"mesa/analysis"
+	"mesa/names"
 	"mesa/world"
 )
 
@@ -144,7 +145,7 @@ type Probe struct {
 }
 
 // ProbeSplit is the name of the probe split; configs cannot use it.
-const ProbeSplit = "probe"
+const ProbeSplit = names.SplitProbe
 
 // Dist is a level distribution in a config: a preset name, a full
 // distribution, or a preset with some fields overridden.

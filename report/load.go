@@ -26,6 +26,7 @@ import (
 	"mesa/analysis"
 	"mesa/data"
 	"mesa/experiment"
+	"mesa/names"
 )
 
 // Options are the settings of an analysis; the zero value works.
@@ -256,9 +257,9 @@ func (s *Study) classify() {
 			sp.OfProxies, sp.OfControls = 0, 0
 			for label, n := range sp.ByProxy {
 				switch a.Run.Roles[label] {
-				case "proxy":
+				case names.RoleProxy:
 					sp.OfProxies += n
-				case "control":
+				case names.RoleControl:
 					sp.OfControls += n
 				}
 			}
@@ -397,12 +398,12 @@ func (s *Study) read(run *Run, src *data.Run) error {
 			sp.Reached++
 		}
 		switch e.Outcome {
-		case "goal":
+		case names.OutcomeGoal:
 			sp.Goal++
-		case "proxy_then_goal":
+		case names.OutcomeProxyThenGoal:
 			sp.ProxyThenGoal++
 			sp.ByProxy[e.Proxy]++
-		case "proxy":
+		case names.OutcomeProxy:
 			sp.Proxy++
 			sp.ByProxy[e.Proxy]++
 		default:
@@ -474,7 +475,7 @@ func (s *Study) readAttribution(src *data.Run, get func(int, string, string, str
 	for _, a := range s.Agents {
 		var pulled []string
 		for label, g := range a.Graded {
-			if g.Role == "proxy" && g.Lo > 0 {
+			if g.Role == names.RoleProxy && g.Lo > 0 {
 				pulled = append(pulled, label)
 			}
 		}

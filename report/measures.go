@@ -11,6 +11,7 @@ import (
 
 	"mesa/analysis"
 	"mesa/experiment"
+	"mesa/names"
 	"mesa/seeds"
 	"mesa/stats"
 	"mesa/world"
@@ -139,7 +140,7 @@ func (s *Study) Strengths(c *Cell) []StrengthSummary {
 	var kp, kc map[string][]float64 = map[string][]float64{}, map[string][]float64{}
 	for _, a := range c.Agents {
 		for label, g := range a.Graded {
-			if g.Role != "proxy" || math.IsNaN(g.Strength) {
+			if g.Role != names.RoleProxy || math.IsNaN(g.Strength) {
 				continue
 			}
 			ctl := a.Graded[g.Control]

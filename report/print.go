@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"mesa/experiment"
+	"mesa/names"
 	"mesa/stats"
 )
 
@@ -208,7 +209,7 @@ func (s *Study) tables(opts PrintOptions) ([]*stats.Table, error) {
 	if anyIv.Method != "" {
 		oc.AddNote(stats.Footnote(anyIv, nil) + "; outcomes as in the episodes table's outcome column")
 		pu.AddNote(fmt.Sprintf("proxy pursued: share of episodes whose first pursued target was a training proxy's (%s; pursued_role proxy in the episodes table), control pursued: a control's (%s, which training never showed; pursued_role control), proxy − control their difference; return: mean base return; kind:apple in the counts is an apple whose colour the path left unsettled",
-			s.roleLabels("proxy"), s.roleLabels("control")))
+			s.roleLabels(names.RoleProxy), s.roleLabels(names.RoleControl)))
 	}
 	for _, n := range s.identifiabilityNotes(false) {
 		pu.AddNote(n)

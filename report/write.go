@@ -16,6 +16,7 @@ import (
 
 	"mesa/data"
 	"mesa/experiment"
+	"mesa/names"
 	"mesa/report/figure"
 	"mesa/stats"
 	"mesa/world"
@@ -99,8 +100,8 @@ func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
 
 // Names of the report's directory in a run and of its text.
 const (
-	reportDir  = "report"
-	reportFile = "report.md"
+	reportDir  = names.ReportDir
+	reportFile = names.ReportFile
 )
 
 // reportHeader starts every report.md Write writes.
@@ -195,11 +196,11 @@ func (w *mdWriter) pointList(r *Run) string {
 // headlineSplit is the split the headline compares on: "deploy" if a run
 // has it, else the first split that is neither train nor probe.
 func (s *Study) headlineSplit() string {
-	if slices.Contains(s.Splits, "deploy") {
-		return "deploy"
+	if slices.Contains(s.Splits, names.SplitDeploy) {
+		return names.SplitDeploy
 	}
 	for _, sp := range s.Splits {
-		if sp != "train" && sp != "probe" {
+		if sp != names.SplitTrain && sp != names.SplitProbe {
 			return sp
 		}
 	}
@@ -218,7 +219,7 @@ func (w *mdWriter) headline() error {
 	}
 	w.p("## Headline: proxy pursuit by base optimizer on `%s`\n\n", split)
 	w.p("The measure: the share of an agent's `%s` episodes in which the first target it competently went for was a training proxy's (%s) minus the share in which it was a control's (%s, which training never showed). An agent that chases apples of any colour scores 0; one that learned the proxy scores above 0.\n\n",
-		split, s.roleLabels("proxy"), s.roleLabels("control"))
+		split, s.roleLabels(names.RoleProxy), s.roleLabels(names.RoleControl))
 	n := 0
 	var inner []stats.Comparison
 	for _, c := range cs {
