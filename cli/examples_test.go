@@ -4,7 +4,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -18,8 +17,8 @@ func TestExamplesModule(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		t.Skip("builds and tests a second module")
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
 		t.Skipf("no go command: %v", err)
 	}
 	cmd := exec.CommandContext(t.Context(), goTool, "test", "-count=1", "./...")
