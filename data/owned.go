@@ -34,11 +34,11 @@ const (
 	// report (mesa analyze) or an export (mesa export). See Output.
 	OutputMarker = "mesa-output.json"
 
-	unitsDir   = "units"
+	unitsDir   = names.UnitsDir
 	mergeStage = ".merge.tmp" // the merge's staging directory before journals (read, never written)
 	parquetOut = "parquet"
 	csvOut     = "csv"
-	reportDir  = "report"
+	reportDir  = names.ReportDir
 	// manifestTmp and markerTmp are the temporary names the manifest and
 	// the output marker are written under before their rename.
 	manifestTmp = ManifestFile + ".tmp"

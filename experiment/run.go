@@ -17,6 +17,7 @@ import (
 
 	"mesa/agents"
 	"mesa/data"
+	"mesa/names"
 	"mesa/train"
 )
 
@@ -110,7 +111,7 @@ func holder(what string) string {
 }
 
 // unitsDir is the directory of a run's units.
-const unitsDir = "units"
+const unitsDir = names.UnitsDir
 
 // Run runs c into the directory opts.Out: it writes the plan, runs every
 // unit not already complete there (of the shard, if opts.Shard is set),
