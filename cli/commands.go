@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,6 +20,7 @@ import (
 	"mesa/data"
 	"mesa/experiment"
 	"mesa/report"
+	"mesa/stats"
 	"mesa/world"
 )
 
@@ -136,7 +139,11 @@ func sweepCmd(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *dryRun {
-		return printPlan(ctx, cfg, *rf.out, stdout)
+		popts, err := rf.print.options("sweep plan", stdout)
+		if err != nil {
+			return err
+		}
+		return printPlan(ctx, cfg, *rf.out, popts.Format, stdout)
 	}
 	if *rf.out == "" {
 		return usagef("sweep: give --out DIR (the directory every shard and the merge share)")
@@ -236,7 +243,11 @@ func printRun(ctx context.Context, res *experiment.Result, opts report.PrintOpti
 // writes as it goes, in columns aligned as text/tabwriter would align them
 // (tabwriter would hold every line until the end), allocating next to
 // nothing per unit (a plan may hold a million), and stops when ctx is done.
-func printPlan(ctx context.Context, cfg *experiment.Config, dir string, stdout io.Writer) error {
+//
+// In format csv it writes the columns unit, point, status; in json an
+// object {"run_id", "points", "units": [{"unit", "point", "status"}]}:
+// neither has the text's summary lines.
+func printPlan(ctx context.Context, cfg *experiment.Config, dir, format string, stdout io.Writer) error {
 	plan, err := experiment.NewPlan(cfg)
 	if err != nil {
 		return err
@@ -277,10 +288,40 @@ func printPlan(ctx context.Context, cfg *experiment.Config, dir string, stdout i
 		w.Write(s)
 		w.Write(spaces[:width+pad-utf8.RuneCount(s)])
 	}
-	fmt.Fprintf(w, "run %s: %d sweep points, %d units\n", plan.RunID, plan.Points, len(plan.Units))
-	cell([]byte("unit"), unitW)
-	cell([]byte("point"), pointW)
-	w.WriteString("status\n")
+	emit := func(unit, point []byte, status string) {
+		cell(unit, unitW)
+		cell(point, pointW)
+		w.WriteString(status)
+		w.WriteByte('\n')
+	}
+	flushCSV := func() {}
+	switch format {
+	case stats.FormatCSV:
+		cw := csv.NewWriter(w)
+		emit = func(unit, point []byte, status string) { cw.Write([]string{string(unit), string(point), status}) }
+		flushCSV = cw.Flush
+		cw.Write([]string{"unit", "point", "status"})
+	case stats.FormatJSON:
+		first := true
+		emit = func(unit, point []byte, status string) {
+			if !first {
+				w.WriteByte(',')
+			}
+			first = false
+			b, _ := json.Marshal(struct {
+				Unit   string `json:"unit"`
+				Point  string `json:"point"`
+				Status string `json:"status"`
+			}{string(unit), string(point), status})
+			w.WriteString("\n  ")
+			w.Write(b)
+		}
+		id, _ := json.Marshal(plan.RunID)
+		fmt.Fprintf(w, "{\"run_id\": %s, \"points\": %d, \"units\": [", id, plan.Points)
+	default:
+		fmt.Fprintf(w, "run %s: %d sweep points, %d units\n", plan.RunID, plan.Points, len(plan.Units))
+		emit([]byte("unit"), []byte("point"), "status")
+	}
 	done := 0
 	all := dir != "" && experiment.Merged(dir, plan)
 	point := -1
@@ -297,12 +338,14 @@ func printPlan(ctx context.Context, cfg *experiment.Config, dir string, stdout i
 		if u.Point != point {
 			point, label = u.Point, cfg.Sweep.AppendValues(label[:0], u.Point)
 		}
-		cell(unitID(u), unitW)
-		cell(label, pointW)
-		w.WriteString(status)
-		w.WriteByte('\n')
+		emit(unitID(u), label, status)
 	}
-	if dir != "" {
+	switch {
+	case format == stats.FormatJSON:
+		w.WriteString("\n]}\n")
+	case format == stats.FormatCSV:
+		flushCSV()
+	case dir != "":
 		fmt.Fprintf(w, "%d of %d complete in %s\n", done, len(plan.Units), dir)
 	}
 	return w.Flush()

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -231,6 +232,15 @@ func TestSweepCommand(t *testing.T) {
 	plan, errOut, code := mesa(t, "sweep", "plan", "--config", cfg)
 	if code != 0 || !strings.Contains(plan, "2 sweep points, 2 units") || !strings.Contains(plan, "p1/sgd/planner/s0  train.randomize=0.5  to do") {
 		t.Fatalf("sweep plan: exit %d %s\n%s", code, errOut, plan)
+	}
+	if csvPlan, _, code := mesa(t, "sweep", "plan", "--config", cfg, "--format", "csv"); code != 0 || !strings.HasPrefix(csvPlan, "unit,point,status\np0/sgd/planner/s0,train.randomize=0,to do\n") {
+		t.Errorf("sweep plan --format csv: exit %d\n%s", code, csvPlan)
+	}
+	var jp struct {
+		Units []struct{ Unit, Point, Status string }
+	}
+	if jsonPlan, _, code := mesa(t, "sweep", "plan", "--config", cfg, "--format", "json"); code != 0 || json.Unmarshal([]byte(jsonPlan), &jp) != nil || len(jp.Units) != 2 || jp.Units[1].Unit != "p1/sgd/planner/s0" {
+		t.Errorf("sweep plan --format json: exit %d\n%s", code, jsonPlan)
 	}
 	if _, errOut, code := mesa(t, "sweep", "--config", cfg); code != 2 || !strings.Contains(errOut, "give --out DIR") {
 		t.Errorf("sweep without --out: exit %d, %q", code, errOut)
