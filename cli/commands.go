@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"unicode/utf8"
 
 	"mesa/data"
@@ -410,24 +409,33 @@ func parseShard(flag string, env func(string) string) (experiment.Shard, error) 
 	return sh, nil
 }
 
-func presetsCmd(args []string, stdout io.Writer) error {
-	if len(args) > 0 {
-		return usagef("presets: unexpected argument %q", args[0])
+func presetsCmd(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("presets", stderr)
+	format := fs.String("format", stats.FormatText, "`format`: "+strings.Join(stats.Formats(), ", "))
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "experiments (mesa run --preset NAME)")
+	if fs.NArg() > 0 {
+		return usagef("presets: unexpected argument %q", fs.Arg(0))
+	}
+	pf := &printFlags{format: format, references: new(bool), allMetrics: new(bool)}
+	opts, err := pf.options("presets", stdout)
+	if err != nil {
+		return err
+	}
+	ex := &stats.Table{Title: "Experiments (mesa run --preset NAME)", Header: []string{"preset", "what it runs"}, Width: opts.Width}
 	for _, n := range experiment.PresetNames() {
-		def := ""
+		name := n
 		if n == experiment.DefaultPreset {
-			def = " (default)"
+			name += " (default)"
 		}
-		fmt.Fprintf(tw, "  %s%s\t%s\n", n, def, experiment.PresetSummary(n))
+		ex.AddRow(name, experiment.PresetSummary(n))
 	}
-	fmt.Fprintln(tw, "level distributions (train: {preset: NAME} in a config)")
+	ld := &stats.Table{Title: "Level distributions (train: {preset: NAME} in a config)", Header: []string{"distribution", "levels"}, Width: opts.Width}
 	for _, n := range world.PresetNames() {
-		fmt.Fprintf(tw, "  %s\t%s\n", n, world.PresetDoc(n))
+		ld.AddRow(n, world.PresetDoc(n))
 	}
-	return tw.Flush()
+	return stats.WriteTables(stdout, opts.Format, []*stats.Table{ex, ld})
 }
 
 func exportCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -209,7 +209,7 @@ const usage = `usage:
            [--cpuprofile FILE] [--memprofile FILE]
   mesa sweep --config FILE --out DIR [--shard I/N] [--set PATH=VALUE]... [--dry-run]
   mesa sweep plan --config FILE [--out DIR]
-  mesa presets                 list presets with one line each
+  mesa presets [--format text|csv|json]   list presets with one line each
   mesa export DIR --format parquet|csv [--out DIR] [--partial]
   mesa analyze DIR... [--out DIR] [--partial] [--no-figures] [--quiet]
                [--format text|csv|json] [--references] [--all-metrics]
@@ -250,7 +250,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stdout, version())
 		return nil
 	case "presets":
-		return presetsCmd(rest, stdout)
+		return presetsCmd(rest, stdout, stderr)
 	case "export":
 		return exportCmd(ctx, rest, stdout, stderr)
 	case "render":

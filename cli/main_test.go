@@ -25,8 +25,10 @@ func mesa(t *testing.T, args ...string) (stdout, stderr string, code int) {
 }
 
 // TestGolden compares the output of commands whose output is fixed with
-// testdata/<name>.stdout (regenerate with go test ./cmd/mesa -update).
+// testdata/<name>.stdout (regenerate with go test ./cli -update), at the
+// width of a stdout that is no terminal (COLUMNS unset).
 func TestGolden(t *testing.T) {
+	t.Setenv("COLUMNS", "")
 	tests := []struct {
 		name string
 		args []string
