@@ -6,9 +6,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"mesa/deception"
+	"mesa/stats"
 )
 
 // deceptionCmd solves the talk's episode-level deception game and prints
@@ -17,6 +17,7 @@ func deceptionCmd(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("deception", stderr)
 	train := fs.Int("train", 2, "training `episodes`")
 	deploy := fs.Int("deploy", 3, "deployment `episodes`, after training")
+	pf := &printFlags{format: fs.String("format", stats.FormatText, "`format`: "+strings.Join(stats.Formats(), ", ")), references: new(bool), allMetrics: new(bool)}
 	modify := fs.Float64("modify", 1, "`probability` that going to the apple in a training episode gets the mesa-optimizer modified, in (0, 1]")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -56,27 +57,26 @@ func deceptionCmd(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "game: %s, then %s; going to the apple in training gets the mesa-optimizer modified with probability %s\n",
-		decCount(g.Train, "training episode"), decCount(g.Deploy, "deployment episode"), decNum(*modify))
-	fmt.Fprintln(tw, "A: the apple, the mesa objective; B: the exit, the base objective (a modified mesa-optimizer goes to B for ever)")
-	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "optimal plan, while unmodified")
-	fmt.Fprintln(tw, "episode\tphase\taction")
-	for _, r := range decRows(opt.Actions, g.Train) {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.episodes, r.phase, r.action)
-	}
-	fmt.Fprintf(tw, "expected apples: %s\n", decNum(opt.Value))
-	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, "plan\tactions\texpected apples")
-	for i, p := range named {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.name, decPlan(p.actions), decNum(values[i]))
-	}
-	if err := tw.Flush(); err != nil {
+	opts, err := pf.options("deception", stdout)
+	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "\n%s\n", decWhy(g, *modify, opt, values[1], values[3]))
-	return err
+	plan := &stats.Table{
+		Title: fmt.Sprintf("Game: %s, then %s; going to the apple in training gets the mesa-optimizer modified with probability %s. The optimal plan, while unmodified:",
+			decCount(g.Train, "training episode"), decCount(g.Deploy, "deployment episode"), decNum(*modify)),
+		Header: []string{"episode", "phase", "action"}, Width: opts.Width,
+		Notes: []string{"A: the apple, the mesa objective; B: the exit, the base objective (a modified mesa-optimizer goes to B for ever)",
+			"expected apples: " + decNum(opt.Value)},
+	}
+	for _, r := range decRows(opt.Actions, g.Train) {
+		plan.AddRow(r.episodes, r.phase, r.action)
+	}
+	plans := &stats.Table{Title: "Plans compared", Header: []string{"plan", "actions", "expected apples"}, Width: opts.Width,
+		Notes: []string{decWhy(g, *modify, opt, values[1], values[3])}}
+	for i, p := range named {
+		plans.AddRow(p.name, decPlan(p.actions), decNum(values[i]))
+	}
+	return stats.WriteTables(stdout, opts.Format, []*stats.Table{plan, plans})
 }
 
 // decWhy says, from the numbers, whether deception pays in g and why: the

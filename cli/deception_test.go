@@ -24,8 +24,10 @@ func TestDeceptionCases(t *testing.T) {
 		if code != 0 || errOut != "" {
 			t.Errorf("mesa %v: exit %d, stderr %q", tt.args, code, errOut)
 		}
+		// Notes wrap at the width: compare words, not spaces.
+		flat := strings.Join(strings.Fields(out), " ")
 		for _, w := range tt.want {
-			if !strings.Contains(out, w) {
+			if !strings.Contains(flat, strings.Join(strings.Fields(w), " ")) {
 				t.Errorf("mesa %v: output lacks %q:\n%s", tt.args, w, out)
 			}
 		}

@@ -215,7 +215,7 @@ const usage = `usage:
                [--format text|csv|json] [--references] [--all-metrics]
   mesa render --level FILE [--png FILE]
   mesa render --run DIR --agent ID --split S [--episode K] [--point P] [--png FILE]
-  mesa deception [--train T] [--deploy D] [--modify P]
+  mesa deception [--train T] [--deploy D] [--modify P] [--format text|csv|json]
   mesa version
 `
 
