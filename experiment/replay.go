@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -61,15 +62,19 @@ type Replay struct {
 }
 
 // NewReplayer reads the run in dir (manifest config, agents.arrow,
-// episodes.arrow).
-func NewReplayer(dir string) (*Replayer, error) {
+// episodes.arrow), whose families and optimizers are mesa's own.
+func NewReplayer(dir string) (*Replayer, error) { return Builtin().NewReplayer(dir) }
+
+// NewReplayer reads the run in dir, whose families and optimizers are
+// reg's.
+func (reg *Registry) NewReplayer(dir string) (*Replayer, error) {
 	run, err := data.OpenRun(dir)
 	if err != nil {
 		return nil, err
 	}
 	defer run.Close()
 	m := run.Manifest()
-	cfg, err := Parse(strings.NewReader(m.Config))
+	cfg, err := reg.ParseContext(context.Background(), strings.NewReader(m.Config), nil)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %s: manifest %w", dir, err)
 	}

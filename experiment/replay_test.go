@@ -151,7 +151,7 @@ func TestReplayAgents(t *testing.T) {
 	if len(a0) != 6 || !slices.Equal(a0, a1) {
 		t.Fatalf("Agents(0) = %v, Agents(1) = %v; want 6, the same", a0, a1)
 	}
-	if a0[0] != "ga/planner/"+strings.Split(a0[0], "/")[2]+"/final/0" || a0[4] != "none/oracle" || a0[5] != "none/random" {
+	if a0[0] != "ga/planner/s0" || a0[4] != "none/oracle" || a0[5] != "none/random" {
 		t.Errorf("Agents(0) = %v", a0)
 	}
 	if r.Agents(2) != nil || r.Agents(-1) != nil {

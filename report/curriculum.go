@@ -8,7 +8,7 @@ import (
 
 	"mesa/data"
 	"mesa/report/figure"
-	"mesa/report/stats"
+	"mesa/stats"
 	"mesa/seeds"
 )
 
