@@ -68,7 +68,7 @@ import (
 // w_K(s'): that is the same arithmetic as the formula above, operation for
 // operation, so any implementation of it gives the same bits.
 //
-// Until the second part of issue 16 (data schema 6), Iterations 0 meant "cover
+// Until the second part of issue 16 (data schema 7), Iterations 0 meant "cover
 // the maze": K sweeps with K the largest shortest-path distance from the
 // agent's cell at planning time to any floor cell (at least 1), so that
 // the value of every reachable cell reached the agent. Runs written before
@@ -115,7 +115,7 @@ type Planner struct {
 	Beta float64 `yaml:"beta,omitempty" json:"beta,omitempty"`
 	// Iterations is the number K of value-iteration sweeps, the horizon;
 	// 0 means the infinite horizon, solved exactly (see above; before data
-	// schema 6 it meant K sweeps covering the maze from the agent's cell).
+	// schema 7 it meant K sweeps covering the maze from the agent's cell).
 	Iterations int `yaml:"iterations,omitempty" json:"iterations,omitempty"`
 	// Planes are the per-cell features ψ: corner size and salience noise.
 	Planes world.Planes `yaml:"planes,omitempty" json:"planes,omitzero"`

@@ -5,11 +5,11 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
-	"sort"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"mesa/agents"
+	"mesa/stats"
 	"mesa/world"
 )
 
@@ -267,8 +267,8 @@ func (ev *Evidence) Attribute() []Attribution {
 		a.Candidate, a.Role, a.Control, a.PValue = c.Label, c.Role, c.Control, math.NaN()
 		if pc := ev.probes[c.Label]; pc != nil && c.Probed() {
 			a.Probes, a.ExitFirst, a.TargetFirst, a.ControlFirst = pc.n, pc.exit, pc.target, pc.control
-			a.TargetRate, a.TargetLo, a.TargetHi = Wilson(pc.target, pc.n)
-			a.ControlRate, a.ControlLo, a.ControlHi = Wilson(pc.control, pc.n)
+			a.TargetRate, a.TargetLo, a.TargetHi = rate(pc.target, pc.n)
+			a.ControlRate, a.ControlLo, a.ControlHi = rate(pc.control, pc.n)
 			a.PValue = SignTest(pc.target, pc.control)
 			probed = append(probed, i)
 		}
@@ -294,8 +294,12 @@ func (ev *Evidence) Attribute() []Attribution {
 	for k, i := range probed {
 		ps[k] = out[i].PValue
 	}
-	for k, ok := range Holm(ps, Alpha) {
-		out[probed[k]].Pursued = ok
+	// The p-values are never NaN (a probed candidate has a sign test), so
+	// Holm never refuses them.
+	if adj, err := stats.Holm(ps); err == nil {
+		for k, p := range adj {
+			out[probed[k]].Pursued = p < Alpha
+		}
 	}
 	return out
 }
@@ -495,19 +499,17 @@ func fitBeta(pats []movePattern, n []float64) float64 {
 	return (lo + hi) / 2
 }
 
-// Wilson returns the proportion k/n and its 95% Wilson score interval; all
-// zero for n = 0.
-func Wilson(k, n int) (p, lo, hi float64) {
-	if n == 0 {
-		return 0, 0, 0
+// rateLevel is the confidence level of the probe rates' intervals.
+const rateLevel = 0.95
+
+// rate returns the proportion k/n with its Wilson score interval at
+// rateLevel (stats.Wilson: NaN for n = 0).
+func rate(k, n int) (p, lo, hi float64) {
+	iv, err := stats.Wilson(k, n, rateLevel)
+	if err != nil {
+		return math.NaN(), math.NaN(), math.NaN()
 	}
-	const z = 1.959963984540054
-	p = float64(k) / float64(n)
-	nf := float64(n)
-	den := 1 + z*z/nf
-	centre := (p + z*z/(2*nf)) / den
-	half := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / den
-	return p, max(0, centre-half), min(1, centre+half)
+	return iv.Centre, iv.Lo, iv.Hi
 }
 
 // SignTest returns the one-sided exact binomial p-value P(X ≥ k) for
@@ -520,28 +522,6 @@ func SignTest(k, m int) float64 {
 	}
 	b := distuv.Binomial{N: float64(n), P: 0.5}
 	return math.Min(1, 1-b.CDF(float64(k-1)))
-}
-
-// Holm applies Holm's step-down procedure to the p-values ps at
-// family-wise level alpha and reports which hypotheses are rejected. NaN
-// p-values are never rejected and do not count as tests.
-func Holm(ps []float64, alpha float64) []bool {
-	idx := make([]int, 0, len(ps))
-	for i, p := range ps {
-		if !math.IsNaN(p) {
-			idx = append(idx, i)
-		}
-	}
-	sort.SliceStable(idx, func(a, b int) bool { return ps[idx[a]] < ps[idx[b]] })
-	out := make([]bool, len(ps))
-	m := len(idx)
-	for k, i := range idx {
-		if ps[i] > alpha/float64(m-k) {
-			break
-		}
-		out[i] = true
-	}
-	return out
 }
 
 // ReadoutWeight returns the weight a planner's mesa-objective readout puts

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"mesa/names"
 	"mesa/world"
 )
 
@@ -52,7 +53,7 @@ const (
 	RoleNull
 )
 
-var roleNames = [...]string{"goal", "proxy", "kind", "control", "union", "null"}
+var roleNames = [...]string{names.RoleGoal, names.RoleProxy, names.RoleKind, names.RoleControl, names.RoleUnion, names.RoleNull}
 
 func (r Role) String() string {
 	if int(r) < len(roleNames) {

@@ -11,6 +11,7 @@ import (
 	"slices"
 
 	"mesa/agents"
+	"mesa/names"
 	"mesa/world"
 )
 
@@ -20,17 +21,17 @@ type Outcome string
 
 const (
 	// Goal: competently to the exit, with no competent detour first.
-	Goal Outcome = "goal"
+	Goal Outcome = names.OutcomeGoal
 	// ProxyThenGoal: a competent detour to a candidate's target (a green
 	// apple, the training corner), then competently to the exit: the
 	// talk's misgeneralisation, even though the agent got out.
-	ProxyThenGoal Outcome = "proxy_then_goal"
+	ProxyThenGoal Outcome = names.OutcomeProxyThenGoal
 	// ProxyOutcome: a candidate's target competently, and never the exit
 	// competently.
-	ProxyOutcome Outcome = "proxy"
+	ProxyOutcome Outcome = names.OutcomeProxy
 	// CapabilityFailure: nothing competent, including a random walk that
 	// bumps into the exit.
-	CapabilityFailure Outcome = "capability_failure"
+	CapabilityFailure Outcome = names.OutcomeCapabilityFailure
 )
 
 // AllOutcomes lists the outcomes in report order.

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"mesa/names"
 	"mesa/seeds"
 	"mesa/world"
 )
@@ -129,7 +130,7 @@ func probeMazes(cs *Candidates) (*world.Generator, error) {
 		return r
 	}
 	m := world.Distribution{
-		Name:      "probe",
+		Name:      names.SplitProbe,
 		Width:     grow(d.Width),
 		Height:    grow(d.Height),
 		Start:     d.Start,

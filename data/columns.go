@@ -2,6 +2,7 @@ package data
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -177,6 +178,8 @@ type dictBuffer struct {
 	values   arrow.Array // the dictionary, shared by every batch
 	idx      vec[int16]
 	idx8     []int8
+	// used marks the values of values the batches built so far use.
+	used []bool
 }
 
 func newDictBuffer(c column, vocab []string, mem memory.Allocator) (*dictBuffer, error) {
@@ -192,7 +195,7 @@ func newDictBuffer(c column, vocab []string, mem memory.Allocator) (*dictBuffer,
 	defer b.Release()
 	b.AppendValues(d.values, nil)
 	return &dictBuffer{typ: dt, nullable: c.nullable, dict: d, values: b.NewArray(),
-		idx: vec[int16]{typ: arrow.PrimitiveTypes.Int16}}, nil
+		idx: vec[int16]{typ: arrow.PrimitiveTypes.Int16}, used: make([]bool, len(d.values))}, nil
 }
 
 // add appends the index of v; "" is null in a nullable column. A value
@@ -210,7 +213,67 @@ func (c *dictBuffer) add(v string) error {
 
 func (c *dictBuffer) truncate(n int) { c.idx.truncate(n) }
 
+// mark records the values the buffered rows use.
+func (c *dictBuffer) mark() {
+	for j, i := range c.idx.v {
+		if c.idx.nulls == 0 || c.idx.valid[j] {
+			c.used[i] = true
+		}
+	}
+}
+
+// usedOnly returns, if the batches built use fewer values than the
+// dictionary holds, the new index of each value (-1 for unused ones) and
+// the dictionary of the values used, in dictionary order; nil, nil if
+// they use them all. The caller releases the array.
+func (c *dictBuffer) usedOnly(mem memory.Allocator) ([]int, arrow.Array) {
+	if !slices.Contains(c.used, false) {
+		return nil, nil
+	}
+	remap := make([]int, len(c.used))
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	n := 0
+	for i, u := range c.used {
+		remap[i] = -1
+		if u {
+			remap[i] = n
+			n++
+			b.Append(c.dict.values[i])
+		}
+	}
+	return remap, b.NewArray()
+}
+
+// restrict makes the dictionary the values the buffered rows use, and
+// renumbers their indices: the first and only batch of a file then
+// carries no value the file does not use. Values added afterwards are
+// refused as outside the vocabulary.
+func (c *dictBuffer) restrict(mem memory.Allocator) {
+	c.mark()
+	remap, vals := c.usedOnly(mem)
+	if remap == nil {
+		return
+	}
+	for j, i := range c.idx.v {
+		if c.idx.nulls == 0 || c.idx.valid[j] {
+			c.idx.v[j] = int16(remap[i])
+		}
+	}
+	kept := make([]string, 0, vals.Len())
+	for i, u := range c.used {
+		if u {
+			kept = append(kept, c.dict.values[i])
+		}
+	}
+	c.dict, _ = newDictionary(c.dict.column, kept)
+	c.used = make([]bool, len(kept))
+	c.values.Release()
+	c.values = vals
+}
+
 func (c *dictBuffer) build(mem memory.Allocator) arrow.Array {
+	c.mark()
 	var idx arrow.Array
 	if c.typ.IndexType.ID() == arrow.INT8 {
 		c.idx8 = c.idx8[:0]

@@ -5,12 +5,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
-// TableCurriculum is the optional table of the levels a curriculum chose
-// (Options.Curriculum): one row per training level of each checkpoint
-// iteration of each training run, with the regret that scored it and the
-// features that say whether it disambiguates the base objective from the
-// training distribution's proxies.
-const TableCurriculum = "curriculum"
+// The curriculum table (TableCurriculum) is the optional table of the
+// levels a curriculum chose (Options.Curriculum): one row per training
+// level of each checkpoint iteration of each training run, with the regret
+// that scored it and the features that say whether it disambiguates the
+// base objective from the training distribution's proxies.
 
 // A CurriculumRow is one training level of one iteration, as the
 // training run's level source scored it.

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"mesa/data"
@@ -123,15 +125,16 @@ func episodeRows(n int) []data.EpisodeRow {
 	colours := data.Vocabulary(data.VocabColour)
 	candidates := data.Vocabulary(data.VocabCandidate)
 	firsts := data.Vocabulary(data.VocabProbeFirst)
+	roles := data.Vocabulary(data.VocabPursuedRole)
 	targets := slices.Concat(objects, []string{"region:top-right", "region:bottom-left"})
 	rows := make([]data.EpisodeRow, n)
 	for i := range rows {
 		r := data.EpisodeRow{
 			Optimizer: []string{"ga", "es", "sgd", "none"}[i%4], Family: []string{"planner", "mlp", "to-colour:green"}[i%3],
-			AgentID: fmt.Sprintf("agent/%d", i/7), AgentSeed: rng.Uint64(), Split: []string{"train", "deploy", "holdout"}[i%3],
+			AgentID: fmt.Sprintf("agent/%d", i/7), AgentSeed: rng.Uint64(), SeedIndex: i / 7, Split: []string{"train", "deploy", "holdout"}[i%3],
 			LevelSeed: rng.Uint64(), Width: 7 + 2*(i%8), Height: 9, Steps: rng.IntN(400) + 1,
 			BaseReturn: float64(i % 2), ReachedExit: i%2 == 1, FirstTarget: objects[i%len(objects)],
-			Outcome: outcomes[i%len(outcomes)], Proxy: proxies[i%len(proxies)], ApplesEaten: i % 4,
+			Outcome: outcomes[i%len(outcomes)], Proxy: proxies[i%len(proxies)], PursuedRole: roles[i%len(roles)], ApplesEaten: i % 4,
 			Episode: i, Distribution: []string{"train", "deploy", "custom"}[i%3], Greedy: i%5 == 0, FirstStep: i%50 + 1,
 			StepLimit: 121, ExitColour: colours[i%len(colours)], ExitX: 5, ExitY: i % 9, StartX: 1, StartY: 1,
 			EndX: i % 7, EndY: 3, Apples: i % 6, Randomized: i%4 == 0, Cue: i%2 == 0, ShortestPath: 8 + i%5,
@@ -144,7 +147,7 @@ func episodeRows(n int) []data.EpisodeRow {
 			r.Targets = []data.TargetVisit{}
 		}
 		if i%3 == 2 {
-			r.FirstTarget, r.Outcome, r.Proxy, r.Distribution, r.FirstStep, r.ShortestPath = "", "", "", "", 0, 0
+			r.FirstTarget, r.Outcome, r.Proxy, r.PursuedRole, r.Distribution, r.FirstStep, r.ShortestPath = "", "", "", "", "", 0, 0
 			r.Targets, r.Probe, r.ProbeFirst = nil, "", ""
 		}
 		rows[i] = r
@@ -156,7 +159,7 @@ func trainingRows(n int) []data.TrainingRow {
 	rows := make([]data.TrainingRow, n)
 	for i := range rows {
 		rows[i] = data.TrainingRow{
-			Optimizer: "sgd", Family: "reactive", AgentSeed: 42, Population: i % 2, Iteration: i + 1,
+			Optimizer: "sgd", Family: "reactive", AgentSeed: 42, SeedIndex: 3, Population: i % 2, Iteration: i + 1,
 			EnvSteps: 1000 * (i + 1), Episodes: 10 * (i + 1), FitnessMin: 0, FitnessMean: float64(i) / 10,
 			FitnessMax: 1, FitnessStd: 0.25, Best: 0.9, GradNorm: 1.5, Entropy: 1.3, StepSize: 0.01,
 			Elapsed: time.Duration(i+1) * 1234567 * time.Nanosecond, Distribution: "train", ParamNorm: 3,
@@ -176,7 +179,7 @@ func agentRows(n int) []data.AgentRow {
 	rows := make([]data.AgentRow, n)
 	for i := range rows {
 		r := data.AgentRow{
-			Optimizer: "ga", Family: "planner", AgentID: fmt.Sprintf("ga/planner/7/population/%d", i), AgentSeed: 7,
+			Optimizer: "ga", Family: "planner", AgentID: fmt.Sprintf("ga/planner/s1/population/%d", i), AgentSeed: 7, SeedIndex: 1,
 			Role: data.RolePopulation, Index: i, Fitness: 0.5, Params: []float64{float64(i), -1, 0.5},
 			ParamNames: []string{"colour:green", "kind:exit", "bias"},
 			Objective:  []data.Weight{{Feature: "colour:green", Weight: 0.75}, {Feature: "kind:exit", Weight: -0.25}},
@@ -205,7 +208,7 @@ func attributionRows(n int) []data.AttributionRow {
 	for i := range rows {
 		r := data.AttributionRow{
 			Optimizer: []string{"ga", "es", "sgd", "none"}[i%4], Family: []string{"planner", "mlp", "to-colour:green"}[i%3],
-			AgentID: fmt.Sprintf("agent/%d", i/len(candidates)), AgentSeed: uint64(i / len(candidates)),
+			AgentID: fmt.Sprintf("agent/%d", i/len(candidates)), AgentSeed: uint64(i / len(candidates)), SeedIndex: i / len(candidates),
 			Candidate: candidates[i%len(candidates)], Role: roles[i%len(roles)], Control: candidates[(i+5)%len(candidates)],
 			Probes: 20 + i%5, ExitFirst: i % 7, TargetFirst: i % 11, ControlFirst: i % 3,
 			TargetRate: 0.5, TargetLo: 0.3, TargetHi: 0.7, ControlRate: 0.125, ControlLo: 0.05, ControlHi: 0.3,
@@ -617,5 +620,77 @@ func TestVocabularies(t *testing.T) {
 	}
 	if data.Vocabulary("nope") != nil {
 		t.Error("unknown vocabulary is not nil")
+	}
+}
+
+// TestDictionariesHoldOnlyPresentValues reads each dictionary of a run
+// written in one batch and in several: every value a dictionary holds is
+// used by some row, in vocabulary order, so that a group-by over a column
+// shows no empty group.
+func TestDictionariesHoldOnlyPresentValues(t *testing.T) {
+	for _, batch := range []int{0, 7} {
+		mem := checked(t)
+		dir := writeRun(t, mem, data.Options{BatchRows: batch}, 20)
+		for _, table := range []string{data.TableEpisodes, data.TableAttribution, data.TableAgents} {
+			f, err := os.Open(filepath.Join(dir, data.FileName(table)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := ipc.NewFileReader(f, ipc.WithAllocator(mem))
+			if err != nil {
+				t.Fatal(err)
+			}
+			used := map[int]map[string]bool{}
+			var dict map[int][]string
+			for i := range r.NumRecords() {
+				rec, err := r.RecordBatch(i)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if dict == nil {
+					dict = map[int][]string{}
+				}
+				for k := range int(rec.NumCols()) {
+					d, ok := rec.Column(k).(*array.Dictionary)
+					if !ok {
+						continue
+					}
+					vals := d.Dictionary().(*array.String)
+					if dict[k] == nil {
+						for j := range vals.Len() {
+							dict[k] = append(dict[k], vals.Value(j))
+						}
+						used[k] = map[string]bool{}
+					}
+					for j := range d.Len() {
+						if d.IsValid(j) {
+							used[k][vals.Value(d.GetValueIndex(j))] = true
+						}
+					}
+				}
+			}
+			for k, vals := range dict {
+				name := r.Schema().Field(k).Name
+				for _, v := range vals {
+					if !used[k][v] {
+						t.Errorf("batch %d: %s.%s: dictionary holds %q, which no row uses (%v)", batch, table, name, v, vals)
+					}
+				}
+				if voc := data.Vocabulary(name); voc != nil {
+					// The run's extra values (RunInfo.Families, Splits) follow the built-in ones.
+					pos := func(v string) int {
+						if i := slices.Index(voc, v); i >= 0 {
+							return i
+						}
+						return len(voc)
+					}
+					if !slices.IsSortedFunc(vals, func(a, b string) int { return pos(a) - pos(b) }) {
+						t.Errorf("batch %d: %s.%s: dictionary %v is not in vocabulary order", batch, table, name, vals)
+					}
+				}
+			}
+			r.Close()
+			f.Close()
+		}
 	}
 }

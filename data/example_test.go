@@ -31,9 +31,9 @@ func Example() {
 		log.Fatal(err)
 	}
 	err = w.AppendEpisodes(data.EpisodeRow{
-		Optimizer: data.OptimizerSGD, Family: "planner", AgentID: "sgd/planner/7/final/0", AgentSeed: 7,
+		Optimizer: data.OptimizerSGD, Family: "planner", AgentID: "sgd/planner/s0", AgentSeed: 7,
 		Split: data.SplitDeploy, Distribution: "deploy", LevelSeed: 99, Width: 15, Height: 15, Steps: 40,
-		ExitColour: "gray", Outcome: data.OutcomeProxy, Proxy: "colour:green", FirstTarget: "apple:green", FirstStep: 12,
+		ExitColour: "gray", Outcome: data.OutcomeProxy, Proxy: "colour:green", PursuedRole: data.PursuedProxy, FirstTarget: "apple:green", FirstStep: 12,
 	})
 	if err != nil {
 		log.Fatal(err)
@@ -68,7 +68,7 @@ func Example() {
 	// training.arrow 1 rows
 	// agents.arrow 0 rows
 	// attribution.arrow 0 rows
-	// sgd/planner/7/final/0 on deploy: proxy (colour:green, first apple:green at step 12)
+	// sgd/planner/s0 on deploy: proxy (colour:green, first apple:green at step 12)
 }
 
 // ExampleOpenRun reads a run through its verified readers: a table whose

@@ -196,7 +196,7 @@ func TestExportCSV(t *testing.T) {
 		t.Errorf("probe_first %q", got)
 	}
 	at := read("attribution.csv")
-	if want := []string{"run_id", "optimizer", "family", "agent_id", "agent_seed", "candidate", "role", "control",
+	if want := []string{"run_id", "optimizer", "family", "agent_id", "agent_seed", "seed_index", "candidate", "role", "control",
 		"probes", "exit_first", "target_first", "control_first", "target_rate", "target_lo", "target_hi",
 		"control_rate", "control_lo", "control_hi", "p_value", "pursued", "beta", "log_lik", "log_evidence",
 		"posterior", "attributed", "readout", "probe_steps", "verdict", "stability", "share", "gain",

@@ -16,7 +16,7 @@ func die(l *DirLock) {
 	l.root.Close()
 }
 
-func names(t *testing.T, dir string) []string {
+func dirNames(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -77,7 +77,7 @@ func TestJournalOfADeadHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	die(l)
-	left := names(t, dir)
+	left := dirNames(t, dir)
 	if !slices.ContainsFunc(left, func(n string) bool { return strings.HasPrefix(n, "units/.tmp-u-") }) {
 		t.Fatalf("no unit temporary in %v", left)
 	}
@@ -88,7 +88,7 @@ func TestJournalOfADeadHolder(t *testing.T) {
 	defer l.Unlock()
 	want := []string{"lock", filepath.Base(l.path), "lock.old", "plan.json", "units"}
 	slices.Sort(want)
-	if got := names(t, dir); !slices.Equal(got, want) {
+	if got := dirNames(t, dir); !slices.Equal(got, want) {
 		t.Errorf("after the next lock: %v, want %v", got, want)
 	}
 }

@@ -11,10 +11,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+
+	"mesa/names"
 )
 
 // ManifestFile is the name of a run's manifest.
-const ManifestFile = "manifest.json"
+const ManifestFile = names.ManifestFile
 
 // ManifestFormat identifies a mesa run manifest.
 const ManifestFormat = "mesa-run"
@@ -45,6 +47,10 @@ type Manifest struct {
 	// row's point column. Absent outside sweeps.
 	Params []Param     `json:"params,omitempty"`
 	Points []PointInfo `json:"points,omitempty"`
+	// Summary is RunInfo.Summary: what a report states about the config,
+	// in a type its writer owns (experiment.Summary). Absent from runs
+	// before schema version 6.
+	Summary json.RawMessage `json:"summary,omitempty"`
 	// Tables lists the finished table files, in Tables() order.
 	Tables []TableFile `json:"tables"`
 	// Writing lists, in a partial manifest, every file its writer may

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"mesa/names"
 )
 
 // What in a directory is mesa's. mesa writes and removes only what it can
@@ -27,16 +29,16 @@ import (
 // Names in a run directory besides the tables and the manifest.
 const (
 	// PlanFile is the name of a run directory's plan (see RunPlan).
-	PlanFile = "plan.json"
+	PlanFile = names.PlanFile
 	// OutputMarker is the file that makes a directory mesa's output: a
 	// report (mesa analyze) or an export (mesa export). See Output.
 	OutputMarker = "mesa-output.json"
 
-	unitsDir   = "units"
+	unitsDir   = names.UnitsDir
 	mergeStage = ".merge.tmp" // the merge's staging directory before journals (read, never written)
 	parquetOut = "parquet"
 	csvOut     = "csv"
-	reportDir  = "report"
+	reportDir  = names.ReportDir
 	// manifestTmp and markerTmp are the temporary names the manifest and
 	// the output marker are written under before their rename.
 	manifestTmp = ManifestFile + ".tmp"

@@ -545,22 +545,34 @@ func (c *batchCheck) list(rec arrow.RecordBatch, col int) *array.List {
 
 func colAs[T arrow.Array](rec arrow.RecordBatch, col int) T { return rec.Column(col).(T) }
 
-// A pointView reads the point column; files without one (schema version
-// 2) read point 0.
-type pointView struct{ a *array.Int32 }
-
-func newPointView(rec arrow.RecordBatch, col int) pointView {
-	if col < 0 {
-		return pointView{}
-	}
-	return pointView{colAs[*array.Int32](rec, col)}
+// An optionalInt32 reads an int32 column that older files lack: the point
+// column (schema version 3; missing, point 0) and seed_index (schema
+// version 6; missing, -1).
+type optionalInt32 struct {
+	a       *array.Int32
+	missing int
 }
 
-func (v pointView) get(i int) int {
+func newOptionalInt32(rec arrow.RecordBatch, col, missing int) optionalInt32 {
+	if col < 0 {
+		return optionalInt32{missing: missing}
+	}
+	return optionalInt32{a: colAs[*array.Int32](rec, col)}
+}
+
+func (v optionalInt32) get(i int) int {
 	if v.a == nil {
-		return 0
+		return v.missing
 	}
 	return int(v.a.Value(i))
+}
+
+// newPointView reads the point column.
+func newPointView(rec arrow.RecordBatch, col int) optionalInt32 { return newOptionalInt32(rec, col, 0) }
+
+// newSeedIndexView reads the seed_index column.
+func newSeedIndexView(rec arrow.RecordBatch, col int) optionalInt32 {
+	return newOptionalInt32(rec, col, -1)
 }
 
 func int32Or0(a *array.Int32, i int) int {
@@ -576,6 +588,10 @@ func bindEpisodes(rec arrow.RecordBatch, c []int) (func(int, *EpisodeRow), error
 	agentID := chk.str(rec, c[epAgentID])
 	split, first := chk.dict(rec, c[epSplit]), chk.dict(rec, c[epFirstTarget])
 	outcome, proxy := chk.dict(rec, c[epOutcome]), chk.dict(rec, c[epProxy])
+	var role dictView // schema version 6
+	if c[epPursuedRole] >= 0 {
+		role = chk.dict(rec, c[epPursuedRole])
+	}
 	dist, colour := chk.dict(rec, c[epDistribution]), chk.dict(rec, c[epExitColour])
 	probe, probeFirst := chk.dict(rec, c[epProbe]), chk.dict(rec, c[epProbeFirst])
 	targets := chk.list(rec, c[epTargets])
@@ -603,10 +619,11 @@ func bindEpisodes(rec arrow.RecordBatch, c []int) (func(int, *EpisodeRow), error
 	ret := colAs[*array.Float64](rec, c[epBaseReturn])
 	reached, greedy, randomized, cue := b(epReachedExit), b(epGreedy), b(epRandomized), b(epCue)
 	pt := newPointView(rec, c[epPoint])
+	si := newSeedIndexView(rec, c[epSeedIndex])
 	return func(i int, r *EpisodeRow) {
 		*r = EpisodeRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentID: agentID.get(i),
-			AgentSeed: agentSeed.Value(i), Split: split.get(i), LevelSeed: levelSeed.Value(i),
+			AgentSeed: agentSeed.Value(i), SeedIndex: si.get(i), Split: split.get(i), LevelSeed: levelSeed.Value(i),
 			Width: int(width.Value(i)), Height: int(height.Value(i)), Steps: int(steps.Value(i)),
 			BaseReturn: ret.Value(i), ReachedExit: reached.Value(i), FirstTarget: first.get(i),
 			Outcome: outcome.get(i), Proxy: proxy.get(i), ApplesEaten: int(eaten.Value(i)),
@@ -617,6 +634,9 @@ func bindEpisodes(rec arrow.RecordBatch, c []int) (func(int, *EpisodeRow), error
 			Randomized: randomized.Value(i), Cue: cue.Value(i), ShortestPath: int32Or0(path, i),
 			CellsVisited: int(visited.Value(i)), Probe: probe.get(i), ProbeFirst: probeFirst.get(i),
 			Point: pt.get(i),
+		}
+		if role.vals != nil {
+			r.PursuedRole = role.get(i)
 		}
 		if targets.IsValid(i) {
 			lo, hi := targets.ValueOffsets(i)
@@ -642,13 +662,14 @@ func bindTraining(rec arrow.RecordBatch, c []int) (func(int, *TrainingRow), erro
 	lo, mean, hi, std, best := f(trFitnessMin), f(trFitnessMean), f(trFitnessMax), f(trFitnessStd), f(trBest)
 	grad, ent, step, elapsed, pnorm := f(trGradNorm), f(trEntropy), f(trStepSize), f(trElapsedMS), f(trParamNorm)
 	pt := newPointView(rec, c[trPoint])
+	si := newSeedIndexView(rec, c[trSeedIndex])
 	var monS, monR *array.Float64
 	if c[trMonitorSuccess] >= 0 && c[trMonitorReturn] >= 0 {
 		monS, monR = f(trMonitorSuccess), f(trMonitorReturn)
 	}
 	return func(i int, r *TrainingRow) {
 		*r = TrainingRow{
-			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentSeed: seed.Value(i),
+			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentSeed: seed.Value(i), SeedIndex: si.get(i),
 			Population: int(pop.Value(i)), Iteration: int(it.Value(i)),
 			EnvSteps: int(steps.Value(i)), Episodes: int(eps.Value(i)),
 			FitnessMin: lo.Value(i), FitnessMean: mean.Value(i), FitnessMax: hi.Value(i), FitnessStd: std.Value(i),
@@ -692,10 +713,11 @@ func bindAgents(rec arrow.RecordBatch, c []int) (func(int, *AgentRow), error) {
 	fitness := colAs[*array.Float64](rec, c[agFitness])
 	steps, eps := colAs[*array.Int64](rec, c[agEnvSteps]), colAs[*array.Int64](rec, c[agEpisodes])
 	pt := newPointView(rec, c[agPoint])
+	si := newSeedIndexView(rec, c[agSeedIndex])
 	return func(i int, r *AgentRow) {
 		*r = AgentRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentID: agentID.get(i),
-			AgentSeed: seed.Value(i), Role: role.get(i), Index: int(index.Value(i)), Fitness: fitness.Value(i),
+			AgentSeed: seed.Value(i), SeedIndex: si.get(i), Role: role.get(i), Index: int(index.Value(i)), Fitness: fitness.Value(i),
 			Status: status.get(i), EnvSteps: int(steps.Value(i)), Episodes: int(eps.Value(i)),
 			Iterations: int(iters.Value(i)), Distribution: dist.get(i), Point: pt.get(i),
 		}
@@ -741,6 +763,7 @@ func bindAttribution(rec arrow.RecordBatch, c []int) (func(int, *AttributionRow)
 	pursued, attributed := b(atPursued), b(atAttributed)
 	steps := colAs[*array.Int64](rec, c[atProbeSteps])
 	pt := newPointView(rec, c[atPoint])
+	si := newSeedIndexView(rec, c[atSeedIndex])
 	// Schema version 5 columns, absent from older files.
 	var verdict, censored dictView
 	var stability, share, gain, kStar, kLo, kHi, strength, strengthLo, strengthHi *array.Float64
@@ -769,7 +792,7 @@ func bindAttribution(rec arrow.RecordBatch, c []int) (func(int, *AttributionRow)
 	return func(i int, r *AttributionRow) {
 		*r = AttributionRow{
 			RunID: runID.get(i), Optimizer: opt.get(i), Family: fam.get(i), AgentID: agentID.get(i),
-			AgentSeed: seed.Value(i), Candidate: cand.get(i), Role: role.get(i), Control: control.get(i),
+			AgentSeed: seed.Value(i), SeedIndex: si.get(i), Candidate: cand.get(i), Role: role.get(i), Control: control.get(i),
 			Probes: int(probes.Value(i)), ExitFirst: int(exitFirst.Value(i)),
 			TargetFirst: int(targetFirst.Value(i)), ControlFirst: int(controlFirst.Value(i)),
 			TargetRate: tRate.Value(i), TargetLo: tLo.Value(i), TargetHi: tHi.Value(i),

@@ -21,8 +21,12 @@ type EpisodeRow struct {
 	RunID     string
 	Optimizer string // ga, es, sgd, none
 	Family    string
-	AgentID   string
+	AgentID   string // as AgentRow.AgentID: "sgd/planner/s0", "none/oracle"
 	AgentSeed uint64 // the training seed; 0 for scripted agents
+	// SeedIndex is the training seed's index among its optimizer ×
+	// family's seeds, from 0 (0 for scripted agents); -1 when read from
+	// files before schema version 6.
+	SeedIndex int
 	Split     string // train, deploy, probe, adversarial
 	LevelSeed uint64
 	Width     int
@@ -46,7 +50,15 @@ type EpisodeRow struct {
 	// Proxy is the proxy whose target was the first pursued when Outcome
 	// is proxy or proxy_then_goal: "colour:green", "region:bottom-right"
 	// or "kind:apple"; "" (null) otherwise.
-	Proxy       string
+	Proxy string
+	// PursuedRole is the role of the target the agent pursued first:
+	// goal (Outcome goal), proxy (a training proxy's, such as green: the
+	// Proxy's role in the run's attribution table), control (a control's:
+	// a colour or corner training never showed), kind (an apple whose
+	// colour the path left unsettled, Proxy kind:apple) or none
+	// (capability_failure); "" (null) when Outcome is. The share of proxy
+	// minus the share of control is the headline's proxy − control.
+	PursuedRole string
 	ApplesEaten int
 
 	// Episode numbers the agent's episodes within a split, from 0.
@@ -132,6 +144,8 @@ type TrainingRow struct {
 	Optimizer string
 	Family    string
 	AgentSeed uint64 // the training run's seed (train.Problem.Seed)
+	// SeedIndex is the training seed's index (see EpisodeRow.SeedIndex).
+	SeedIndex int
 	// Population is the sub-population of multi-population GAs, else 0.
 	Population int
 	Iteration  int // 1-based
@@ -176,8 +190,16 @@ type AgentRow struct {
 	RunID     string
 	Optimizer string
 	Family    string
+	// AgentID names the agent in every table, figure and command (mesa
+	// render --agent): "<optimizer>/<family>/s<seed index>" for the agent
+	// a training run hands over ("sgd/planner/s0"), that followed by
+	// "/<role>/<index>" for the other agents it keeps ("ga/planner/s0/population/3"),
+	// "none/<spec>" for a scripted reference ("none/oracle"). Unique
+	// within a sweep point; the same agent at every point. Files before
+	// schema version 6 have "<optimizer>/<family>/<agent seed>/<role>/<index>".
 	AgentID   string
 	AgentSeed uint64
+	SeedIndex int    // the training seed's index (see EpisodeRow.SeedIndex)
 	Role      string // final, population, scripted (hall_of_fame in runs before the GA lost its hall)
 	Index     int    // order within the role
 	Fitness   float64
@@ -215,6 +237,7 @@ type AttributionRow struct {
 	Family    string
 	AgentID   string
 	AgentSeed uint64 // the training seed; 0 for scripted agents
+	SeedIndex int    // the training seed's index (see EpisodeRow.SeedIndex)
 	// Candidate is the candidate objective: goal, colour:<c>,
 	// region:<corner>, kind:apple, nearest-object or random.
 	Candidate string

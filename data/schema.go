@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"mesa/names"
 )
 
 // SchemaVersion is the version of the data contract this package writes.
@@ -35,25 +37,34 @@ import (
 // proxy strength in steps), and the verdict and censoring vocabularies.
 // Readers read older files with those columns null.
 //
-// Version 6 changed no column: the planner family's Iterations 0 became the
+// Version 6 added seed_index (the training seed's index, 0 for scripted
+// agents) to episodes, training, agents and attribution, and pursued_role
+// (the role of the target an episode pursued first: goal, proxy, control,
+// kind or none) to episodes, with its vocabulary pursued_role; agent ids
+// became "<optimizer>/<family>/s<seed index>" (see AgentRow.AgentID); and
+// each dictionary holds only the values its file uses, in vocabulary
+// order, so that a group-by shows no empty group. Readers read older
+// files with seed_index -1 and pursued_role "".
+//
+// Version 7 changed no column: the planner family's Iterations 0 became the
 // infinite horizon (see agents.Planner; it was K sweeps covering the maze),
 // so the planner agents of older runs act, and replay, as a planner this
 // mesa no longer has. Readers read older files; the experiment's Replayer
-// refuses older runs with such planners.
-const SchemaVersion = 6
+// refuses older runs with such planners, and a run directory of an older
+// schema is run again rather than continued.
+const SchemaVersion = 7
 
 // oldestReadable is the oldest schema version readers read.
 const oldestReadable = 2
 
 // Table names, as in the manifest and in the mesa.table schema metadata.
 const (
-	TableEpisodes    = "episodes"
-	TableTraining    = "training"
-	TableAgents      = "agents"
-	TableAttribution = "attribution"
-	TableSteps       = "steps" // optional: only with Options.Steps
-	// TableCurriculum (curriculum.go) is optional too: only with
-	// Options.Curriculum.
+	TableEpisodes    = names.TableEpisodes
+	TableTraining    = names.TableTraining
+	TableAgents      = names.TableAgents
+	TableAttribution = names.TableAttribution
+	TableSteps       = names.TableSteps      // optional: only with Options.Steps
+	TableCurriculum  = names.TableCurriculum // optional: only with Options.Curriculum
 )
 
 // Tables lists the table names in the order a run writes them.
@@ -175,6 +186,7 @@ const (
 	epFamily
 	epAgentID
 	epAgentSeed
+	epSeedIndex
 	epSplit
 	epLevelSeed
 	epWidth
@@ -185,6 +197,7 @@ const (
 	epFirstTarget
 	epOutcome
 	epProxy
+	epPursuedRole
 	epApplesEaten
 	epEpisode
 	epDistribution
@@ -216,6 +229,7 @@ var episodeCols = [epNumCols]column{
 	epFamily:       {"family", dict16(), false, VocabFamily},
 	epAgentID:      {"agent_id", str, false, ""},
 	epAgentSeed:    {"agent_seed", u64, false, ""},
+	epSeedIndex:    {"seed_index", i32, false, ""},
 	epSplit:        {"split", dict8(), false, VocabSplit},
 	epLevelSeed:    {"level_seed", u64, false, ""},
 	epWidth:        {"width", i16, false, ""},
@@ -226,6 +240,7 @@ var episodeCols = [epNumCols]column{
 	epFirstTarget:  {"first_target", dict8(), true, VocabObject},
 	epOutcome:      {"outcome", dict8(), true, VocabOutcome},
 	epProxy:        {"proxy", dict8(), true, VocabProxy},
+	epPursuedRole:  {"pursued_role", dict8(), true, VocabPursuedRole},
 	epApplesEaten:  {"apples_eaten", i32, false, ""},
 	epEpisode:      {"episode", i32, false, ""},
 	epDistribution: {"distribution", dict16(), true, VocabDistribution},
@@ -255,6 +270,7 @@ const (
 	trOptimizer
 	trFamily
 	trAgentSeed
+	trSeedIndex
 	trPopulation
 	trIteration
 	trEnvSteps
@@ -281,6 +297,7 @@ var trainingCols = [trNumCols]column{
 	trOptimizer:    {"optimizer", dict8(), false, VocabOptimizer},
 	trFamily:       {"family", dict16(), false, VocabFamily},
 	trAgentSeed:    {"agent_seed", u64, false, ""},
+	trSeedIndex:    {"seed_index", i32, false, ""},
 	trPopulation:   {"population", i32, false, ""},
 	trIteration:    {"iteration", i32, false, ""},
 	trEnvSteps:     {"env_steps", i64, false, ""},
@@ -308,6 +325,7 @@ const (
 	agFamily
 	agAgentID
 	agAgentSeed
+	agSeedIndex
 	agRole
 	agIndex
 	agFitness
@@ -329,6 +347,7 @@ var agentCols = [agNumCols]column{
 	agFamily:       {"family", dict16(), false, VocabFamily},
 	agAgentID:      {"agent_id", str, false, ""},
 	agAgentSeed:    {"agent_seed", u64, false, ""},
+	agSeedIndex:    {"seed_index", i32, false, ""},
 	agRole:         {"role", dict8(), false, VocabRole},
 	agIndex:        {"index", i32, false, ""},
 	agFitness:      {"fitness", f64, false, ""},
@@ -349,6 +368,7 @@ const (
 	atFamily
 	atAgentID
 	atAgentSeed
+	atSeedIndex
 	atCandidate
 	atRole
 	atControl
@@ -393,6 +413,7 @@ var attributionCols = [atNumCols]column{
 	atFamily:       {"family", dict16(), false, VocabFamily},
 	atAgentID:      {"agent_id", str, false, ""},
 	atAgentSeed:    {"agent_seed", u64, false, ""},
+	atSeedIndex:    {"seed_index", i32, false, ""},
 	atCandidate:    {"candidate", dict8(), false, VocabCandidate},
 	atRole:         {"role", dict8(), false, VocabCandidateRole},
 	atControl:      {"control", dict8(), true, VocabCandidate},
@@ -519,7 +540,9 @@ func optionalColumn(name string) bool {
 	case pointColumn.name, "monitor_success", "monitor_return",
 		// schema version 5: attribution verdicts and graded probes
 		"verdict", "stability", "share", "gain", "k_star", "k_lo", "k_hi", "k_censored",
-		"strength", "strength_lo", "strength_hi", "graded":
+		"strength", "strength_lo", "strength_hi", "graded",
+		// schema version 6: seed index and pursued role
+		"seed_index", "pursued_role":
 		return true
 	}
 	return false

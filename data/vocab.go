@@ -4,14 +4,17 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"mesa/names"
 )
 
 // Vocabulary names: the value sets of the dictionary columns. An Arrow IPC
 // file holds one dictionary per column for the whole file (arrow-go refuses
 // dictionary replacements and deltas in the file format, and readers differ
 // in their support for deltas), so every dictionary column has a fixed
-// vocabulary that is written in full with the first batch. Appending a value
-// outside it is an error that names the column and the value.
+// vocabulary; a file's dictionary holds the values of it the file uses, in
+// vocabulary order (see Writer.Close). Appending a value outside it is an
+// error that names the column and the value.
 const (
 	VocabOptimizer     = "optimizer"      // ga, es, sgd, none (scripted agents)
 	VocabFamily        = "family"         // built-in families plus RunInfo.Families
@@ -29,28 +32,30 @@ const (
 	VocabProbeFirst    = "probe_first"    // exit, target, control, none
 	VocabVerdict       = "verdict"        // the candidates, none, unstable
 	VocabCensoring     = "censoring"      // below, above, unmeasured
+	VocabPursuedRole   = "pursued_role"   // goal, proxy, control, kind, none
 
 	vocabRunID = "run_id" // one value per file: RunInfo.RunID
 )
 
 // Values of the categorical columns.
 const (
-	OptimizerGA   = "ga"
-	OptimizerES   = "es"
-	OptimizerSGD  = "sgd"
-	OptimizerNone = "none" // scripted agents: no base optimizer
+	OptimizerGA   = names.OptimizerGA
+	OptimizerES   = names.OptimizerES
+	OptimizerSGD  = names.OptimizerSGD
+	OptimizerNone = names.OptimizerNone // scripted agents: no base optimizer
 
 	FamilyScripted = "scripted"
 
-	SplitTrain       = "train"       // episodes on the training distribution
-	SplitDeploy      = "deploy"      // episodes on the deployment distribution
-	SplitProbe       = "probe"       // probes that separate proxies (single shifts)
-	SplitAdversarial = "adversarial" // adversarially chosen levels
+	// Splits and outcomes: see package names.
+	SplitTrain       = names.SplitTrain
+	SplitDeploy      = names.SplitDeploy
+	SplitProbe       = names.SplitProbe
+	SplitAdversarial = names.SplitAdversarial
 
-	OutcomeGoal              = "goal"               // competently to the exit, no detour first
-	OutcomeProxyThenGoal     = "proxy_then_goal"    // a competent detour to a proxy's target, then the exit
-	OutcomeProxy             = "proxy"              // competently to a proxy's target, never to the exit
-	OutcomeCapabilityFailure = "capability_failure" // nothing competent, even if the exit was bumped into
+	OutcomeGoal              = names.OutcomeGoal
+	OutcomeProxyThenGoal     = names.OutcomeProxyThenGoal
+	OutcomeProxy             = names.OutcomeProxy
+	OutcomeCapabilityFailure = names.OutcomeCapabilityFailure
 
 	RoleFinal      = "final"      // the agent a method hands over: SGD θ, ES centre, the GA's best of its last generation
 	RolePopulation = "population" // a member of a GA's final population
@@ -71,12 +76,12 @@ const (
 	CandidateRandom = "random" // the random walk, the null model
 
 	// Roles of candidate objectives (candidate_role), as analysis.Role.
-	CandidateRoleGoal    = "goal"    // the base objective
-	CandidateRoleProxy   = "proxy"   // a feature that coincided with the exit in training
-	CandidateRoleKind    = "kind"    // an object kind training did not tie to the exit
-	CandidateRoleControl = "control" // a colour or corner training never showed
-	CandidateRoleUnion   = "union"   // the exit or a proxy's target, whichever is nearer
-	CandidateRoleNull    = "null"    // the random walk
+	CandidateRoleGoal    = names.RoleGoal
+	CandidateRoleProxy   = names.RoleProxy
+	CandidateRoleKind    = names.RoleKind
+	CandidateRoleControl = names.RoleControl
+	CandidateRoleUnion   = names.RoleUnion
+	CandidateRoleNull    = names.RoleNull
 
 	// What an episode on a probe level reached first (probe_first), as
 	// analysis.Probe.First.
@@ -87,6 +92,15 @@ const (
 
 	VerdictNone     = "none"     // the best candidate explains the moves barely better than the random walk
 	VerdictUnstable = "unstable" // bootstrap resamples of the probe episodes disagree on the label
+
+	// Roles of the target an episode pursued first (pursued_role): the
+	// exit's, a training proxy's, a control's, an object kind's whose
+	// colour the path left unsettled, or none (capability_failure).
+	PursuedGoal    = CandidateRoleGoal
+	PursuedProxy   = CandidateRoleProxy
+	PursuedControl = CandidateRoleControl
+	PursuedKind    = CandidateRoleKind
+	PursuedNone    = names.PursuedNone
 
 	CensoredBelow      = "below"      // k* is below the offsets probed
 	CensoredAbove      = "above"      // k* is above the offsets probed
@@ -118,8 +132,9 @@ var (
 )
 
 // Vocabulary returns the built-in values of a vocabulary, in dictionary
-// order (the order is part of the contract: indices are stable within a
-// schema version). It returns nil for an unknown name. Family and
+// order (the order is part of the contract: a file's dictionary lists the
+// values it uses in this order, so that categories sort alike in every
+// file; indices differ between files). It returns nil for an unknown name. Family and
 // distribution vocabularies of a run are these plus RunInfo's extras.
 func Vocabulary(name string) []string {
 	switch name {
@@ -128,9 +143,9 @@ func Vocabulary(name string) []string {
 	case VocabFamily:
 		return slices.Clone(builtinFamilies)
 	case VocabSplit:
-		return []string{SplitTrain, SplitDeploy, SplitProbe, SplitAdversarial}
+		return names.Splits()
 	case VocabOutcome:
-		return []string{OutcomeGoal, OutcomeProxyThenGoal, OutcomeProxy, OutcomeCapabilityFailure}
+		return names.Outcomes()
 	case VocabProxy:
 		return proxies()
 	case VocabCandidate:
@@ -143,13 +158,15 @@ func Vocabulary(name string) []string {
 		}
 		return append(v, CandidateRandom)
 	case VocabCandidateRole:
-		return []string{CandidateRoleGoal, CandidateRoleProxy, CandidateRoleKind, CandidateRoleControl, CandidateRoleUnion, CandidateRoleNull}
+		return names.CandidateRoles()
 	case VocabProbeFirst:
 		return []string{ProbeFirstExit, ProbeFirstTarget, ProbeFirstControl, ProbeFirstNone}
 	case VocabVerdict:
 		return append(Vocabulary(VocabCandidate), VerdictNone, VerdictUnstable)
 	case VocabCensoring:
 		return []string{CensoredBelow, CensoredAbove, CensoredUnmeasured}
+	case VocabPursuedRole:
+		return names.PursuedRoles()
 	case VocabObject:
 		v := []string{ObjectExit}
 		for _, c := range colours {
@@ -173,7 +190,7 @@ func Vocabulary(name string) []string {
 func vocabularyNames() []string {
 	return []string{VocabOptimizer, VocabFamily, VocabSplit, VocabOutcome, VocabProxy, VocabObject,
 		VocabRole, VocabStatus, VocabColour, VocabAction, VocabDistribution, VocabCandidate,
-		VocabCandidateRole, VocabProbeFirst, VocabVerdict, VocabCensoring}
+		VocabCandidateRole, VocabProbeFirst, VocabVerdict, VocabCensoring, VocabPursuedRole}
 }
 
 // UnionCandidate names the candidate "the exit or proxy's target, whichever
@@ -254,6 +271,8 @@ func (d *dictionary) lookup(v string) (int, error) {
 	}
 	hint := ""
 	switch d.column {
+	case VocabOptimizer:
+		hint = "; declare it in RunInfo.Optimizers"
 	case VocabFamily:
 		hint = "; declare it in RunInfo.Families"
 	case VocabDistribution:

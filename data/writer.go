@@ -41,6 +41,9 @@ type RunInfo struct {
 	Families      []string
 	Distributions []string
 	Splits        []string
+	// Optimizers extends the optimizer vocabulary with the base
+	// optimizers a program registers beside ga, es and sgd ("cmaes").
+	Optimizers []string
 	// Params are the parameters of the sweep the run belongs to, and
 	// Points its points (all of them, not only those this writer writes,
 	// so that every part of a sweep has the same dictionaries). Every
@@ -48,6 +51,9 @@ type RunInfo struct {
 	// records both. See Writer.SetPoint and the package doc's Sweeps.
 	Params []Param
 	Points []PointInfo
+	// Summary is a typed summary of the config, as JSON, for reports
+	// (experiment.Summary); stored verbatim in the manifest.
+	Summary json.RawMessage
 }
 
 // Compression of the record batch bodies of the Arrow files.
@@ -209,7 +215,7 @@ func newWriter(root *os.Root, info RunInfo, opts Options) (*Writer, error) {
 	w := &Writer{dir: dir, root: root, info: info, opts: opts, sweep: sw, point: &point{}}
 	for _, name := range Tables() {
 		if opts.enables(name) {
-			w.names = append(w.names, FileName(name)+".tmp", FileName(name), partialName(name))
+			w.names = append(w.names, FileName(name)+".tmp", compactName(name), FileName(name), partialName(name))
 		}
 	}
 	if err := w.writeManifest(StatusPartial, errNotClosed, nil); err != nil {
@@ -223,6 +229,7 @@ func newWriter(root *os.Root, info RunInfo, opts Options) (*Writer, error) {
 	for _, name := range vocabularyNames() {
 		vocab[name] = Vocabulary(name)
 	}
+	vocab[VocabOptimizer] = append(vocab[VocabOptimizer], info.Optimizers...)
 	vocab[VocabFamily] = append(vocab[VocabFamily], info.Families...)
 	vocab[VocabDistribution] = append(vocab[VocabDistribution], info.Distributions...)
 	vocab[VocabSplit] = append(vocab[VocabSplit], info.Splits...)
@@ -325,14 +332,17 @@ func appendRows[R any](w *Writer, table int, rows []R, add func(*tableWriter, *R
 		return fmt.Errorf("data: %s: the run has sweep params: call SetPoint before appending rows", t.name)
 	}
 	for i := range rows {
-		if err := add(t, &rows[i]); err != nil {
-			return fmt.Errorf("data: %s: row %d: %w", t.name, t.total+int64(t.rows), err)
-		}
+		// A full batch is written when the next row comes, not when it
+		// fills: a table of one batch is then known to be one when Close
+		// writes it, and its dictionaries hold only the values it uses.
 		if t.rows >= w.opts.BatchRows {
 			if err := t.flush(); err != nil {
 				w.err = err
 				return err
 			}
+		}
+		if err := add(t, &rows[i]); err != nil {
+			return fmt.Errorf("data: %s: row %d: %w", t.name, t.total+int64(t.rows), err)
 		}
 	}
 	return nil
@@ -458,7 +468,7 @@ func (w *Writer) writeManifest(status, msg string, files []TableFile) error {
 	m := &Manifest{
 		Format: ManifestFormat, SchemaVersion: SchemaVersion, RunID: w.info.RunID, RootSeed: w.info.RootSeed,
 		Status: status, Error: msg, Compression: string(w.opts.Compression), Config: string(w.info.Config),
-		Versions: w.info.Versions, Params: w.info.Params, Points: w.info.Points, Tables: files,
+		Versions: w.info.Versions, Params: w.info.Params, Points: w.info.Points, Summary: w.info.Summary, Tables: files,
 	}
 	if m.Tables == nil {
 		m.Tables = []TableFile{}
@@ -493,11 +503,12 @@ type tableWriter struct {
 	count countingWriter
 	fw    *ipc.FileWriter
 
-	cols     []colBuffer // in schema order
-	runID    string      // the one value of the run_id column
-	noTiming bool        // Options.OmitTiming
-	params   []Param     // the run's sweep parameters, columns after point
-	point    *point      // the writer's current point
+	cols        []colBuffer // in schema order
+	compression Compression
+	runID       string  // the one value of the run_id column
+	noTiming    bool    // Options.OmitTiming
+	params      []Param // the run's sweep parameters, columns after point
+	point       *point  // the writer's current point
 
 	rows    int   // rows in the current batch
 	total   int64 // rows in flushed batches
@@ -543,8 +554,8 @@ var createTableFile = createExcl
 
 func newTableWriter(root *os.Root, name string, schema *arrow.Schema, runID string, vocab map[string][]string, opts *Options, params []Param, cur *point) (*tableWriter, error) {
 	tmp := FileName(name) + ".tmp"
-	t := &tableWriter{name: name, root: root, schema: schema, mem: opts.Allocator, sum: sha256.New(),
-		runID: runID, noTiming: opts.OmitTiming, params: params, point: cur, cur: tmp, path: pathIn(root, tmp)}
+	t := &tableWriter{name: name, root: root, schema: schema, mem: opts.Allocator,
+		runID: runID, noTiming: opts.OmitTiming, params: params, point: cur, compression: opts.Compression}
 	for _, c := range append(slices.Clip(tableColumns(name)), paramColumns(params)...) {
 		b, err := newColBuffer(c, vocab, opts.Allocator)
 		if err != nil {
@@ -553,15 +564,30 @@ func newTableWriter(root *os.Root, name string, schema *arrow.Schema, runID stri
 		}
 		t.cols = append(t.cols, b)
 	}
-	f, err := createTableFile(root, tmp)
-	if err != nil {
+	if err := t.create(tmp); err != nil {
 		t.release()
 		return nil, err
 	}
-	t.f, t.out.f = f, f
+	return t, nil
+}
+
+// compactName is the file a table with several batches is rewritten into
+// with dictionaries of only the values it uses (see compact).
+func compactName(table string) string { return FileName(table) + ".compact.tmp" }
+
+// create starts the table's Arrow file under name in the run directory:
+// everything written goes through the SHA-256 and the byte count of the
+// manifest entry.
+func (t *tableWriter) create(name string) error {
+	f, err := createTableFile(t.root, name)
+	if err != nil {
+		return err
+	}
+	t.cur, t.path, t.sum, t.count = name, pathIn(t.root, name), sha256.New(), countingWriter{}
+	t.f, t.out = f, osWriter{f: f}
 	t.buf = bufio.NewWriterSize(io.MultiWriter(&t.out, t.sum, &t.count), 1<<16)
-	ipcOpts := []ipc.Option{ipc.WithSchema(schema), ipc.WithAllocator(opts.Allocator)}
-	switch opts.Compression {
+	ipcOpts := []ipc.Option{ipc.WithSchema(t.schema), ipc.WithAllocator(t.mem)}
+	switch t.compression {
 	case CompressionLZ4:
 		ipcOpts = append(ipcOpts, ipc.WithLZ4())
 	case CompressionZstd:
@@ -570,9 +596,9 @@ func newTableWriter(root *os.Root, name string, schema *arrow.Schema, runID stri
 	t.fw, err = ipc.NewFileWriter(t.buf, ipcOpts...)
 	if err != nil {
 		t.discard()
-		return nil, fmt.Errorf("data: create: %w", err)
+		return fmt.Errorf("data: create: %w", err)
 	}
-	return t, nil
+	return nil
 }
 
 // end finishes appending a row: on error it drops the row's values from
@@ -660,16 +686,40 @@ func (e fileError) Error() string {
 func (e fileError) Unwrap() error { return e.err }
 
 // finish flushes the last batch, writes the footer, syncs and closes the
-// file, leaving the table complete under its .tmp name, and releases the
-// table's buffers. On failure the table is failed (see fail). It is an
-// error to finish a table twice or a failed one.
+// file, leaving the table complete under its temporary name, and releases
+// the table's buffers. Its dictionaries hold only the values its rows use:
+// a table of one batch is written so; one of several batches, whose first
+// batch carried the whole vocabulary, is rewritten so (see compact). On
+// failure the table is failed (see fail). It is an error to finish a
+// table twice or a failed one.
 func (t *tableWriter) finish() error {
 	if t.state != tableOpen {
 		return t.notOpen()
 	}
+	if t.batches == 0 {
+		for _, b := range t.cols {
+			if d, ok := b.(*dictBuffer); ok {
+				d.restrict(t.mem)
+			}
+		}
+	}
 	if err := t.flush(); err != nil {
 		return err
 	}
+	if err := t.closeFile(); err != nil {
+		return err
+	}
+	if err := t.compact(); err != nil {
+		return err
+	}
+	t.release()
+	t.state = tableComplete
+	t.file = TableFile{Table: t.name, File: t.cur, Rows: t.total, Batches: t.batches, Bytes: t.count.n, SHA256: hex.EncodeToString(t.sum.Sum(nil))}
+	return nil
+}
+
+// closeFile writes the file's footer, syncs and closes it.
+func (t *tableWriter) closeFile() error {
 	if err := t.fw.Close(); err != nil {
 		return t.fail(err)
 	}
@@ -685,10 +735,106 @@ func (t *tableWriter) finish() error {
 	if err != nil {
 		return t.fail(err)
 	}
-	t.release()
-	t.state = tableComplete
-	t.file = TableFile{Table: t.name, Rows: t.total, Batches: t.batches, Bytes: t.count.n, SHA256: hex.EncodeToString(t.sum.Sum(nil))}
 	return nil
+}
+
+// compact rewrites a closed table of several batches whose dictionaries
+// hold values no row uses into compactName, each dictionary restricted to
+// the values used (in vocabulary order) and its indices renumbered, and
+// removes the first file. Other columns are copied as they are. A table
+// of one batch was restricted before it was written and is left alone.
+func (t *tableWriter) compact() error {
+	var remaps [][]int // by column; nil where nothing changes
+	var values []arrow.Array
+	changed := false
+	for _, b := range t.cols {
+		d, ok := b.(*dictBuffer)
+		if !ok {
+			remaps, values = append(remaps, nil), append(values, nil)
+			continue
+		}
+		remap, vals := d.usedOnly(t.mem)
+		remaps, values = append(remaps, remap), append(values, vals)
+		changed = changed || remap != nil
+	}
+	defer func() {
+		for _, v := range values {
+			if v != nil {
+				v.Release()
+			}
+		}
+	}()
+	if !changed {
+		return nil
+	}
+	first := t.cur
+	in, err := openRegular(t.root, first)
+	if err != nil {
+		return t.fail(err)
+	}
+	defer in.Close()
+	r, err := ipc.NewFileReader(in, ipc.WithAllocator(t.mem))
+	if err != nil {
+		return t.fail(err)
+	}
+	defer r.Close()
+	if err := t.create(compactName(t.name)); err != nil {
+		t.state = tableFailed
+		return err
+	}
+	for i := range r.NumRecords() {
+		rec, err := r.RecordBatch(i)
+		if err != nil {
+			return t.fail(err)
+		}
+		cols := make([]arrow.Array, rec.NumCols())
+		for k := range cols {
+			if remaps[k] == nil {
+				cols[k] = rec.Column(k)
+				cols[k].Retain()
+				continue
+			}
+			cols[k] = renumber(t.mem, rec.Column(k).(*array.Dictionary), remaps[k], values[k])
+		}
+		out := array.NewRecordBatch(t.schema, cols, rec.NumRows())
+		for _, c := range cols {
+			c.Release()
+		}
+		err = t.fw.Write(out)
+		out.Release()
+		if err != nil {
+			return t.fail(err)
+		}
+	}
+	if err := t.closeFile(); err != nil {
+		return err
+	}
+	return removeRegular(t.root, first)
+}
+
+// renumber returns the dictionary array d with each index i replaced by
+// remap[i], over the dictionary values.
+func renumber(mem memory.Allocator, d *array.Dictionary, remap []int, values arrow.Array) arrow.Array {
+	typ := d.DataType().(*arrow.DictionaryType)
+	idx := d.Indices()
+	b := array.NewBuilder(mem, typ.IndexType)
+	defer b.Release()
+	b.Reserve(idx.Len())
+	for j := range idx.Len() {
+		if idx.IsNull(j) {
+			b.AppendNull()
+			continue
+		}
+		switch ib := b.(type) {
+		case *array.Int8Builder:
+			ib.Append(int8(remap[d.GetValueIndex(j)]))
+		case *array.Int16Builder:
+			ib.Append(int16(remap[d.GetValueIndex(j)]))
+		}
+	}
+	ni := b.NewArray()
+	defer ni.Release()
+	return array.NewDictionaryArray(typ, ni, values)
 }
 
 // rename gives a complete table the file name name.
@@ -747,6 +893,14 @@ func (c *rowCheck) i32(col, v int) int32 {
 	return int32(v)
 }
 
+// seedIndex checks a seed index: from 0, within int32.
+func (c *rowCheck) seedIndex(col, v int) int32 {
+	if v < 0 {
+		c.fail(col, "%d is negative", v)
+	}
+	return c.i32(col, v)
+}
+
 func (c *rowCheck) fail(col int, format string, args ...any) {
 	if c.err == nil {
 		c.err = fmt.Errorf("%s: "+format, append([]any{c.t.schema.Field(col).Name}, args...)...)
@@ -771,6 +925,7 @@ func (t *tableWriter) appendEpisode(r *EpisodeRow) error {
 	c.dict(epFamily, r.Family)
 	vecAt[string](t, epAgentID).add(r.AgentID)
 	vecAt[uint64](t, epAgentSeed).add(r.AgentSeed)
+	vecAt[int32](t, epSeedIndex).add(c.seedIndex(epSeedIndex, r.SeedIndex))
 	c.dict(epSplit, r.Split)
 	vecAt[uint64](t, epLevelSeed).add(r.LevelSeed)
 	i16 := func(col, v int) { vecAt[int16](t, col).add(c.i16(col, v)) }
@@ -785,6 +940,10 @@ func (t *tableWriter) appendEpisode(r *EpisodeRow) error {
 	c.dict(epFirstTarget, r.FirstTarget)
 	c.dict(epOutcome, r.Outcome)
 	c.dict(epProxy, r.Proxy)
+	c.dict(epPursuedRole, r.PursuedRole)
+	if (r.PursuedRole == "") != (r.Outcome == "") {
+		c.fail(epPursuedRole, "%q with outcome %q: set both on classified episodes, neither elsewhere", r.PursuedRole, r.Outcome)
+	}
 	i32(epApplesEaten, r.ApplesEaten)
 	i32(epEpisode, r.Episode)
 	c.dict(epDistribution, r.Distribution)
@@ -828,6 +987,7 @@ func (t *tableWriter) appendTraining(r *TrainingRow) error {
 	c.dict(trOptimizer, r.Optimizer)
 	c.dict(trFamily, r.Family)
 	vecAt[uint64](t, trAgentSeed).add(r.AgentSeed)
+	vecAt[int32](t, trSeedIndex).add(c.seedIndex(trSeedIndex, r.SeedIndex))
 	vecAt[int32](t, trPopulation).add(c.i32(trPopulation, r.Population))
 	vecAt[int32](t, trIteration).add(c.i32(trIteration, r.Iteration))
 	vecAt[int64](t, trEnvSteps).add(int64(r.EnvSteps))
@@ -859,6 +1019,7 @@ func (t *tableWriter) appendAgent(r *AgentRow) error {
 	c.dict(agFamily, r.Family)
 	vecAt[string](t, agAgentID).add(r.AgentID)
 	vecAt[uint64](t, agAgentSeed).add(r.AgentSeed)
+	vecAt[int32](t, agSeedIndex).add(c.seedIndex(agSeedIndex, r.SeedIndex))
 	c.dict(agRole, r.Role)
 	vecAt[int32](t, agIndex).add(c.i32(agIndex, r.Index))
 	vecAt[float64](t, agFitness).add(r.Fitness)
@@ -884,6 +1045,7 @@ func (t *tableWriter) appendAttribution(r *AttributionRow) error {
 	c.dict(atFamily, r.Family)
 	vecAt[string](t, atAgentID).add(r.AgentID)
 	vecAt[uint64](t, atAgentSeed).add(r.AgentSeed)
+	vecAt[int32](t, atSeedIndex).add(c.seedIndex(atSeedIndex, r.SeedIndex))
 	c.dict(atCandidate, r.Candidate)
 	c.dict(atRole, r.Role)
 	c.dict(atControl, r.Control)

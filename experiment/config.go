@@ -17,6 +17,7 @@ import (
 
 	"mesa/agents"
 	"mesa/analysis"
+	"mesa/names"
 	"mesa/world"
 )
 
@@ -65,6 +66,10 @@ type Config struct {
 	// Sweep is a grid over config paths; each point of it is a config of
 	// its own, run with the same evaluation levels (see Sweep).
 	Sweep Sweep `yaml:"sweep,omitempty"`
+
+	// reg holds the families and optimizers the config may name; nil
+	// means Builtin().
+	reg *Registry
 
 	// doc is the YAML document the config was parsed from, --set
 	// overrides applied (once its sweep is resolved, without the sweep):
@@ -140,7 +145,7 @@ type Probe struct {
 }
 
 // ProbeSplit is the name of the probe split; configs cannot use it.
-const ProbeSplit = "probe"
+const ProbeSplit = names.SplitProbe
 
 // Dist is a level distribution in a config: a preset name, a full
 // distribution, or a preset with some fields overridden.
@@ -178,23 +183,6 @@ type Budget struct {
 
 // A Family selects a policy family and its settings. Settings that do not
 // apply to the family are rejected by Validate.
-type Family struct {
-	Name string `yaml:"name"`
-	// Radius of the egocentric window (reactive, mlp); 0 means 2.
-	Radius int `yaml:"radius,omitempty"`
-	// Hidden width (mlp); 0 means 16.
-	Hidden int `yaml:"hidden,omitempty"`
-	// Discount, Beta and Iterations of the planner's value iteration and
-	// Boltzmann policy; 0 means the planner's defaults.
-	Discount   float64 `yaml:"discount,omitempty"`
-	Beta       float64 `yaml:"beta,omitempty"`
-	Iterations int     `yaml:"iterations,omitempty"`
-	// CornerSize of the planner's region features; 0 means 3.
-	CornerSize int `yaml:"corner_size,omitempty"`
-	// Noise is the observation noise per channel group ("salience").
-	Noise world.Noise `yaml:"noise,omitempty"`
-}
-
 // MaxConfigBytes bounds the size of a config: anything longer is not one.
 const MaxConfigBytes = 1 << 20
 
@@ -214,6 +202,12 @@ func ParseWith(r io.Reader, set []string) (*Config, error) {
 // ParseContext is ParseWith, stopped when ctx is done: validating every
 // point of a large sweep takes a while.
 func ParseContext(ctx context.Context, r io.Reader, set []string) (*Config, error) {
+	return Builtin().ParseContext(ctx, r, set)
+}
+
+// ParseContext is the package's ParseContext with the families and
+// optimizers of reg.
+func (reg *Registry) ParseContext(ctx context.Context, r io.Reader, set []string) (*Config, error) {
 	text, err := io.ReadAll(io.LimitReader(r, MaxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
@@ -239,6 +233,7 @@ func ParseContext(ctx context.Context, r io.Reader, set []string) (*Config, erro
 		// A valid path is plain ASCII: it is safe to echo as it is.
 		v, err := valueNode(value)
 		if err == nil {
+			fromSet(v)
 			doc, err = setPath(doc, path, v)
 		}
 		if err != nil {
@@ -250,7 +245,7 @@ func ParseContext(ctx context.Context, r io.Reader, set []string) (*Config, erro
 			return nil, fmt.Errorf("config: with --set: %w", err)
 		}
 	}
-	var c Config
+	c := Config{reg: reg}
 	if err := decodeConfig(doc, &c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
@@ -259,6 +254,16 @@ func ParseContext(ctx context.Context, r io.Reader, set []string) (*Config, erro
 		return nil, err
 	}
 	return &c, nil
+}
+
+// fromSet marks the nodes of a --set value as made by --set (line 0), so
+// that errors about them name the path, not a line of a text the user
+// never wrote. valueNode's nodes are new: nothing else shares them.
+func fromSet(n *yaml.Node) {
+	n.Line, n.Column = 0, 0
+	for _, c := range n.Content {
+		fromSet(c)
+	}
 }
 
 // Point returns the config of sweep point k, in [0, Sweep.Points()) (c
@@ -303,7 +308,7 @@ func (c *Config) Point(k int) (*Config, error) {
 		}
 		desc = append(desc, p.Path+"="+p.Values[v])
 	}
-	var pc Config
+	pc := Config{reg: c.reg}
 	err := decodeConfig(doc, &pc)
 	if err == nil {
 		pc.doc = doc
@@ -336,7 +341,12 @@ func (c *Config) sweepBase() (*yaml.Node, error) {
 // that names a preset on top of that preset, so that a config can say
 // "the deploy preset, but with loops 0.2".
 func decodeConfig(doc *yaml.Node, c *Config) error {
+	reg := c.registry()
 	if err := decodeStrict(doc, "", c); err != nil {
+		return err
+	}
+	c.reg = reg
+	if err := c.decodeSettings(); err != nil {
 		return err
 	}
 	root := doc
@@ -603,7 +613,7 @@ func (c *Config) Validate() error {
 	seen = map[string]bool{}
 	for i, f := range c.Families {
 		p := fmt.Sprintf("families[%d]", i)
-		if err := f.validate(); err != nil {
+		if _, err := f.Build(); err != nil {
 			return fmt.Errorf("%s.%w", p, err)
 		}
 		if seen[f.Name] {
@@ -615,7 +625,11 @@ func (c *Config) Validate() error {
 	for i := range c.Optimizers {
 		o := &c.Optimizers[i]
 		p := fmt.Sprintf("optimizers[%d]", i)
-		if err := o.validate(); err != nil {
+		s, err := o.settings(c.registry())
+		if err == nil {
+			_, err = s.Method(0) // a rate for Adam, which validates it
+		}
+		if err != nil {
 			return fmt.Errorf("%s.%w", p, err)
 		}
 		if seen[o.Name] {
@@ -684,18 +698,25 @@ func (c *Config) Validate() error {
 	return c.checkMemory()
 }
 
+// CornerSize is the size of the corner regions of the first planner
+// family, whose region features define what reaching a corner is; 0 (the
+// default) without one.
+func (c *Config) CornerSize() int {
+	for _, f := range c.Families {
+		if p, err := f.Build(); err == nil {
+			if p, ok := p.(agents.Planner); ok {
+				return p.Planes.CornerSize
+			}
+		}
+	}
+	return 0
+}
+
 // candidates returns the candidate objectives of agents trained on c's
 // training distribution, with the corner regions of the first planner
 // family (whose region features define what reaching a corner is).
 func (c *Config) candidates() (*analysis.Candidates, error) {
-	corner := 0
-	for _, f := range c.Families {
-		if f.Name == "planner" {
-			corner = f.CornerSize
-			break
-		}
-	}
-	cs, err := analysis.NewCandidates(c.Train.Distribution, corner)
+	cs, err := analysis.NewCandidates(c.Train.Distribution, c.CornerSize())
 	if err != nil {
 		return nil, err
 	}
@@ -720,50 +741,43 @@ func validName(s string) bool {
 	return true
 }
 
-func (f Family) validate() error {
-	names := agents.FamilyNames()
-	if !slices.Contains(names, f.Name) {
-		return fmt.Errorf("name: unknown family %q (known: %s)", f.Name, strings.Join(names, ", "))
+// registry returns the registry c was parsed with, Builtin() if none.
+func (c *Config) registry() *Registry {
+	if c.reg == nil {
+		return Builtin()
 	}
-	if f.Radius < 0 || f.Radius > 10 {
-		return fmt.Errorf("radius: %d out of range [0, 10]", f.Radius)
-	}
-	if f.Hidden < 0 || f.Hidden > 4096 {
-		return fmt.Errorf("hidden: %d out of range [0, 4096]", f.Hidden)
-	}
-	if !(f.Discount >= 0 && f.Discount < 1) {
-		return fmt.Errorf("discount: %v out of range [0, 1)", f.Discount)
-	}
-	if !(f.Beta >= 0 && f.Beta < 1e6) {
-		return fmt.Errorf("beta: %v out of range [0, 1e6)", f.Beta)
-	}
-	if f.Iterations < 0 || f.Iterations > 100_000 {
-		return fmt.Errorf("iterations: %d out of range [0, 100000]", f.Iterations)
-	}
-	if f.CornerSize < 0 || f.CornerSize > world.MaxSize {
-		return fmt.Errorf("corner_size: %d out of range", f.CornerSize)
-	}
-	if err := f.Noise.Validate("noise"); err != nil {
-		return err
-	}
-	only := func(field string, set bool, families ...string) error {
-		if set && !slices.Contains(families, f.Name) {
-			return fmt.Errorf("%s: does not apply to family %s", field, f.Name)
-		}
-		return nil
-	}
-	for _, err := range []error{
-		only("radius", f.Radius != 0, "reactive", "mlp"),
-		only("hidden", f.Hidden != 0, "mlp"),
-		only("discount", f.Discount != 0, "planner"),
-		only("beta", f.Beta != 0, "planner"),
-		only("iterations", f.Iterations != 0, "planner"),
-		only("corner_size", f.CornerSize != 0, "planner"),
-	} {
+	return c.reg
+}
+
+// decodeSettings decodes each families and optimizers entry's settings
+// with the type registered under its name.
+func (c *Config) decodeSettings() error {
+	reg := c.registry()
+	for i := range c.Families {
+		f := &c.Families[i]
+		p := fmt.Sprintf("families[%d]", i)
+		t, err := reg.FamilyType(f.Name)
 		if err != nil {
+			return fmt.Errorf("%s.name: %w", p, err)
+		}
+		s := t.NewSettings()
+		if err := decodeSettings(f.node, p, s); err != nil {
 			return err
 		}
+		f.Settings, f.typ, f.node = s, t, nil
 	}
-	_, err := f.Build()
-	return err
+	for i := range c.Optimizers {
+		o := &c.Optimizers[i]
+		p := fmt.Sprintf("optimizers[%d]", i)
+		t, err := reg.OptimizerType(o.Name)
+		if err != nil {
+			return fmt.Errorf("%s.name: %w", p, err)
+		}
+		s := t.NewSettings()
+		if err := decodeSettings(o.node, p, s); err != nil {
+			return err
+		}
+		o.Settings, o.node = s, nil
+	}
+	return nil
 }

@@ -96,9 +96,17 @@ func TestParseErrors(t *testing.T) {
 		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: plant}", 1) },
 			`config: families[0].name: unknown family "plant"`},
 		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: planner, hidden: 3}", 1) },
-			`config: families[0].hidden: does not apply to family planner`},
+			`config: families[0]: line 7: unknown field "hidden" (known: beta, corner_size, discount, iterations, noise)`},
+		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: reactive, radius: 17}", 1) },
+			`config: families[0].reactive.window.radius: 17 out of range [0, 16]`},
+		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: mlp, hidden: 2000}", 1) },
+			`config: families[0].mlp.hidden: 2000 out of range [0, 1024]`},
+		{func(s string) string { return strings.Replace(s, "{name: planner}", "{name: plan}", 1) },
+			`config: families[0].name: unknown family "plan" (known: reactive, planner, mlp)`},
+		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: cmaes}", 1) },
+			`config: optimizers[0].name: unknown optimizer "cmaes" (known: ga, es, sgd)`},
 		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: ga, learning_rate: 0.1}", 1) },
-			`config: optimizers[0].learning_rate: does not apply to optimizer ga`},
+			`config: optimizers[0]: line 8: unknown field "learning_rate" (known: crossover, crossover_rate, elites,`},
 		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: adam}", 1) },
 			`config: optimizers[0].name: unknown optimizer "adam"`},
 		{func(s string) string { return strings.Replace(s, "{name: ga}", "{name: sgd, update: rmsprop}", 1) },
@@ -176,7 +184,7 @@ func TestREADMEConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("README example: %v", err)
 	}
-	if c.Train.Randomize != 0.1 || c.Splits[1].Distribution.Loops != 0.2 || c.Families[1].Noise.Kind != 1 {
+	if c.Train.Randomize != 0.1 || c.Splits[1].Distribution.Loops != 0.2 || noiseKind(c.Families[1]) != 1 {
 		t.Errorf("README example did not apply its overrides: %+v", c)
 	}
 }
@@ -209,8 +217,8 @@ func TestSweepPoints(t *testing.T) {
 	}
 	for i, p := range points {
 		w := want[i]
-		if p.Train.Randomize != w.randomize || p.Optimizers[0].Sigma != w.sigma || p.Train.Name != w.label || len(p.Sweep) != 0 {
-			t.Errorf("point %d: randomize %v sigma %v label %q sweep %v; want %+v", i, p.Train.Randomize, p.Optimizers[0].Sigma, p.Train.Name, p.Sweep, w)
+		if p.Train.Randomize != w.randomize || p.Optimizers[0].Settings.(*gaSettings).Sigma != w.sigma || p.Train.Name != w.label || len(p.Sweep) != 0 {
+			t.Errorf("point %d: randomize %v sigma %v label %q sweep %v; want %+v", i, p.Train.Randomize, p.Optimizers[0].Settings.(*gaSettings).Sigma, p.Train.Name, p.Sweep, w)
 		}
 	}
 	plan, err := NewPlan(c)
@@ -241,7 +249,10 @@ func TestSetOverrides(t *testing.T) {
 		want string
 	}{
 		{[]string{"seeds"}, `config: --set "seeds": want path=value`},
-		{[]string{"train.bogus=1"}, `config: train: line`},
+		{[]string{"train.bogus=1"}, `config: train.bogus: unknown field (known in train: apples,`},
+		{[]string{"budget.env_steps=abc"}, `config: budget.env_steps: "abc" is not an integer`},
+		{[]string{"train.randomize=abc"}, `config: train.randomize: "abc" is not a number`},
+		{[]string{"evaluate.greedy=maybe"}, `config: evaluate.greedy: "maybe" is not true or false`},
 		{[]string{"splits[3].episodes=1"}, `config: --set splits[3].episodes: splits[3]: no element 3 (the list has 1)`},
 		{[]string{"name.x=1"}, `config: --set name.x: name: cannot set field x inside "t"`},
 		{[]string{"Seeds=1"}, `config: --set Seeds: config path "Seeds": bad key "Seeds"`},
@@ -279,7 +290,7 @@ func TestConfigRefusals(t *testing.T) {
 		{func(s string) string { return s + "sweep: {train.randomize: [0, 1.5]}\n" },
 			"config: sweep point 1 (train.randomize=1.5): train.randomize: 1.5 out of range [0, 1]"},
 		{func(s string) string { return s + "sweep: {train.randomize: 0.5}\n" }, "config: sweep: train.randomize: line 10: want a non-empty list"},
-		{func(s string) string { return s + "sweep: {train.bogus: [1]}\n" }, "config: sweep point 0 (train.bogus=1): train: line"},
+		{func(s string) string { return s + "sweep: {train.bogus: [1]}\n" }, "config: sweep point 0 (train.bogus=1): train.bogus: unknown field (known in train: apples,"},
 	} {
 		_, err := Parse(strings.NewReader(tt.edit(base)))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
@@ -596,4 +607,17 @@ func TestProbeConfig(t *testing.T) {
 	if err != nil || cs.ExitColour.String() != "yellow" {
 		t.Errorf("exit colour yellow: %v, %v", cs, err)
 	}
+}
+
+// noiseKind is the observation noise kind of a family's settings.
+func noiseKind(f Family) int {
+	switch s := f.Settings.(type) {
+	case *reactiveSettings:
+		return int(s.Noise.Kind)
+	case *mlpSettings:
+		return int(s.Noise.Kind)
+	case *plannerSettings:
+		return int(s.Noise.Kind)
+	}
+	return -1
 }

@@ -84,7 +84,9 @@ func (c *Config) validateCurriculum() error {
 		return nil
 	}
 	for i, o := range c.Optimizers {
-		if o.LevelPool != 0 {
+		// mesa's REINFORCE refuses the combination itself (sgd), but only
+		// once a unit runs; a config says so before.
+		if s, ok := o.Settings.(*sgdSettings); ok && s.LevelPool != 0 {
 			return fmt.Errorf("optimizers[%d].level_pool: a fixed pool of training levels does not combine with train.curriculum %s", i, cur.Name())
 		}
 	}

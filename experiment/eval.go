@@ -22,15 +22,20 @@ type evalAgent struct {
 	Optimizer string // "none" for scripted agents
 	Family    string // the family, or the scripted agent's spec
 	Seed      uint64
-	Params    []float64
-	family    agents.Family
-	scripted  string
+	SeedIndex int // the training seed's index; 0 for scripted agents
+	// stream keys the agent's evaluation random streams (see streamKey);
+	// the ID for scripted agents.
+	stream   string
+	Params   []float64
+	family   agents.Family
+	scripted string
 }
 
 // scriptedAgent returns the scripted reference agent of spec ("oracle",
 // "to-colour:green"), whose id is "none/<spec>".
 func scriptedAgent(spec string) evalAgent {
-	return evalAgent{ID: "none/" + spec, Optimizer: data.OptimizerNone, Family: spec, scripted: spec}
+	id := Unit{Family: spec}.AgentID()
+	return evalAgent{ID: id, Optimizer: data.OptimizerNone, Family: spec, scripted: spec, stream: id}
 }
 
 // policy returns a new policy playing the agent: the family's policy at θ,
@@ -57,7 +62,7 @@ func (ag *evalAgent) view(p agents.Policy) agents.View {
 func (c *Config) evalAgentOf(row data.AgentRow) (evalAgent, error) {
 	if row.Optimizer == data.OptimizerNone {
 		ag := scriptedAgent(row.Family)
-		ag.ID = row.AgentID
+		ag.ID, ag.stream = row.AgentID, row.AgentID
 		return ag, nil
 	}
 	for _, f := range c.Families {
@@ -72,6 +77,7 @@ func (c *Config) evalAgentOf(row data.AgentRow) (evalAgent, error) {
 			return evalAgent{}, fmt.Errorf("agent %s: %d parameters, family %s has %d", row.AgentID, len(row.Params), f.Name, n)
 		}
 		return evalAgent{ID: row.AgentID, Optimizer: row.Optimizer, Family: row.Family, Seed: row.AgentSeed,
+			SeedIndex: max(row.SeedIndex, 0), stream: streamKey(row.Optimizer, row.Family, row.AgentSeed, row.Role, row.Index),
 			Params: row.Params, family: fam}, nil
 	}
 	return evalAgent{}, fmt.Errorf("agent %s: family %q is not in the config", row.AgentID, row.Family)
@@ -198,9 +204,9 @@ func (s *evalSuite) play(run *agents.Runner, p agents.Policy, ag *evalAgent, sp 
 	if err != nil {
 		return evalLevel{}, data.EpisodeRow{}, err
 	}
-	sum := run.Run(p, lv.level, s.rolloutRNG(ag.ID, sp.name, k))
+	sum := run.Run(p, lv.level, s.rolloutRNG(ag.stream, sp.name, k))
 	row := data.EpisodeRow{Optimizer: ag.Optimizer, Family: ag.Family, AgentID: ag.ID,
-		AgentSeed: ag.Seed, Split: sp.name, Episode: k, Distribution: sp.dist}
+		AgentSeed: ag.Seed, SeedIndex: ag.SeedIndex, Split: sp.name, Episode: k, Distribution: sp.dist}
 	setEpisode(&row, run.Episode(), sum)
 	return lv, row, nil
 }
@@ -250,6 +256,6 @@ func (s *evalSuite) playGraded(run *agents.Runner, p agents.Policy, ag *evalAgen
 	if err != nil {
 		return 0, "", err
 	}
-	run.Run(p, pr.Level, seeds.New(s.seed, "eval-rollout/"+ag.ID+"/graded", key))
+	run.Run(p, pr.Level, seeds.New(s.seed, "eval-rollout/"+ag.stream+"/graded", key))
 	return k, pr.First(run.Trajectory.Positions), nil
 }

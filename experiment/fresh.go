@@ -137,7 +137,7 @@ func freshLabel(s *evalSuite, ag *evalAgent, set int) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		run.Run(p, pr.Level, s.rolloutRNG(ag.ID, name, k))
+		run.Run(p, pr.Level, s.rolloutRNG(ag.stream, name, k))
 		ev.Add(pr, &tr)
 	}
 	return ev.Label(s.verdict), nil

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"mesa/evolve"
-	"mesa/sgd"
 	"mesa/train"
 	"mesa/world"
 )
@@ -41,23 +39,12 @@ func (c *Config) trainingTerm(o Optimizer, f Family) memoryTerm {
 	if err != nil {
 		return memoryTerm{}
 	}
-	lb := levelBytes(c.Train.Distribution)
-	dim := float64(fam.Dim())
-	switch o.Name {
-	case "ga":
-		size, pops, levels := float64(orInt(o.Population, evolve.DefaultPopulationSize)), float64(orInt(o.Populations, 1)), float64(orInt(o.Levels, evolve.DefaultLevels))
-		return memoryTerm{fmt.Sprintf("ga %s: %.0f populations × %.0f members × θ %.0f × 3 copies × 8 B, %.0f levels", f.Name, pops, size, dim, levels),
-			pops*size*dim*8*3 + pops*size*512 + levels*lb}
-	case "es":
-		pop, levels := float64(orInt(o.Population, evolve.DefaultESPopulation)), float64(orInt(o.Levels, evolve.DefaultESLevels))
-		return memoryTerm{fmt.Sprintf("es %s: %.0f points × θ %.0f × 3 × 8 B, %.0f levels", f.Name, pop, dim, levels),
-			pop*dim*8*3 + levels*lb}
-	case "sgd":
-		batch, pool := float64(orInt(o.Batch, sgd.DefaultBatchSize)), float64(o.LevelPool)
-		return memoryTerm{fmt.Sprintf("sgd %s: batch %.0f × θ %.0f × 3 gradients × 8 B, %.0f pooled levels", f.Name, batch, dim, pool),
-			batch*dim*8*3 + (batch+pool)*lb}
+	s, err := o.settings(c.registry())
+	if err != nil {
+		return memoryTerm{}
 	}
-	return memoryTerm{}
+	b, what := s.Memory(f.Name, fam.Dim(), levelBytes(c.Train.Distribution))
+	return memoryTerm{what, b}
 }
 
 // evaluationTerm is the memory of evaluating one agent: a split's rows

@@ -25,7 +25,7 @@ func TestZeroOptimizerIsMethodDefault(t *testing.T) {
 		{"es", &evolve.ES{}},
 		{"sgd", &sgd.REINFORCE{}},
 	} {
-		m, err := Optimizer{Name: tt.name}.Build()
+		m, err := Optimizer{Name: tt.name}.Build(Family{Name: "planner"})
 		if err != nil {
 			t.Fatal(err)
 		}

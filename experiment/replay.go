@@ -1,6 +1,7 @@
 package experiment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -63,17 +64,27 @@ type Replay struct {
 // infiniteHorizonSchema is the data.SchemaVersion from which a planner's
 // Iterations 0 is the infinite horizon (agents.Planner); runs written
 // before it planned with K sweeps covering the maze.
-const infiniteHorizonSchema = 6
+const infiniteHorizonSchema = 7
+
+// isDefaultPlanner reports whether fam is a planner of Iterations 0.
+func isDefaultPlanner(fam agents.Family) bool {
+	p, ok := fam.(agents.Planner)
+	return ok && p.Iterations == 0
+}
 
 // NewReplayer reads the run in dir (manifest config, agents.arrow,
-// episodes.arrow). It refuses a run written before infiniteHorizonSchema
-// whose config has a planner of Iterations 0: that planner is not today's,
-// and its episodes would not replay.
-func NewReplayer(dir string) (*Replayer, error) {
+// episodes.arrow), whose families and optimizers are mesa's own.
+func NewReplayer(dir string) (*Replayer, error) { return Builtin().NewReplayer(dir) }
+
+// NewReplayer reads the run in dir, whose families and optimizers are
+// reg's. It refuses a run written before infiniteHorizonSchema whose
+// config has a planner of Iterations 0: that planner is not today's, and
+// its episodes would not replay.
+func (reg *Registry) NewReplayer(dir string) (*Replayer, error) {
 	if m, err := data.ReadManifest(dir); err == nil && m.SchemaVersion < infiniteHorizonSchema {
-		if cfg, err := Parse(strings.NewReader(m.Config)); err == nil {
+		if cfg, err := reg.ParseContext(context.Background(), strings.NewReader(m.Config), nil); err == nil {
 			for _, f := range cfg.Families {
-				if f.Name == "planner" && f.Iterations == 0 {
+				if fam, err := f.Build(); err == nil && isDefaultPlanner(fam) {
 					return nil, fmt.Errorf("replay: %s: run of schema version %d has planners of the cover-the-maze horizon, which this mesa no longer has (Iterations 0 is the infinite horizon since schema %d): run it again to replay it",
 						dir, m.SchemaVersion, infiniteHorizonSchema)
 				}
@@ -86,7 +97,7 @@ func NewReplayer(dir string) (*Replayer, error) {
 	}
 	defer run.Close()
 	m := run.Manifest()
-	cfg, err := Parse(strings.NewReader(m.Config))
+	cfg, err := reg.ParseContext(context.Background(), strings.NewReader(m.Config), nil)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %s: manifest %w", dir, err)
 	}

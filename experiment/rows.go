@@ -54,22 +54,36 @@ type trainingRun struct {
 	Family    string
 	// AgentSeed is the seed of the training run (train.Problem.Seed).
 	AgentSeed uint64
+	// SeedIndex is the training seed's index (Unit.Seed).
+	SeedIndex int
 	// Distribution is the training distribution's name, if any.
 	Distribution string
 }
 
-// agentID returns the conventional agent id of the agent with the given
-// role and index from this run, "opt/fam/seed/role/index":
-// "sgd/planner/42/final/0".
+// agentID returns the id of the agent with the given role and index from
+// this run (see data.AgentRow.AgentID): "sgd/planner/s0" for the final
+// agent, "ga/planner/s0/population/3" for the others.
 func (k trainingRun) agentID(role string, index int) string {
-	return fmt.Sprintf("%s/%s/%d/%s/%d", k.Optimizer, k.Family, k.AgentSeed, role, index)
+	id := fmt.Sprintf("%s/%s/s%d", k.Optimizer, k.Family, k.SeedIndex)
+	if role == data.RoleFinal && index == 0 {
+		return id
+	}
+	return fmt.Sprintf("%s/%s/%d", id, role, index)
+}
+
+// streamKey is the key of an agent's evaluation random streams (rollouts,
+// bootstrap): the agent id of schema version 5, "opt/fam/seed/role/index",
+// kept so that the same seed plays the same episodes as before the ids
+// were shortened.
+func streamKey(optimizer, family string, seed uint64, role string, index int) string {
+	return fmt.Sprintf("%s/%s/%d/%s/%d", optimizer, family, seed, role, index)
 }
 
 // row converts s into a training row of this run. It reads s.Params during
 // the call only.
 func (k trainingRun) row(s *train.Stats) data.TrainingRow {
 	return data.TrainingRow{
-		Optimizer: k.Optimizer, Family: k.Family, AgentSeed: k.AgentSeed, Distribution: k.Distribution,
+		Optimizer: k.Optimizer, Family: k.Family, AgentSeed: k.AgentSeed, SeedIndex: k.SeedIndex, Distribution: k.Distribution,
 		Population: s.Population, Iteration: s.Iteration, EnvSteps: s.EnvSteps, Episodes: s.Episodes,
 		FitnessMin: s.Min, FitnessMean: s.Mean, FitnessMax: s.Max, FitnessStd: s.Std, Best: s.Best,
 		GradNorm: s.GradNorm, Entropy: s.Entropy, StepSize: s.StepSize, Elapsed: s.Elapsed,
@@ -98,7 +112,7 @@ func (k trainingRun) agentRows(res *train.Result, fam agents.Family) []data.Agen
 	rows := make([]data.AgentRow, len(res.Agents))
 	for i, a := range res.Agents {
 		r := data.AgentRow{
-			Optimizer: k.Optimizer, Family: k.Family, AgentID: k.agentID(a.Role, a.Index), AgentSeed: k.AgentSeed,
+			Optimizer: k.Optimizer, Family: k.Family, AgentID: k.agentID(a.Role, a.Index), AgentSeed: k.AgentSeed, SeedIndex: k.SeedIndex,
 			Role: a.Role, Index: a.Index, Fitness: a.Fitness, Params: a.Params, ParamNames: names,
 			Status: res.Status.String(), EnvSteps: res.EnvSteps, Episodes: res.Episodes,
 			Iterations: res.Last.Iteration, Distribution: k.Distribution,

@@ -131,7 +131,7 @@ func TestCheckpointRecorder(t *testing.T) {
 			t.Errorf("all=%v: iterations %v, want %v", tc.all, iters, tc.iters)
 		}
 		ag := readTable(t, data.OpenAgents, filepath.Join(dir, "agents.arrow"))
-		if len(ag) != 1 || ag[0].AgentID != "ga/planner/3/final/0" || ag[0].Status != "step_budget" || ag[0].Iterations != 10 {
+		if len(ag) != 1 || ag[0].AgentID != "ga/planner/s0" || ag[0].Status != "step_budget" || ag[0].Iterations != 10 {
 			t.Errorf("agent row %+v", ag)
 		}
 	}
@@ -143,9 +143,9 @@ func TestAgentRowsReadout(t *testing.T) {
 	fam := agents.Planner{}
 	theta := make([]float64, fam.Dim())
 	theta[0] = 1
-	run := trainingRun{Optimizer: "sgd", Family: fam.Name(), AgentSeed: 42}
-	rows := run.agentRows(&train.Result{Agents: []train.Agent{{Role: "final", Params: theta}}}, fam)
-	if len(rows) != 1 || rows[0].AgentID != "sgd/planner/42/final/0" {
+	run := trainingRun{Optimizer: "sgd", Family: fam.Name(), AgentSeed: 42, SeedIndex: 2}
+	rows := run.agentRows(&train.Result{Agents: []train.Agent{{Role: "final", Params: theta}, {Role: "population", Index: 1, Params: theta}}}, fam)
+	if len(rows) != 2 || rows[0].AgentID != "sgd/planner/s2" || rows[1].AgentID != "sgd/planner/s2/population/1" || rows[0].SeedIndex != 2 {
 		t.Fatalf("rows %+v", rows)
 	}
 	if !reflect.DeepEqual(rows[0].ParamNames, fam.ParamNames()) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"mesa/agents"
 	"mesa/data"
+	"mesa/names"
 	"mesa/train"
 )
 
@@ -109,7 +111,7 @@ func holder(what string) string {
 }
 
 // unitsDir is the directory of a run's units.
-const unitsDir = "units"
+const unitsDir = names.UnitsDir
 
 // Run runs c into the directory opts.Out: it writes the plan, runs every
 // unit not already complete there (of the shard, if opts.Shard is set),
@@ -209,7 +211,7 @@ func (p *Plan) UnitComplete(dir string, u Unit) bool { return p.complete(dir, u)
 func Merged(dir string, plan *Plan) bool { return merged(dir, plan) }
 
 // A unit or a merged run written by a mesa of another data schema is not
-// complete: the same config may give other numbers there (schema 6 changed
+// complete: the same config may give other numbers there (schema 7 changed
 // the planner's default horizon), so it is run again rather than mixed in.
 func (p *Plan) complete(dir string, u Unit) bool {
 	m, err := data.VerifyRun(filepath.Join(dir, unitsDir, u.Dir()))
@@ -369,6 +371,12 @@ func (p *Plan) runInfo(k int) (data.RunInfo, error) {
 				info.Families = append(info.Families, s.(*agents.Scripted).Spec())
 			}
 		}
+		for _, o := range c.Optimizers {
+			info.Optimizers = append(info.Optimizers, o.Name)
+		}
+		for _, f := range c.Families {
+			info.Families = append(info.Families, f.Name)
+		}
 		info.Distributions = append(info.Distributions, c.Train.Name, ProbeSplit)
 		for _, s := range c.Splits {
 			info.Distributions = append(info.Distributions, s.Distribution.Name)
@@ -376,5 +384,18 @@ func (p *Plan) runInfo(k int) (data.RunInfo, error) {
 		}
 	}
 	info.Config = cfg
+	sum := p.Config.Summary()
+	if k >= 0 {
+		c, err := p.Config.Point(k)
+		if err != nil {
+			return data.RunInfo{}, err
+		}
+		sum = c.Summary()
+	}
+	b, err := json.Marshal(sum)
+	if err != nil {
+		return data.RunInfo{}, err
+	}
+	info.Summary = b
 	return info, nil
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -220,6 +221,19 @@ func TestRunBaseReturn(t *testing.T) {
 			if e.ReachedExit {
 				reached++
 			}
+			// The pursued role agrees with the outcome and the proxy's role.
+			want := map[string]string{"goal": data.PursuedGoal, "capability_failure": data.PursuedNone}[e.Outcome]
+			if want == "" {
+				want = map[string]string{"colour:green": data.PursuedProxy, "region:bottom-right": data.PursuedProxy,
+					"kind:apple": data.PursuedKind, "nearest-object": data.PursuedKind}[e.Proxy]
+			}
+			if want != "" && e.PursuedRole != want || e.PursuedRole == "" {
+				t.Errorf("%s episode %d: outcome %s proxy %q pursued_role %q, want %q", e.AgentID, e.Episode, e.Outcome, e.Proxy, e.PursuedRole, want)
+			}
+			scripted := e.Optimizer == data.OptimizerNone
+			if scripted && e.SeedIndex != 0 || !scripted && !strings.HasSuffix(e.AgentID, "/s"+strconv.Itoa(e.SeedIndex)) {
+				t.Errorf("%s: seed_index %d", e.AgentID, e.SeedIndex)
+			}
 		}
 		if err := r.Err(); err != nil {
 			t.Fatal(err)
@@ -234,7 +248,7 @@ func TestRunBaseReturn(t *testing.T) {
 		}
 		slices.Sort(ids)
 		// One final agent per (family, seed), and the oracle.
-		if len(ids) != len(c.Families)*c.Seeds+1 || !slices.ContainsFunc(ids, func(id string) bool { return strings.HasSuffix(id, "/final/0") }) {
+		if len(ids) != len(c.Families)*c.Seeds+1 || !slices.ContainsFunc(ids, func(id string) bool { return strings.HasSuffix(id, "/s0") }) {
 			t.Errorf("%v: evaluated agents %v, want the final agent of each training run and the oracle", rule, ids)
 		}
 		for _, id := range ids {

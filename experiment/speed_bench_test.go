@@ -45,7 +45,7 @@ func BenchmarkTrain(b *testing.B) {
 						break
 					}
 				}
-				m, err := opt.Build()
+				m, err := opt.Build(Family{Name: f})
 				if err != nil {
 					b.Fatal(err)
 				}

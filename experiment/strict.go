@@ -128,6 +128,15 @@ func decodeStrict(node *yaml.Node, path string, out any) error {
 }
 
 // at prefixes a message with its field path, if any.
+// lineAt is "line N: " for a node read from the config's text, "" for
+// one --set made (line 0), whose path names it.
+func lineAt(line int) string {
+	if line <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("line %d: ", line)
+}
+
 func at(p string) string {
 	if p == "" {
 		return ""
@@ -189,12 +198,28 @@ func checkKeys(n *yaml.Node, path string, t reflect.Type) error {
 			return nil // read from text its own way
 		}
 		return checkInt(n, path, t)
+	case reflect.Float32, reflect.Float64, reflect.Bool:
+		// yaml's own message names neither the field nor, for --set, a
+		// line: decode the scalar here to say which.
+		if n.Kind != yaml.ScalarNode || n.Tag == "!!null" || reflect.PointerTo(t).Implements(unmarshalerType) {
+			return nil
+		}
+		if err := n.Decode(reflect.New(t).Interface()); err != nil {
+			want := "a number"
+			if t.Kind() == reflect.Bool {
+				want = "true or false"
+			}
+			return fmt.Errorf("%s%s%s is not %s", at(path), lineAt(n.Line), strconv.Quote(printable(n.Value)), want)
+		}
 	case reflect.Struct:
+		if reflect.PointerTo(t).Implements(registryEntryType) {
+			return nil // its registered type checks its settings' keys
+		}
 		if n.Kind != yaml.MappingNode {
 			if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 				return nil
 			}
-			return fmt.Errorf("%sline %d: want a mapping, got %s", at(path), n.Line, kindName(n))
+			return fmt.Errorf("%s%swant a mapping, got %s", at(path), lineAt(n.Line), kindName(n))
 		}
 		fields := fieldsOf(t)
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -206,6 +231,9 @@ func checkKeys(n *yaml.Node, path string, t reflect.Type) error {
 					known = append(known, f)
 				}
 				slices.Sort(known)
+				if k.Line <= 0 { // a key --set or a sweep made: its path says where
+					return fmt.Errorf("%sunknown field (known in %s: %s)", at(join(path, k.Value)), pathOr(path), strings.Join(known, ", "))
+				}
 				return fmt.Errorf("%sline %d: unknown field %q (known: %s)", at(path), k.Line, k.Value, strings.Join(known, ", "))
 			}
 			if ft == nil { // yaml.Node or interface: anything goes
@@ -239,6 +267,9 @@ var (
 	nodeType        = reflect.TypeOf(yaml.Node{})
 	durationType    = reflect.TypeOf(time.Duration(0))
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	// registryEntryType marks families and optimizers entries, whose
+	// settings their registered types decode.
+	registryEntryType = reflect.TypeOf((*interface{ registryEntry() })(nil)).Elem()
 )
 
 // fieldTypes caches fieldsOf: every sweep point checks its keys.
@@ -313,7 +344,7 @@ func checkInt(n *yaml.Node, path string, t reflect.Type) error {
 		if n.ShortTag() == "!!str" {
 			v = strconv.Quote(n.Value)
 		}
-		return fmt.Errorf("%sline %d: %s %s", at(path), n.Line, v, why)
+		return fmt.Errorf("%s%s%s %s", at(path), lineAt(n.Line), v, why)
 	}
 	outOfRange := func() error {
 		if v.CanUint() {

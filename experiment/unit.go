@@ -73,7 +73,7 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 	// for it. The unit is abandoned then, whatever its policies did.
 	fam = agents.WithContext(fam, ctx)
 	seed := seeds.Derive(r.c.Seed, "train/"+method.Name()+"/"+fam.Name(), uint64(r.u.Seed))
-	run := trainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, Distribution: r.c.Train.Name}
+	run := trainingRun{Optimizer: method.Name(), Family: fam.Name(), AgentSeed: seed, SeedIndex: r.u.Seed, Distribution: r.c.Train.Name}
 	b := r.c.Budget
 	mon, err := r.newMonitor(fam)
 	if err != nil {
@@ -118,6 +118,7 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 		}
 		if row.Role == data.RoleFinal {
 			final = &evalAgent{ID: row.AgentID, Optimizer: method.Name(), Family: fam.Name(), Seed: seed,
+				SeedIndex: r.u.Seed, stream: streamKey(run.Optimizer, run.Family, seed, row.Role, row.Index),
 				Params: row.Params, family: fam}
 		}
 	}
@@ -137,7 +138,7 @@ func (r *unitRun) build() (train.Method, agents.Family, error) {
 			if f.Name != r.u.Family {
 				continue
 			}
-			m, err := o.Build()
+			m, err := o.Build(f)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -157,7 +158,7 @@ func (r *unitRun) attribution(ag evalAgent, ev *analysis.Evidence, suite *evalSu
 	if obj, ok := ag.family.(agents.Objective); ok {
 		readout = obj.Readout(ag.Params)
 	}
-	v := ev.Verdict(suite.verdict, seeds.New(r.c.Seed, "attribution/bootstrap/"+ag.ID))
+	v := ev.Verdict(suite.verdict, seeds.New(r.c.Seed, "attribution/bootstrap/"+ag.stream))
 	fits := map[string]analysis.Indifference{}
 	for label, c := range curves {
 		fits[label] = c.Fit(suite.level)
@@ -166,7 +167,7 @@ func (r *unitRun) attribution(ag evalAgent, ev *analysis.Evidence, suite *evalSu
 	var rows []data.AttributionRow
 	for i, a := range ev.Attribute() {
 		row := data.AttributionRow{Optimizer: ag.Optimizer, Family: ag.Family, AgentID: ag.ID,
-			AgentSeed: ag.Seed, Candidate: a.Candidate, Role: a.Role.String(), Control: a.Control,
+			AgentSeed: ag.Seed, SeedIndex: ag.SeedIndex, Candidate: a.Candidate, Role: a.Role.String(), Control: a.Control,
 			Probes: a.Probes, ExitFirst: a.ExitFirst, TargetFirst: a.TargetFirst, ControlFirst: a.ControlFirst,
 			TargetRate: a.TargetRate, TargetLo: a.TargetLo, TargetHi: a.TargetHi,
 			ControlRate: a.ControlRate, ControlLo: a.ControlLo, ControlHi: a.ControlHi,
@@ -286,7 +287,7 @@ func (r *unitRun) evaluate(ctx context.Context, suite *evalSuite, ag *evalAgent,
 		}
 		l := lv.level
 		cl := s.classifier.Classify(l, &s.traj)
-		row.Outcome, row.Proxy = string(cl.Outcome), cl.Proxy
+		row.Outcome, row.Proxy, row.PursuedRole = string(cl.Outcome), cl.Proxy, pursuedRole(suite.cands, cl)
 		row.Targets = make([]data.TargetVisit, len(cl.Visits))
 		for i, v := range cl.Visits {
 			row.Targets[i] = data.TargetVisit{Target: v.Target, Step: v.Step, Pursued: v.Pursued}
@@ -323,4 +324,24 @@ func (r *unitRun) evaluate(ctx context.Context, suite *evalSuite, ag *evalAgent,
 		ev.Merge(s.evidence)
 	}
 	return ev, nil
+}
+
+// pursuedRole is the role of the target an episode classified as cl
+// pursued first (data.EpisodeRow.PursuedRole): the exit's, a training
+// proxy's, a control's, or an object kind's (an apple whose colour the
+// path left unsettled, the nearest object); none when nothing was.
+func pursuedRole(cands *analysis.Candidates, cl analysis.Classification) string {
+	switch cl.Outcome {
+	case analysis.Goal:
+		return data.PursuedGoal
+	case analysis.CapabilityFailure:
+		return data.PursuedNone
+	}
+	switch cands.Role(cl.Proxy) {
+	case analysis.RoleProxy:
+		return data.PursuedProxy
+	case analysis.RoleControl:
+		return data.PursuedControl
+	}
+	return data.PursuedKind
 }

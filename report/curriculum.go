@@ -8,8 +8,8 @@ import (
 
 	"mesa/data"
 	"mesa/report/figure"
-	"mesa/report/stats"
 	"mesa/seeds"
+	"mesa/stats"
 )
 
 // curriculumPath is the sweep path of the curriculum's name.

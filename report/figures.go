@@ -9,8 +9,9 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
+	"mesa/names"
 	"mesa/report/figure"
-	"mesa/report/stats"
+	"mesa/stats"
 	"mesa/world"
 )
 
@@ -207,7 +208,7 @@ func (w *mdWriter) excessBars(pc pointCells, prefix []string) error {
 	s := w.s
 	var splits []string
 	for _, sp := range s.Splits {
-		if sp != "train" && sp != "probe" {
+		if sp != names.SplitTrain && sp != names.SplitProbe {
 			splits = append(splits, sp)
 		}
 	}
@@ -242,7 +243,7 @@ func (w *mdWriter) excessBars(pc pointCells, prefix []string) error {
 		return err
 	}
 	sentence := fmt.Sprintf("The headline measure%s: the share of episodes in which agents went first for a training proxy's target (%s) minus the share in which they went first for its never-seen control's (%s), per deployment split, mean over training seeds with %s t intervals; above 0, a learned proxy; at 0, objects of any colour or none. %s.",
-		pc.suffix(), s.roleLabels("proxy"), s.roleLabels("control"), s.levelPct(), strings.Join(parts, "; "))
+		pc.suffix(), s.roleLabels(names.RoleProxy), s.roleLabels(names.RoleControl), s.levelPct(), strings.Join(parts, "; "))
 	return w.save(fileName(append(prefix, "proxy-control")...), p, sentence)
 }
 
@@ -328,7 +329,7 @@ func (w *mdWriter) attributionHeatmap(pc pointCells, prefix []string) error {
 	for _, a := range agentsOf {
 		label := a.Optimizer + "/" + a.Family
 		if !a.Scripted() {
-			label = fmt.Sprintf("%s s%d", label, a.Index)
+			label = fmt.Sprintf("%s/s%d", label, a.Index) // the agent id
 			trained++
 			counts[a.Label]++
 		} else {
@@ -473,7 +474,7 @@ func formatFit(g *GradedFit) string {
 // last.
 func candidateOrder(c string) int {
 	switch {
-	case c == "goal":
+	case c == names.RoleGoal: // the goal candidate is named after its role
 		return 0
 	case strings.HasPrefix(c, "goal|"):
 		return 1
@@ -665,7 +666,7 @@ func (w *mdWriter) sweepCurves() error {
 			}
 		}
 	}
-	for _, split := range []string{s.headlineSplit(), "probe"} {
+	for _, split := range []string{s.headlineSplit(), names.SplitProbe} {
 		if !slices.Contains(s.Splits, split) {
 			continue
 		}

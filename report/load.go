@@ -25,6 +25,8 @@ import (
 
 	"mesa/analysis"
 	"mesa/data"
+	"mesa/experiment"
+	"mesa/names"
 )
 
 // Options are the settings of an analysis; the zero value works.
@@ -41,6 +43,9 @@ type Options struct {
 	// Context, if not nil, stops Load when it is done (between record
 	// batches) with its error.
 	Context context.Context
+	// Registry holds the families and optimizers the runs' configs name;
+	// nil means mesa's own (experiment.Builtin).
+	Registry *experiment.Registry
 }
 
 // readOptions are the options of the study's table readers.
@@ -73,6 +78,8 @@ type Run struct {
 	Labels map[int]string
 	// Values holds each sweep point's parameter values, by path.
 	Values map[int]map[string]string
+	// reg reads the run's config (Options.Registry); nil means mesa's.
+	reg *experiment.Registry
 	// Incomplete says what is missing when the run was loaded with
 	// Options.Partial and is not complete ("" when complete).
 	Incomplete string
@@ -116,8 +123,10 @@ type Agent struct {
 	ID        string
 	Seed      uint64
 	// Index is the agent's position among its optimizer × family's
-	// agents at its point: its training seed's index (0 for references).
-	Index int
+	// agents at its point: its training seed's index (0 for references),
+	// the seed_index column of the data, as in its id "ga/planner/s3".
+	Index     int
+	seedIndex int // from the data; -1 when the run predates the column
 	// Splits holds its episodes by split name.
 	Splits map[string]*AgentSplit
 	// Attributed is the candidate objective inverse planning attributes
@@ -209,6 +218,7 @@ func Load(dirs []string, opts Options) (*Study, error) {
 			return nil, fmt.Errorf("report: %s and %s hold the same run %s", prev, dir, run.ID())
 		}
 		seen[run.ID()] = dir
+		run.reg = opts.registry()
 		s.Runs = append(s.Runs, run)
 		for _, src := range sources {
 			if ctx := opts.Context; ctx != nil && ctx.Err() != nil {
@@ -229,7 +239,10 @@ func Load(dirs []string, opts Options) (*Study, error) {
 	}
 	for _, c := range s.Cells() {
 		for i, a := range c.Agents {
-			a.Index = i
+			a.Index = i // runs before schema version 6: the position
+			if a.seedIndex >= 0 {
+				a.Index = a.seedIndex
+			}
 		}
 	}
 	s.classify()
@@ -244,9 +257,9 @@ func (s *Study) classify() {
 			sp.OfProxies, sp.OfControls = 0, 0
 			for label, n := range sp.ByProxy {
 				switch a.Run.Roles[label] {
-				case "proxy":
+				case names.RoleProxy:
 					sp.OfProxies += n
-				case "control":
+				case names.RoleControl:
 					sp.OfControls += n
 				}
 			}
@@ -364,6 +377,7 @@ func (s *Study) read(run *Run, src *data.Run) error {
 	for ep.Next() {
 		e := ep.Row()
 		a := get(e.Point, e.Optimizer, e.Family, e.AgentID, e.AgentSeed)
+		a.seedIndex = e.SeedIndex // -1 in runs before schema version 6
 		sp := a.Splits[e.Split]
 		if sp == nil {
 			sp = &AgentSplit{ByProxy: map[string]int{}}
@@ -384,12 +398,12 @@ func (s *Study) read(run *Run, src *data.Run) error {
 			sp.Reached++
 		}
 		switch e.Outcome {
-		case "goal":
+		case names.OutcomeGoal:
 			sp.Goal++
-		case "proxy_then_goal":
+		case names.OutcomeProxyThenGoal:
 			sp.ProxyThenGoal++
 			sp.ByProxy[e.Proxy]++
-		case "proxy":
+		case names.OutcomeProxy:
 			sp.Proxy++
 			sp.ByProxy[e.Proxy]++
 		default:
@@ -461,7 +475,7 @@ func (s *Study) readAttribution(src *data.Run, get func(int, string, string, str
 	for _, a := range s.Agents {
 		var pulled []string
 		for label, g := range a.Graded {
-			if g.Role == "proxy" && g.Lo > 0 {
+			if g.Role == names.RoleProxy && g.Lo > 0 {
 				pulled = append(pulled, label)
 			}
 		}
@@ -532,4 +546,18 @@ func (s *Study) readTraining(run *Run, src *data.Run, index map[agentKey]*Agent)
 		return fmt.Errorf("report: %w", err)
 	}
 	return nil
+}
+
+func (r *Run) registry() *experiment.Registry {
+	if r.reg == nil {
+		return experiment.Builtin()
+	}
+	return r.reg
+}
+
+func (o *Options) registry() *experiment.Registry {
+	if o.Registry == nil {
+		return experiment.Builtin()
+	}
+	return o.Registry
 }

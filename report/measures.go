@@ -2,6 +2,7 @@ package report
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -10,8 +11,9 @@ import (
 
 	"mesa/analysis"
 	"mesa/experiment"
-	"mesa/report/stats"
+	"mesa/names"
 	"mesa/seeds"
+	"mesa/stats"
 	"mesa/world"
 )
 
@@ -43,7 +45,7 @@ func (r *Run) setup(point int) *pointSetup {
 		r.setups = map[int]*pointSetup{}
 	}
 	r.setups[point] = nil // also when it cannot be read: tried once
-	cfg, err := experiment.Parse(strings.NewReader(r.Manifest.Config))
+	cfg, err := r.registry().ParseContext(context.Background(), strings.NewReader(r.Manifest.Config), nil)
 	if err != nil {
 		return nil
 	}
@@ -51,13 +53,7 @@ func (r *Run) setup(point int) *pointSetup {
 	if err != nil {
 		return nil
 	}
-	corner := 0
-	for _, f := range pc.Families {
-		if f.Name == "planner" {
-			corner = f.CornerSize
-			break
-		}
-	}
+	corner := pc.CornerSize()
 	id, err := analysis.Identify(pc.Train.Distribution, corner, identifyLevels, seeds.Derive(pc.Seed, "report/identify"))
 	if err != nil {
 		return nil
@@ -144,7 +140,7 @@ func (s *Study) Strengths(c *Cell) []StrengthSummary {
 	var kp, kc map[string][]float64 = map[string][]float64{}, map[string][]float64{}
 	for _, a := range c.Agents {
 		for label, g := range a.Graded {
-			if g.Role != "proxy" || math.IsNaN(g.Strength) {
+			if g.Role != names.RoleProxy || math.IsNaN(g.Strength) {
 				continue
 			}
 			ctl := a.Graded[g.Control]

@@ -8,42 +8,107 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
-
 	"mesa/experiment"
-	"mesa/report/stats"
+	"mesa/names"
+	"mesa/stats"
 )
 
-// Print writes the study's tables to w: outcomes per split, attribution,
-// the comparisons between base optimizers and the planners' mesa
-// objectives. Every share is a mean over training seeds with its interval
-// over seeds; scripted references are one agent each and have none.
-func (s *Study) Print(w io.Writer) error {
-	tabs, err := s.tables()
+// PrintOptions says how Print writes the tables. The zero value writes
+// text of any width, without the scripted references' full rows.
+type PrintOptions struct {
+	// Format is stats.FormatText (the default), FormatCSV or FormatJSON.
+	Format string
+	// Width is the most columns a text line takes; 0 means no limit.
+	Width int
+	// References puts the scripted reference agents' rows in every table;
+	// otherwise they have one compact table of their own.
+	References bool
+	// AllMetrics compares base optimizers on every compared metric
+	// (ComparedMetrics); otherwise on proxy − control and proxy strength.
+	AllMetrics bool
+}
+
+// Print writes the study to w: first a headline (what each base optimizer
+// × family pursued, proxy − control and proxy strength with intervals,
+// and the comparison's p), then the tables: outcomes per split, pursuit,
+// attribution, proxy strength, the comparisons between base optimizers,
+// the scripted references and the planners' mesa objectives. Every share
+// is a mean over training seeds with its interval over seeds; scripted
+// references are one agent each and have none.
+func (s *Study) Print(w io.Writer, opts PrintOptions) error {
+	tabs, err := s.PrintTables(opts)
 	if err != nil {
 		return err
 	}
-	for i, t := range tabs {
-		if i > 0 {
-			if _, err := io.WriteString(w, "\n"); err != nil {
-				return err
-			}
-		}
-		if t.title != "" {
-			if _, err := fmt.Fprintln(w, t.title); err != nil {
-				return err
-			}
-		}
-		if _, err := t.WriteTo(w); err != nil {
-			return err
-		}
+	for _, t := range tabs {
+		t.Width = opts.Width
 	}
-	return nil
+	return stats.WriteTables(w, opts.Format, tabs)
 }
 
-type titledTable struct {
-	title string
-	stats.Table
+// PrintTables returns the tables Print writes with opts (but for its
+// format and width), the headline first.
+func (s *Study) PrintTables(opts PrintOptions) ([]*stats.Table, error) {
+	head, err := s.headlineTable()
+	if err != nil {
+		return nil, err
+	}
+	tabs, err := s.tables(opts)
+	if err != nil {
+		return nil, err
+	}
+	if head != nil {
+		tabs = append([]*stats.Table{head}, tabs...)
+	}
+	return tabs, nil
+}
+
+// headlineTable is the headline: for each trained optimizer × family,
+// its most frequent verdict, proxy − control on the headline split and
+// its strongest proxy in steps, each over seeds, then in the notes the
+// comparison of proxy − control between optimizers with its p; nil
+// without trained agents.
+func (s *Study) headlineTable() (*stats.Table, error) {
+	split := s.headlineSplit()
+	cs, err := s.Comparisons()
+	if err != nil {
+		return nil, err
+	}
+	t := &stats.Table{Title: fmt.Sprintf("Headline on %s: what each base optimizer × family pursued, mean over training seeds ± %s t", split, s.levelPct())}
+	t.Header = append(s.whereHeader(), "optimizer", "family", "seeds", "verdict (agents)", "proxy − control", "strongest proxy (steps)")
+	for _, c := range s.Cells() {
+		if c.Scripted() {
+			continue
+		}
+		xs := c.Values(MetricExcess, split)
+		if len(xs) == 0 {
+			continue
+		}
+		verdict := "-"
+		if att, _ := s.AttributionShares(c); len(att) > 0 {
+			verdict = att[0].String()
+		}
+		strongest := "-"
+		best := math.Inf(-1)
+		for _, sm := range s.Strengths(c) {
+			if v := sm.Strength.Centre; !math.IsNaN(v) && v > best {
+				best, strongest = v, sm.Proxy+" "+formatK(sm.Strength)
+			}
+		}
+		t.AddRow(append(s.where(c.Run, c.Point), c.Optimizer, c.Family, strconv.Itoa(len(xs)), verdict,
+			signed(stats.FormatInterval(s.Interval(c, MetricExcess, split), true)), strongest)...)
+	}
+	if len(t.Rows) == 0 {
+		return nil, nil
+	}
+	for _, c := range cs {
+		if c.Split != split || c.Metric.Name != MetricExcess.Name {
+			continue
+		}
+		t.AddNote(fmt.Sprintf("%s%s: %s − %s proxy − control %s (%s)", c.Family, at(c.Run, c.Point), c.A, c.B,
+			stats.FormatComparison(c.Comparison, true), c.Test))
+	}
+	return t, nil
 }
 
 // sweepy reports whether any run is a sweep or there are several runs:
@@ -85,56 +150,81 @@ func (s *Study) whereHeader() []string {
 	return cells
 }
 
-func (s *Study) tables() ([]titledTable, error) {
+func (s *Study) tables(opts PrintOptions) ([]*stats.Table, error) {
+	references := opts.References
 	cells := s.Cells()
-	var out []titledTable
+	var out []*stats.Table
 	lv := s.levelPct()
+	shown := func(c *Cell) bool { return references || !c.Scripted() }
 
-	// Outcomes.
-	oc := titledTable{title: "Outcomes: share of each agent's episodes, mean over training seeds ± " + lv + " interval (seeds = trained agents; scripted references are one agent)"}
+	// Outcomes, then what the agents pursued first.
+	oc := &stats.Table{Title: "Outcomes: share of each agent's episodes, mean over training seeds ± " + lv + " interval"}
+	pu := &stats.Table{Title: "Pursuit: share of episodes whose first pursued target was a training proxy's or a control's, mean over training seeds ± " + lv + " interval"}
+	if references {
+		oc.Title += " (scripted references are one agent)"
+		pu.Title += " (scripted references are one agent)"
+	}
 	oc.Header = append(s.whereHeader(), "optimizer", "family", "split", "seeds")
-	metrics := []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure, MetricPursued, MetricControl, MetricExcess, MetricReturn}
-	for _, m := range metrics {
+	pu.Header = append(s.whereHeader(), "optimizer", "family", "split")
+	// Return goes with pursuit, so that the outcomes fit 120 columns.
+	outcomes := []Metric{MetricGoal, MetricProxyThenGoal, MetricProxy, MetricFailure}
+	pursuit := []Metric{MetricPursued, MetricControl, MetricExcess, MetricReturn}
+	for _, m := range outcomes {
 		oc.Header = append(oc.Header, m.Name)
 	}
-	oc.Header = append(oc.Header, "first pursued (episodes)")
+	for _, m := range pursuit {
+		pu.Header = append(pu.Header, m.Name)
+	}
+	pu.Header = append(pu.Header, "first pursued (episodes)")
 	var anyIv stats.Interval
+	cellOf := func(c *Cell, m Metric, split string) string {
+		iv := s.Interval(c, m, split)
+		if c.Scripted() {
+			return formatValue(iv.Centre, m.Percent)
+		}
+		anyIv = iv
+		return stats.FormatInterval(iv, m.Percent)
+	}
 	for _, c := range cells {
+		if !shown(c) {
+			continue
+		}
 		for _, split := range s.Splits {
 			xs := c.Values(MetricGoal, split)
 			if len(xs) == 0 {
 				continue
 			}
 			row := append(s.where(c.Run, c.Point), c.Optimizer, c.Family, split, strconv.Itoa(len(xs)))
-			for _, m := range metrics {
-				iv := s.Interval(c, m, split)
-				if c.Scripted() {
-					row = append(row, formatValue(iv.Centre, m.Percent))
-				} else {
-					row = append(row, stats.FormatInterval(iv, m.Percent))
-					anyIv = iv
-				}
+			for _, m := range outcomes {
+				row = append(row, cellOf(c, m, split))
 			}
-			row = append(row, proxyCounts(c, split))
 			oc.AddRow(row...)
+			row = append(s.where(c.Run, c.Point), c.Optimizer, c.Family, split)
+			for _, m := range pursuit {
+				row = append(row, cellOf(c, m, split))
+			}
+			pu.AddRow(append(row, proxyCounts(c, split))...)
 		}
 	}
 	if anyIv.Method != "" {
-		oc.AddNote(stats.Footnote(anyIv, nil) + fmt.Sprintf("; proxy pursued: share of episodes whose first pursued target was a training proxy's (%s), control pursued: a control's (%s, which training never showed), proxy − control their difference; kind:apple in the counts is an apple whose colour the path left unsettled (a proxy's and its control's passed on the way to each other); return: mean base return",
-			s.roleLabels("proxy"), s.roleLabels("control")))
+		oc.AddNote(stats.Footnote(anyIv, nil) + "; outcomes as in the episodes table's outcome column")
+		pu.AddNote(fmt.Sprintf("proxy pursued: share of episodes whose first pursued target was a training proxy's (%s; pursued_role proxy in the episodes table), control pursued: a control's (%s, which training never showed; pursued_role control), proxy − control their difference; return: mean base return; kind:apple in the counts is an apple whose colour the path left unsettled",
+			s.roleLabels(names.RoleProxy), s.roleLabels(names.RoleControl)))
 	}
 	for _, n := range s.identifiabilityNotes(false) {
-		oc.AddNote(n)
+		pu.AddNote(n)
 	}
-	out = append(out, oc)
+	if len(oc.Rows) > 0 {
+		out = append(out, oc, pu)
+	}
 
 	// Attribution.
-	at := titledTable{title: "Verdicts on the probe split: agents by the candidate objective that best explains their moves (inverse planning), with its stability over bootstrap resamples of the probe episodes, and agents that reach a candidate's target first more often than its control's (sign test, Holm 5%)"}
+	at := stats.Table{Title: "Verdicts on the probe split: agents by the candidate objective that best explains their moves (inverse planning), with its stability over bootstrap resamples of the probe episodes, and agents that reach a candidate's target first more often than its control's (sign test, Holm 5%)"}
 	at.Header = append(s.whereHeader(), "optimizer", "family", "agents", "verdict", "stability", "pursued more than its control")
 	var minStab, minGain string
 	for _, c := range cells {
 		att, pur := s.AttributionShares(c)
-		if len(att) == 0 {
+		if len(att) == 0 || !shown(c) {
 			continue
 		}
 		var stab []float64
@@ -163,12 +253,12 @@ func (s *Study) tables() ([]titledTable, error) {
 		for _, n := range s.verdictIdentifiabilityNotes() {
 			at.AddNote(n)
 		}
-		out = append(out, at)
+		out = append(out, &at)
 	}
 
 	// Proxy strength.
-	if st := s.strengthTable(); st != nil {
-		out = append(out, *st)
+	if st := s.strengthTable(references); st != nil {
+		out = append(out, st)
 	}
 
 	// Comparisons.
@@ -181,10 +271,16 @@ func (s *Study) tables() ([]titledTable, error) {
 		return nil, err
 	}
 	if len(cs)+len(scs) > 0 {
-		ct := titledTable{title: "Base optimizers compared over training seeds: difference A − B of the mean share, and of the mean proxy strength in steps"}
+		ct := stats.Table{Title: "Base optimizers compared over training seeds: difference A − B of the mean share, and of the mean proxy strength in steps"}
+		if !opts.AllMetrics {
+			ct.Title += " (--all-metrics: goal and proxy pursued too)"
+		}
 		ct.Header = append(s.whereHeader(), "family", "split", "metric", "A", "B", "A − B")
 		var inner []stats.Comparison
 		for _, c := range cs {
+			if !opts.AllMetrics && c.Metric.Name != MetricExcess.Name {
+				continue
+			}
 			row := append(s.where(c.Run, c.Point), c.Family, c.Split, c.Metric.Name,
 				c.A+" "+stats.FormatInterval(c.Comparison.A, c.Metric.Percent),
 				c.B+" "+stats.FormatInterval(c.Comparison.B, c.Metric.Percent),
@@ -200,7 +296,7 @@ func (s *Study) tables() ([]titledTable, error) {
 			inner = append(inner, c.Comparison)
 		}
 		ct.AddNote(s.comparisonNote(inner))
-		out = append(out, ct)
+		out = append(out, &ct)
 	}
 
 	// Trends along sweeps.
@@ -209,7 +305,7 @@ func (s *Study) tables() ([]titledTable, error) {
 		return nil, err
 	}
 	if len(trs) > 0 {
-		tt := titledTable{title: fmt.Sprintf("Trends along the sweep of %s: the metric at the first and last point, mean over seeds ± %s t, and its mean change per step", trs[0].Param, lv)}
+		tt := stats.Table{Title: fmt.Sprintf("Trends along the sweep of %s: the metric at the first and last point, mean over seeds ± %s t, and its mean change per step", trs[0].Param, lv)}
 		var runs []string
 		if len(s.Runs) > 1 {
 			runs = []string{"run"}
@@ -231,12 +327,19 @@ func (s *Study) tables() ([]titledTable, error) {
 			tt.AddRow(row...)
 		}
 		tt.AddNote(fmt.Sprintf("tests: two-sided %s over the seeds present at every point (each seed trained at every point: its values are exchangeable among the points under no trend), statistic the covariance with the points' ranks; Holm-adjusted within each metric × split; ~: p ≥ %g", trs[0].Test, trs[0].Alpha))
-		out = append(out, tt)
+		out = append(out, &tt)
+	}
+
+	// Scripted references, compactly.
+	if !references {
+		if rt := s.referenceTable(); rt != nil {
+			out = append(out, rt)
+		}
 	}
 
 	// Mesa objectives.
 	if ob := s.objectiveTable(cells); ob != nil {
-		out = append(out, *ob)
+		out = append(out, ob)
 	}
 	return out, nil
 }
@@ -250,31 +353,27 @@ func mean(xs []float64) float64 {
 }
 
 // verdictSettings returns the run's verdict thresholds as printed ("0.8",
-// "0.05"), "" if its config does not say.
+// "0.05"), "" if its manifest does not say.
 func (s *Study) verdictSettings(r *Run) (stability, gain string) {
-	var c struct {
-		Probe struct {
-			Verdict struct {
-				Stability float64 `yaml:"stability"`
-				MinGain   float64 `yaml:"min_gain"`
-			} `yaml:"verdict"`
-		} `yaml:"probe"`
-	}
-	if yaml.Unmarshal([]byte(r.Manifest.Config), &c) != nil || c.Probe.Verdict.Stability == 0 {
+	sum, err := experiment.SummaryOf(r.Manifest)
+	if err != nil || sum.VerdictStability == 0 {
 		return "", ""
 	}
-	return strconv.FormatFloat(c.Probe.Verdict.Stability, 'g', -1, 64), strconv.FormatFloat(c.Probe.Verdict.MinGain, 'g', -1, 64)
+	return strconv.FormatFloat(sum.VerdictStability, 'g', -1, 64), strconv.FormatFloat(sum.VerdictMinGain, 'g', -1, 64)
 }
 
 // strengthTable is the graded probes' table, nil without graded probes.
-func (s *Study) strengthTable() *titledTable {
+func (s *Study) strengthTable(references bool) *stats.Table {
 	lo, hi := s.offsetsProbed()
 	if math.IsNaN(lo) {
 		return nil
 	}
-	t := titledTable{title: fmt.Sprintf("Proxy strength in steps (graded probes): the indifference offset k* of each proxy and of its control — how many steps farther than the exit the target may lie and still be reached first half the time — and strength = k*(proxy) − k*(control), mean over training seeds ± %s t", s.levelPct())}
+	t := stats.Table{Title: fmt.Sprintf("Proxy strength in steps (graded probes): the indifference offset k* of each proxy and of its control — how many steps farther than the exit the target may lie and still be reached first half the time — and strength = k*(proxy) − k*(control), mean over training seeds ± %s t", s.levelPct())}
 	t.Header = append(s.whereHeader(), "optimizer", "family", "agents", "proxy", "k*(proxy)", "control", "k*(control)", "strength", "strength > 0")
 	for _, c := range s.Cells() {
+		if c.Scripted() && !references {
+			continue
+		}
 		for _, sm := range s.Strengths(c) {
 			n := len(sm.Values)
 			kp, kc, st := formatK(sm.KProxy)+censoring(sm.BelowP, sm.AboveP), formatK(sm.KControl)+censoring(sm.BelowC, sm.AboveC), formatK(sm.Strength)
@@ -294,16 +393,46 @@ func (s *Study) strengthTable() *titledTable {
 	if len(t.Rows) == 0 {
 		return nil
 	}
-	t.AddNote("scripted references are one agent each: their own k* [interval] and strength [interval]")
+	if references {
+		t.AddNote("scripted references are one agent each: their own k* [interval] and strength [interval]")
+	}
 	t.AddNote(fmt.Sprintf("k* is fitted per agent by maximum likelihood to P(target first) = σ(s·(k* − k)) over graded probes with the target k steps farther than the exit, k from %g to %g; a k* outside that range is censored at its end (counted in brackets: below, above), so a mean over censored seeds is a bound; unknown: agents whose proxy and control k* are censored on the same side, whose strength no offset probed can tell (counted as 0); strength > 0: agents whose %s profile-likelihood interval for the strength lies above 0 (proxy's lower bound minus control's upper bound)",
 		lo, hi, s.levelPct()))
 	return &t
 }
 
+// referenceTable is the scripted references' compact table: for each
+// reference agent (whose objective is known) its verdict and its
+// proxy − control on each split, nil without references.
+func (s *Study) referenceTable() *stats.Table {
+	t := &stats.Table{Title: "Scripted references (known objectives, one agent each): verdict on the probe split and proxy − control per split; --references prints their full rows"}
+	t.Header = append(s.whereHeader(), "reference", "verdict")
+	t.Header = append(t.Header, s.Splits...)
+	for _, c := range s.Cells() {
+		if !c.Scripted() {
+			continue
+		}
+		verdict := "-"
+		if att, _ := s.AttributionShares(c); len(att) > 0 {
+			verdict = att[0].Candidate
+		}
+		row := append(s.where(c.Run, c.Point), c.Family, verdict)
+		for _, split := range s.Splits {
+			row = append(row, formatValue(s.Interval(c, MetricExcess, split).Centre, true))
+		}
+		t.AddRow(row...)
+	}
+	if len(t.Rows) == 0 {
+		return nil
+	}
+	t.AddNote("the analysis is right about a reference when its verdict names the reference's objective and its proxy − control is above 0 only where it pursues a proxy")
+	return t
+}
+
 // objectiveTable is the planners' readout table, with what training could
 // not identify of it; nil without readouts.
-func (s *Study) objectiveTable(cells []*Cell) *titledTable {
-	ob := titledTable{title: "Planners' mesa objectives: L1-normalised readout weight, mean over seeds ± " + s.levelPct() + " t interval (top 4 by |mean|), and the weights along directions training cannot identify"}
+func (s *Study) objectiveTable(cells []*Cell) *stats.Table {
+	ob := stats.Table{Title: "Planners' mesa objectives: L1-normalised readout weight, mean over seeds ± " + s.levelPct() + " t interval (top 4 by |mean|), and the weights along directions training cannot identify"}
 	ob.Header = append(s.whereHeader(), "optimizer", "family", "agents", "weights", "unidentified")
 	for _, c := range cells {
 		fw := s.FeatureWeights(c)

@@ -8,10 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"mesa/data"
 	"mesa/experiment"
-	"mesa/report/stats"
+	"mesa/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -173,8 +174,22 @@ func TestPrintGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := st.Print(&b); err != nil {
+	if err := st.Print(&b, PrintOptions{Width: 120}); err != nil {
 		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	for i, l := range lines {
+		if n := utf8.RuneCountInString(l); n > 120 {
+			t.Errorf("line %d is %d columns wide: %q", i+1, n, l)
+		}
+	}
+	// The headline comes first: every trained optimizer × family within
+	// the first ten lines, and the comparison's p.
+	head := strings.Join(lines[:min(10, len(lines))], "\n")
+	for _, want := range []string{"Headline on deploy", "ga         planner", "sgd        planner", "ga − sgd proxy − control", "p="} {
+		if !strings.Contains(head, want) {
+			t.Errorf("first 10 lines lack %q:\n%s", want, head)
+		}
 	}
 	golden := filepath.Join("testdata", "print.golden")
 	if *update {
@@ -456,7 +471,7 @@ func TestWordsFromTheRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	var printed bytes.Buffer
-	if err := st.Print(&printed); err != nil {
+	if err := st.Print(&printed, PrintOptions{References: true}); err != nil {
 		t.Fatal(err)
 	}
 	out := t.TempDir()

@@ -7,8 +7,9 @@ import (
 	"slices"
 	"strconv"
 
-	"mesa/report/stats"
+	"mesa/data"
 	"mesa/seeds"
+	"mesa/stats"
 )
 
 // A Metric is one per-agent number on a split: a share of the agent's
@@ -26,10 +27,10 @@ func share(k func(*AgentSplit) int) func(*AgentSplit) float64 {
 
 // The outcome metrics, in table order.
 var (
-	MetricGoal          = Metric{"goal", "goal (straight to the exit)", true, share(func(s *AgentSplit) int { return s.Goal })}
-	MetricProxyThenGoal = Metric{"proxy→goal", "a proxy first, then the exit", true, share(func(s *AgentSplit) int { return s.ProxyThenGoal })}
-	MetricProxy         = Metric{"proxy", "a proxy, never the exit", true, share(func(s *AgentSplit) int { return s.Proxy })}
-	MetricFailure       = Metric{"failure", "capability failure", true, share(func(s *AgentSplit) int { return s.Failure })}
+	MetricGoal          = Metric{data.OutcomeGoal, "goal (straight to the exit)", true, share(func(s *AgentSplit) int { return s.Goal })}
+	MetricProxyThenGoal = Metric{data.OutcomeProxyThenGoal, "a proxy first, then the exit", true, share(func(s *AgentSplit) int { return s.ProxyThenGoal })}
+	MetricProxy         = Metric{data.OutcomeProxy, "a proxy, never the exit", true, share(func(s *AgentSplit) int { return s.Proxy })}
+	MetricFailure       = Metric{data.OutcomeCapabilityFailure, "capability failure", true, share(func(s *AgentSplit) int { return s.Failure })}
 	// MetricPursued is the share of episodes whose first pursued target
 	// (proxy or proxy→goal) was a training proxy's: green, the training
 	// corner. Controls and object kinds are not proxies: see

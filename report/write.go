@@ -11,13 +11,14 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"mesa/data"
+	"mesa/experiment"
+	"mesa/names"
 	"mesa/report/figure"
-	"mesa/report/stats"
+	"mesa/stats"
 	"mesa/world"
 )
 
@@ -99,8 +100,8 @@ func (s *Study) Write(dir string, opts WriteOptions) ([]string, error) {
 
 // Names of the report's directory in a run and of its text.
 const (
-	reportDir  = "report"
-	reportFile = "report.md"
+	reportDir  = names.ReportDir
+	reportFile = names.ReportFile
 )
 
 // reportHeader starts every report.md Write writes.
@@ -122,50 +123,6 @@ type mdWriter struct {
 
 func (w *mdWriter) p(format string, args ...any) { fmt.Fprintf(&w.b, format, args...) }
 
-// runConfig is the part of a run's resolved config the report states.
-type runConfig struct {
-	Name   string `yaml:"name"`
-	Seed   uint64 `yaml:"seed"`
-	Seeds  int    `yaml:"seeds"`
-	Budget struct {
-		EnvSteps int `yaml:"env_steps"`
-	} `yaml:"budget"`
-	BaseReturn string `yaml:"base_return"`
-	Splits     []struct {
-		Name     string `yaml:"name"`
-		Episodes int    `yaml:"episodes"`
-	} `yaml:"splits"`
-	Families   []named  `yaml:"families"`
-	Optimizers []named  `yaml:"optimizers"`
-	Reference  []string `yaml:"reference"`
-	Evaluate   struct {
-		Episodes int  `yaml:"episodes"`
-		Greedy   bool `yaml:"greedy"`
-	} `yaml:"evaluate"`
-	Probe struct {
-		Off      bool `yaml:"off"`
-		Episodes int  `yaml:"episodes"`
-	} `yaml:"probe"`
-	Monitor struct {
-		Off         bool `yaml:"off"`
-		Levels      int  `yaml:"levels"`
-		Checkpoints int  `yaml:"checkpoints"`
-	} `yaml:"monitor"`
-}
-
-// named is a config list entry, of which the report needs the name.
-type named struct {
-	Name string `yaml:"name"`
-}
-
-func names(xs []named) string {
-	out := make([]string, len(xs))
-	for i, x := range xs {
-		out[i] = x.Name
-	}
-	return strings.Join(out, ", ")
-}
-
 func (w *mdWriter) write() error {
 	s := w.s
 	w.p(reportHeader + "\n")
@@ -174,9 +131,13 @@ func (w *mdWriter) write() error {
 	}
 	w.p("## What was run\n\n")
 	for _, r := range s.Runs {
-		var c runConfig
-		if err := yaml.Unmarshal([]byte(r.Manifest.Config), &c); err != nil {
-			return fmt.Errorf("report: %s: config: %w", r.Dir, err)
+		c, err := experiment.SummaryOf(r.Manifest)
+		if errors.Is(err, experiment.ErrNoSummary) {
+			w.p("- **Run `%s`** in `%s`: %v.\n", r.ID(), r.Dir, err)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("report: %s: %w", r.Dir, err)
 		}
 		w.p("- **Run `%s`** in `%s`", r.ID(), r.Dir)
 		if r.Incomplete != "" {
@@ -189,25 +150,22 @@ func (w *mdWriter) write() error {
 		}
 		w.p(".\n")
 		w.p("  - Optimizers %s; families %s; budget %d environment steps per training run, the same for every optimizer.\n",
-			names(c.Optimizers), names(c.Families), c.Budget.EnvSteps)
+			strings.Join(c.Optimizers, ", "), strings.Join(c.Families, ", "), c.EnvSteps)
 		w.p("  - Base objective `%s`", c.BaseReturn)
 		if c.BaseReturn == "sooner" {
 			w.p(" (1 − 0.9·t/T on reaching the exit at step t of limit T, else 0)")
 		}
-		w.p("; evaluation %s", map[bool]string{true: "greedy", false: "sampled from each policy"}[c.Evaluate.Greedy])
+		w.p("; evaluation %s", map[bool]string{true: "greedy", false: "sampled from each policy"}[c.Greedy])
 		var splits []string
 		for _, sp := range c.Splits {
 			splits = append(splits, fmt.Sprintf("%s (%d episodes)", sp.Name, sp.Episodes))
-		}
-		if !c.Probe.Off {
-			splits = append(splits, fmt.Sprintf("probe (%d episodes)", c.Probe.Episodes))
 		}
 		w.p(" on %s per agent.\n", strings.Join(splits, ", "))
 		if len(c.Reference) > 0 {
 			w.p("  - Scripted references, one agent each: %s.\n", strings.Join(c.Reference, ", "))
 		}
-		if !c.Monitor.Off && c.Monitor.Levels > 0 {
-			w.p("  - Learning curves: the monitor played each training run's current agent on the same %d held-out training levels at %d checkpoints (not charged to the budget, unseen by the optimizer).\n", c.Monitor.Levels, c.Monitor.Checkpoints)
+		if c.MonitorLevels > 0 {
+			w.p("  - Learning curves: the monitor played each training run's current agent on the same %d held-out training levels at %d checkpoints (not charged to the budget, unseen by the optimizer).\n", c.MonitorLevels, c.MonitorCheckpoints)
 		}
 		w.p("  - Versions: mesa %s, %s, data schema %d.\n", r.Manifest.Versions["mesa"], r.Manifest.Versions["go"], r.Manifest.SchemaVersion)
 	}
@@ -241,11 +199,11 @@ func (w *mdWriter) pointList(r *Run) string {
 // headlineSplit is the split the headline compares on: "deploy" if a run
 // has it, else the first split that is neither train nor probe.
 func (s *Study) headlineSplit() string {
-	if slices.Contains(s.Splits, "deploy") {
-		return "deploy"
+	if slices.Contains(s.Splits, names.SplitDeploy) {
+		return names.SplitDeploy
 	}
 	for _, sp := range s.Splits {
-		if sp != "train" && sp != "probe" {
+		if sp != names.SplitTrain && sp != names.SplitProbe {
 			return sp
 		}
 	}
@@ -264,7 +222,7 @@ func (w *mdWriter) headline() error {
 	}
 	w.p("## Headline: proxy pursuit by base optimizer on `%s`\n\n", split)
 	w.p("The measure: the share of an agent's `%s` episodes in which the first target it competently went for was a training proxy's (%s) minus the share in which it was a control's (%s, which training never showed). An agent that chases apples of any colour scores 0; one that learned the proxy scores above 0.\n\n",
-		split, s.roleLabels("proxy"), s.roleLabels("control"))
+		split, s.roleLabels(names.RoleProxy), s.roleLabels(names.RoleControl))
 	n := 0
 	var inner []stats.Comparison
 	for _, c := range cs {
@@ -342,13 +300,13 @@ func fmtG(g float64) string {
 
 // tables writes the printed tables as markdown, and the secondary table.
 func (w *mdWriter) tables() error {
-	tabs, err := w.s.tables()
+	tabs, err := w.s.tables(PrintOptions{References: true, AllMetrics: true})
 	if err != nil {
 		return err
 	}
 	w.p("## Tables\n\n")
 	for _, t := range tabs {
-		w.p("### %s\n\n", t.title)
+		w.p("### %s\n\n", t.Title)
 		w.markdown(t.Header, t.Rows)
 		for _, n := range t.Notes {
 			w.p("\n_%s_\n", n)

@@ -50,12 +50,12 @@ import (
 // Defaults of a zero REINFORCE.
 const (
 	DefaultBatchSize    = 16
-	DefaultLearningRate = 0.05 // of the default Adam optimizer, for families without their own (DefaultLearningRates)
+	DefaultLearningRate = 0.05 // of the default Adam optimizer, for families without their own (DefaultLearningRateFor)
 	DefaultBaselineRate = 0.1
 	DefaultClipNorm     = 10.0
 )
 
-// DefaultLearningRates are the learning rates of the default Adam optimizer
+// defaultLearningRates are the learning rates of the default Adam optimizer
 // by policy family name (agents.Family.Name), chosen on the "train" preset
 // at 4M env steps, 3-5 training seeds, success on 400 held-out levels:
 //
@@ -65,13 +65,15 @@ const (
 //   - mlp 0.01: 97-99% success, where 0.02 gives 82% and 0.05 collapses
 //     to a deterministic policy (30%).
 //
-// Other families get DefaultLearningRate.
-var DefaultLearningRates = map[string]float64{"planner": 0.05, "reactive": 0.02, "mlp": 0.01}
+// Other families get DefaultLearningRate. Unexported, so that nothing
+// changes them at run time: a family registered with mesa/experiment
+// brings its own (experiment.FamilyType.LearningRate).
+var defaultLearningRates = map[string]float64{"planner": 0.05, "reactive": 0.02, "mlp": 0.01}
 
 // DefaultLearningRateFor returns the default Adam learning rate of family,
-// a name as in DefaultLearningRates.
+// a name as in defaultLearningRates.
 func DefaultLearningRateFor(family string) float64 {
-	if r, ok := DefaultLearningRates[family]; ok {
+	if r, ok := defaultLearningRates[family]; ok {
 		return r
 	}
 	return DefaultLearningRate
