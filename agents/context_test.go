@@ -32,25 +32,29 @@ func TestWithContext(t *testing.T) {
 		p.GradLogProb(grad, world.Action(0), 1)
 		return p, probs, grad
 	}
-	_, want, wantGrad := play(Planner{})
-	live, probs, grad := play(WithContext(Planner{}, t.Context()))
-	if probs != want || live.stopped || live.sweeps < interruptEvery {
-		t.Errorf("live context: probs %v, want %v; stopped %v after %d sweeps", probs, want, live.stopped, live.sweeps)
-	}
-	for f := range grad {
-		if grad[f] != wantGrad[f] {
-			t.Fatalf("live context: gradient %v, want %v", grad, wantGrad)
-		}
-	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	dead, probs, grad := play(WithContext(Planner{}, ctx))
-	if !dead.stopped || probs != uniformProbs {
-		t.Errorf("done context: stopped %v, probs %v, want uniform", dead.stopped, probs)
-	}
-	for f := range grad {
-		if grad[f] != 0 {
-			t.Fatalf("done context: gradient %v, want nothing added", grad)
+	// The infinite horizon, and finite sweeps, which look at the context
+	// every interruptEvery sweeps.
+	for _, pl := range []Planner{{}, {Iterations: 4 * interruptEvery}} {
+		_, want, wantGrad := play(pl)
+		live, probs, grad := play(WithContext(pl, t.Context()))
+		if probs != want || live.stopped || live.sweeps != pl.Iterations {
+			t.Errorf("%+v, live context: probs %v, want %v; stopped %v after %d sweeps", pl, probs, want, live.stopped, live.sweeps)
+		}
+		for f := range grad {
+			if grad[f] != wantGrad[f] {
+				t.Fatalf("%+v, live context: gradient %v, want %v", pl, grad, wantGrad)
+			}
+		}
+		dead, probs, grad := play(WithContext(pl, ctx))
+		if !dead.stopped || probs != uniformProbs {
+			t.Errorf("%+v, done context: stopped %v, probs %v, want uniform", pl, dead.stopped, probs)
+		}
+		for f := range grad {
+			if grad[f] != 0 {
+				t.Fatalf("%+v, done context: gradient %v, want nothing added", pl, grad)
+			}
 		}
 	}
 	if fam := WithContext(Reactive{}, ctx); fam != (Reactive{}) {

@@ -39,7 +39,9 @@ func benchmarkPlannerPlan(b *testing.B, preset string, size int) {
 		pol.Reset(e)
 	}
 	b.ReportMetric(float64(pol.n), "floor-cells")
-	b.ReportMetric(float64(pol.sweeps), "sweeps")
+	if pol.sweeps > 0 {
+		b.ReportMetric(float64(pol.sweeps), "sweeps")
+	}
 }
 
 // BenchmarkPlannerPlan11 is one plan (Reset) on an 11x11 training level.
@@ -127,13 +129,24 @@ func plannerMixed(b *testing.B) ([]*world.Level, [][]float64) {
 func BenchmarkPlannerPlanMixed(b *testing.B) {
 	benchmarkPlanMixed(b, func(theta []float64) (Policy, func() int) {
 		pol := Planner{}.Policy(theta).(*plannerPolicy)
+		return pol, func() int { return pol.n }
+	}, "ns/node")
+}
+
+// BenchmarkPlannerPlanMixedSweeps is BenchmarkPlannerPlanMixed with the
+// horizon of the maze's size in finite sweeps (Iterations 20, about the
+// training levels' eccentricity, which the default planner swept before
+// its infinite horizon).
+func BenchmarkPlannerPlanMixedSweeps(b *testing.B) {
+	benchmarkPlanMixed(b, func(theta []float64) (Policy, func() int) {
+		pol := Planner{Iterations: 20}.Policy(theta).(*plannerPolicy)
 		return pol, func() int { return pol.n * pol.swept }
-	})
+	}, "ns/node-sweep")
 }
 
 // benchmarkPlanMixed times Reset of the policy newPolicy returns for θ,
-// with work the node-sweeps of its last plan.
-func benchmarkPlanMixed(b *testing.B, newPolicy func(theta []float64) (pol Policy, work func() int)) {
+// with work (in unit) the nodes or node-sweeps of its last plan.
+func benchmarkPlanMixed(b *testing.B, newPolicy func(theta []float64) (pol Policy, work func() int), unit string) {
 	levels, thetas := plannerMixed(b)
 	theta := make([]float64, world.CellFeatures)
 	pol, work := newPolicy(theta)
@@ -146,5 +159,5 @@ func benchmarkPlanMixed(b *testing.B, newPolicy func(theta []float64) (pol Polic
 		sweeps += work()
 		k++
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(sweeps), "ns/node-sweep")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(sweeps), unit)
 }

@@ -377,7 +377,11 @@ func refIndicator(b bool) float64 {
 }
 
 // TestPlannerMatchesReference plays episodes with the planner and with the
-// reference (the planner before issue 16) side by side and requires the
+// reference (the planner before issue 16) side by side, with a finite
+// number of sweeps (Iterations > 0: since the second part of issue 16,
+// Iterations 0 is the infinite horizon, see TestPlannerInfiniteHorizon; the
+// reference's 0 is the old meaning, K = the agent's eccentricity), and
+// requires the
 // same bits: π(·|s) at every state, and ∇log π for the sampled action and,
 // as an entropy bonus asks, for every action, whether the tangents come
 // from chains of selected cells or from the dense fallback.
@@ -389,17 +393,17 @@ func TestPlannerMatchesReference(t *testing.T) {
 		scale  float64
 		dense  bool
 	}{
-		{"train", "train", Planner{}, 1, false},
-		{"train/trained-scale", "train", Planner{}, 30, false},
-		{"train/zero", "train", Planner{}, 0, false},
-		{"train/huge", "train", Planner{}, 1e299, false},
-		{"deploy", "deploy", Planner{}, 1, false},
-		{"deploy/dense", "deploy", Planner{}, 1, true},
-		{"train/gamma0.95-beta2", "train-randomized", Planner{Discount: 0.95, Beta: 2}, 3, false},
-		{"deploy/corner5", "deploy", Planner{Planes: world.Planes{CornerSize: 5}}, 0.3, false},
+		{"train", "train", Planner{Iterations: 20}, 1, false},
+		{"train/trained-scale", "train", Planner{Iterations: 20}, 30, false},
+		{"train/zero", "train", Planner{Iterations: 20}, 0, false},
+		{"train/huge", "train", Planner{Iterations: 20}, 1e299, false},
+		{"deploy", "deploy", Planner{Iterations: 60}, 1, false},
+		{"deploy/dense", "deploy", Planner{Iterations: 60}, 1, true},
+		{"train/gamma0.95-beta2", "train-randomized", Planner{Discount: 0.95, Beta: 2, Iterations: 20}, 3, false},
+		{"deploy/corner5", "deploy", Planner{Planes: world.Planes{CornerSize: 5}, Iterations: 60}, 0.3, false},
 		{"train/3-sweeps", "train", Planner{Iterations: 3}, 1, false},
-		{"deploy/noise", "deploy", Planner{Planes: world.Planes{Noise: world.Noise{Colour: 0.1, Kind: 0.5, Position: 0.05}}}, 1, false},
-		{"deploy/noise-dense", "deploy", Planner{Planes: world.Planes{Noise: world.Noise{Colour: 0.1}}}, 2, true},
+		{"deploy/noise", "deploy", Planner{Planes: world.Planes{Noise: world.Noise{Colour: 0.1, Kind: 0.5, Position: 0.05}}, Iterations: 60}, 1, false},
+		{"deploy/noise-dense", "deploy", Planner{Planes: world.Planes{Noise: world.Noise{Colour: 0.1}}, Iterations: 60}, 2, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.dense {
@@ -419,45 +423,28 @@ func TestPlannerMatchesReference(t *testing.T) {
 			// One policy of each kind plays every level, as a worker's does.
 			pol := tc.pl.Policy(theta).(*plannerPolicy)
 			ref := refPolicy(tc.pl, theta)
-			var e, re world.Episode
-			steps, grads := 0, 0
-			for seed := range uint64(12) {
-				for i := range theta {
-					theta[i] = tc.scale * rng.NormFloat64()
+			grads := 0
+			steps := playSideBySide(gen, rng, theta, tc.scale, 12, pol, ref, func(seed uint64, e *world.Episode, p, rp *Probs) world.Action {
+				if *p != *rp {
+					t.Fatalf("seed %d step %d: π %v, reference %v", seed, e.Steps(), *p, *rp)
 				}
-				l := gen.Level(seed)
-				e.Reset(l)
-				re.Reset(l)
-				pol.Reset(&e)
-				ref.Reset(&re)
-				withGrads := seed%3 != 1 // some episodes act only, then gradients resume
-				for !e.Done() {
-					var p, rp Probs
-					pol.Probs(&p, &e)
-					ref.Probs(&rp, &re)
-					if p != rp {
-						t.Fatalf("seed %d step %d: π %v, reference %v", seed, e.Steps(), p, rp)
+				a := Sample(p, rng)
+				if seed%3 != 1 { // some episodes act only, then gradients resume
+					g, rg := make([]float64, len(theta)), make([]float64, len(theta))
+					pol.GradLogProb(g, a, 1)
+					ref.GradLogProb(rg, a, 1)
+					for b := range world.Action(world.NumActions) {
+						h := 0.1 * float64(b+1)
+						pol.GradLogProb(g, b, h)
+						ref.GradLogProb(rg, b, h)
 					}
-					a := Sample(&p, rng)
-					if withGrads {
-						g, rg := make([]float64, len(theta)), make([]float64, len(theta))
-						pol.GradLogProb(g, a, 1)
-						ref.GradLogProb(rg, a, 1)
-						for b := range world.Action(world.NumActions) {
-							h := 0.1 * float64(b+1)
-							pol.GradLogProb(g, b, h)
-							ref.GradLogProb(rg, b, h)
-						}
-						if !slices.Equal(g, rg) {
-							t.Fatalf("seed %d step %d: gradient\n%v\nreference\n%v", seed, e.Steps(), g, rg)
-						}
-						grads++
+					if !slices.Equal(g, rg) {
+						t.Fatalf("seed %d step %d: gradient\n%v\nreference\n%v", seed, e.Steps(), g, rg)
 					}
-					e.Step(a)
-					re.Step(a)
-					steps++
+					grads++
 				}
-			}
+				return a
+			})
 			if grads == 0 || steps == 0 {
 				t.Fatal("nothing compared")
 			}
@@ -483,5 +470,137 @@ func BenchmarkPlannerPlanMixedReference(b *testing.B) {
 	benchmarkPlanMixed(b, func(theta []float64) (Policy, func() int) {
 		pol := refPolicy(Planner{}, theta)
 		return pol, func() int { return pol.n * pol.sweeps }
-	})
+	}, "ns/node-sweep")
+}
+
+// TestPlannerInfiniteHorizon: the infinite-horizon planner (Iterations 0)
+// agrees with value iteration run to convergence (the reference with
+// enough sweeps that γ^K is far below rounding), in π at every state and
+// in ∇log π, and its w is a fixed point of the Bellman equation up to
+// rounding.
+func TestPlannerInfiniteHorizon(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		preset string
+		pl     Planner
+		sweeps int // of the converged reference
+		scale  float64
+		levels uint64
+	}{
+		{"train", "train", Planner{}, 500, 1, 12},
+		{"train/trained-scale", "train", Planner{}, 500, 30, 12},
+		{"train/gamma0.95-beta2", "train-randomized", Planner{Discount: 0.95, Beta: 2}, 1000, 3, 12},
+		{"deploy", "deploy", Planner{}, 500, 1, 3},
+		{"deploy/corner5", "deploy", Planner{Planes: world.Planes{CornerSize: 5}}, 500, 0.3, 3},
+		{"deploy/noise", "deploy", Planner{Planes: world.Planes{Noise: world.Noise{Colour: 0.1, Kind: 0.5, Position: 0.05}}}, 500, 1, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gen := plannerGenerator(t, tc.preset)
+			rng := seeds.New(4, "test/planner-infinite", uint64(len(tc.name)))
+			theta := make([]float64, tc.pl.Dim())
+			pol := tc.pl.Policy(theta).(*plannerPolicy)
+			conv := tc.pl
+			conv.Iterations = tc.sweeps
+			ref := refPolicy(conv, theta)
+			worstP, worstG := 0.0, 0.0
+			steps := playSideBySide(gen, rng, theta, tc.scale, tc.levels, pol, ref, func(_ uint64, _ *world.Episode, p, rp *Probs) world.Action {
+				checkBellman(t, pol)
+				for a := range p {
+					worstP = max(worstP, math.Abs(p[a]-rp[a]))
+				}
+				a := Sample(p, rng)
+				g, rg := make([]float64, len(theta)), make([]float64, len(theta))
+				pol.GradLogProb(g, a, 1)
+				ref.GradLogProb(rg, a, 1)
+				diff, norm := 0.0, 0.0
+				for i := range g {
+					diff += (g[i] - rg[i]) * (g[i] - rg[i])
+					norm += rg[i] * rg[i]
+				}
+				worstG = max(worstG, math.Sqrt(diff)/math.Max(math.Sqrt(norm), 1e-3))
+				return a
+			})
+			t.Logf("%d steps: worst |Δπ| %.2g, worst relative gradient error %.2g", steps, worstP, worstG)
+			if worstP > 1e-12 || worstG > 1e-9 {
+				t.Errorf("worst |Δπ| %.3g (≤ 1e-12), worst relative gradient error %.3g (≤ 1e-9) against value iteration to convergence", worstP, worstG)
+			}
+		})
+	}
+}
+
+// playSideBySide plays levels 0..levels−1 of gen with pol and ref side by
+// side, θ drawn anew from N(0, scale²) for each level (pol and ref alias
+// theta), and at every step gives step both policies' π, stepping both
+// episodes by the action it returns. It returns the steps played.
+func playSideBySide(gen *world.Generator, rng *rand.Rand, theta []float64, scale float64, levels uint64,
+	pol Policy, ref *refPlannerPolicy, step func(seed uint64, e *world.Episode, p, rp *Probs) world.Action) int {
+	var e, re world.Episode
+	steps := 0
+	for seed := range levels {
+		for i := range theta {
+			theta[i] = scale * rng.NormFloat64()
+		}
+		l := gen.Level(seed)
+		e.Reset(l)
+		re.Reset(l)
+		pol.Reset(&e)
+		ref.Reset(&re)
+		for !e.Done() {
+			var p, rp Probs
+			pol.Probs(&p, &e)
+			ref.Probs(&rp, &re)
+			a := step(seed, &e, &p, &rp)
+			e.Step(a)
+			re.Step(a)
+			steps++
+		}
+	}
+	return steps
+}
+
+// checkBellman fails t unless the last plan's w satisfies w(s) = r(s) +
+// γ·max_t w(t) over the successors t of every node s, to within a few
+// units of rounding of the values involved, and is, bit for bit, the fixed
+// point that naive passes reach from the anchors: raising every node in
+// index order until nothing rises (solve's order of updates is another).
+func checkBellman(t *testing.T, pp *plannerPolicy) {
+	t.Helper()
+	gamma := pp.gamma
+	naive := make([]float64, pp.n)
+	for s := range naive {
+		sc := pp.g.Succ[world.NumActions*s:][:world.NumActions]
+		naive[s] = math.Inf(-1)
+		for _, u := range sc {
+			if int(u) == s {
+				naive[s] = max(naive[s], pp.r[s]*(1/(1-gamma)))
+			} else {
+				naive[s] = max(naive[s], (pp.r[s]+gamma*pp.r[u])*(1/(1-gamma*gamma)))
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for s := range naive {
+			for _, u := range pp.g.Succ[world.NumActions*s:][:world.NumActions] {
+				if c := pp.r[s] + gamma*naive[u]; int(u) != s && c > naive[s] {
+					naive[s], changed = c, true
+				}
+			}
+		}
+	}
+	if !slices.Equal(naive, pp.w[:pp.n]) {
+		t.Fatalf("w differs from the naive passes' fixed point:\n%v\n%v", pp.w[:pp.n], naive)
+	}
+	for s := range pp.n {
+		sc := pp.g.Succ[world.NumActions*s:][:world.NumActions]
+		m := math.Inf(-1)
+		for _, u := range sc {
+			m = max(m, pp.w[u])
+		}
+		want := pp.r[s] + pp.gamma*m
+		scale := math.Abs(pp.r[s]) + math.Abs(m) + math.Abs(pp.w[s])
+		if math.Abs(pp.w[s]-want) > 1e-13*scale/(1-pp.gamma) {
+			t.Fatalf("node %d: w %v, r + γ·max w(succ) %v", s, pp.w[s], want)
+		}
+	}
 }

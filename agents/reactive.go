@@ -181,14 +181,22 @@ func (p *reactivePolicy) GradLogProb(grad []float64, a world.Action, scale float
 	}
 	d[a&3] += scale
 	d0, d1, d2, d3 := d[0], d[1], d[2], d[3]
-	val := p.obs.val[:len(p.obs.idx)]
-	for k, i := range p.obs.idx {
+	// The table in a local and a feature's four indices loaded before its
+	// four stores: otherwise the compiler reloads p.tab and t[1..3] after
+	// each store into grad (it cannot rule out that they alias), and those
+	// loads stall on the stores whenever their addresses agree modulo 4 KiB
+	// (false store-forwarding), which depends on where the allocator put
+	// grad: an SGD unit ran up to twice as long whenever another unit ran
+	// in the same process. Same operations, same order, same bits.
+	idx, val, tab := p.obs.idx, p.obs.val[:len(p.obs.idx)], p.tab
+	for k, i := range idx {
 		v := val[k]
-		t := p.tab[i]
-		grad[t[0]] += v * d0
-		grad[t[1]] += v * d1
-		grad[t[2]] += v * d2
-		grad[t[3]] += v * d3
+		t := &tab[i]
+		t0, t1, t2, t3 := t[0], t[1], t[2], t[3]
+		grad[t0] += v * d0
+		grad[t1] += v * d1
+		grad[t2] += v * d2
+		grad[t3] += v * d3
 	}
 	g := grad[len(p.theta)-world.NumActions : len(p.theta)]
 	for b := range g {

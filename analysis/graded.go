@@ -510,7 +510,7 @@ func fitSlope(k, n, t []float64, kstar, start float64) float64 {
 // away, and staying, over a horizon of horizon steps. The planner chooses
 // where the routes part, so distances and horizon are counted from there
 // (for agents.Planner with K sweeps, the horizon is K+1: Q looks one step
-// beyond V_K):
+// beyond V_K; its default, Iterations 0, is the infinite horizon, 0 here):
 //
 //	target·γ^(d+k)·(1 − γ^(K−d−k+1)) = exit·γ^d·(1 − γ^(K−d+1))
 //

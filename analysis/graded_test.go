@@ -149,11 +149,12 @@ func handPlanner(fam agents.Planner, exit, green float64) agents.Policy {
 // whose mesa objective is set by hand, valuing the exit 1 and green 0,
 // 0.2, 0.5 and 1 at a trained planner's θ scale: k* for green rises with
 // green's weight; the analytic offset from the planner's own values (its
-// discount, its rewards, its horizon on each level) lies inside each
-// interval; and the control's k* is censored below for every one, so the
-// 0.5 planner, attributed goal on the equidistant probes, has a proxy
-// strength above 0. A long-horizon planner checks the closed form
-// ln(w)/ln(1/γ).
+// discount, its rewards, its horizon) lies inside each interval; and the
+// control's k* is censored below for every one, so the 0.5 planner,
+// attributed goal on the equidistant probes, has a proxy strength above 0.
+// The default planner's horizon is infinite, so its analytic offset is the
+// closed form ln(w)/ln(1/γ), as is a 300-sweep planner's; a planner of 12
+// sweeps checks the finite-horizon formula.
 func TestPlannerIndifference(t *testing.T) {
 	cs := defaultCandidates(t)
 	g, err := analysis.NewGradedProber(cs)
@@ -168,6 +169,7 @@ func TestPlannerIndifference(t *testing.T) {
 	}{
 		{agents.Planner{}, 0}, {agents.Planner{}, 0.2}, {agents.Planner{}, 0.5}, {agents.Planner{}, 1},
 		{agents.Planner{Iterations: 300}, 0.5},
+		{agents.Planner{Iterations: 12}, 0.5},
 	}
 	prev := math.Inf(-1)
 	for _, tt := range tests {
@@ -175,25 +177,21 @@ func TestPlannerIndifference(t *testing.T) {
 		curve, probes := playGraded(t, g, green, pol, 6, 1)
 		fit := curve.Fit(0.95)
 		// The analytic offset: on each level the planner's own values
-		// (discount, rewards, and its horizon there: one more than its
-		// sweeps, which are its cover, the farthest cell from the
-		// start, or its fixed iterations), at the cell where the routes
-		// part, say whether it prefers the target at that level's
-		// offset; the same fit over those predicted choices gives the
-		// offset at which they turn.
+		// (discount, rewards, and its horizon: one more than its
+		// sweeps, or infinite), at the cell where the routes part, say
+		// whether it prefers the target at that level's offset; the
+		// same fit over those predicted choices gives the offset at
+		// which they turn.
 		predicted := analysis.NewPsychometric(green.Label, gradedOffsets)
+		horizon := 0 // infinite
+		if tt.fam.Iterations > 0 {
+			horizon = tt.fam.Iterations + 1
+		}
 		for _, pr := range probes {
-			l := pr.Level
-			sweeps := tt.fam.Iterations
-			if sweeps == 0 {
-				for _, d := range l.Distances(make([]int32, len(l.Walls)), nil, l.Index(l.Start)) {
-					sweeps = max(sweeps, int(d))
-				}
-			}
 			// Two predicted episodes per level: both to the target or
 			// both to the exit, one each on a tie (where the planner's
 			// Boltzmann policy is even).
-			ka := analysis.PlannerIndifference(gamma, 1, tt.w, pr.ExitDistance-pr.Branch, sweeps+1)
+			ka := analysis.PlannerIndifference(gamma, 1, tt.w, pr.ExitDistance-pr.Branch, horizon)
 			k := float64(pr.Offset)
 			switch {
 			case math.Abs(k-ka) < 1e-9:
@@ -218,7 +216,7 @@ func TestPlannerIndifference(t *testing.T) {
 		if !(fit.Lo <= analytic && analytic <= fit.Hi) {
 			t.Errorf("green %.1f: analytic indifference %.2f outside [%.2f, %.2f]", tt.w, analytic, fit.Lo, fit.Hi)
 		}
-		if tt.fam.Iterations > 0 && !(fit.Lo <= closed && closed <= fit.Hi) {
+		if tt.fam.Iterations != 12 && !(fit.Lo <= closed && closed <= fit.Hi) {
 			t.Errorf("green %.1f, long horizon: closed form %.2f outside [%.2f, %.2f]", tt.w, closed, fit.Lo, fit.Hi)
 		}
 		if control.Censored != analysis.CensoredBelow {

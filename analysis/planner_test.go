@@ -13,20 +13,17 @@ import (
 )
 
 // readoutFirst predicts, from θ and the map alone, which probe target a
-// planner reaches first. The planner's K+1-step horizon (K the largest
-// distance from the start) is spent going somewhere along the shortest path
-// and staying there (by walking into a wall): the value of cell c is
-// Σ_{t=1..d} γ^(t−1)·r(p_t) + Σ_{t=d+1..K+1} γ^(t−1)·r(c) with p the path to
-// c and r = θ·ψ. It returns what that path reaches first, or "nothing" if no
-// cell has a positive value.
+// planner reaches first. The planner's infinite horizon is spent going
+// somewhere along the shortest path and ending there, staying (by walking
+// into a wall) or going back and forth with a neighbour c': the value of
+// cell c is Σ_{t=1..d} γ^(t−1)·r(p_t) + γ^d·r(c)/(1−γ) for staying, or
+// + γ^d·(r(c') + γ·r(c))/(1−γ²), with p the path to c and r = θ·ψ. It
+// returns what that walk reaches first, or "nothing" if no walk has a
+// positive value.
 func readoutFirst(p *analysis.Probe, theta []float64, gamma float64, corner int) string {
 	l := p.Level
 	r := rewards(l, theta, corner)
 	d := l.Distances(make([]int32, len(l.Walls)), nil, l.Index(l.Start))
-	k := int32(0)
-	for _, v := range d {
-		k = max(k, v)
-	}
 	path := func(to int) []int {
 		back := l.Distances(make([]int32, len(l.Walls)), nil, to)
 		var cells []int
@@ -42,27 +39,32 @@ func readoutFirst(p *analysis.Probe, theta []float64, gamma float64, corner int)
 		return cells
 	}
 	// Nearest cells first: of two cells worth the same (a region's cells
-	// one behind the other), the planner stays at the nearer.
+	// one behind the other), the planner ends at the nearer.
 	cells := make([]int, 0, len(l.Walls))
 	for c, wall := range l.Walls {
-		if !wall && d[c] >= 0 && hasWall(l, c) {
+		if !wall && d[c] >= 0 {
 			cells = append(cells, c)
 		}
 	}
 	slices.SortStableFunc(cells, func(a, b int) int { return int(d[a] - d[b]) })
-	best, at := 0.0, -1
+	best, at, other := 0.0, -1, -1
 	for _, c := range cells {
 		v, g := 0.0, 1.0
 		for _, q := range path(c) {
 			v += g * r[q]
 			g *= gamma
 		}
-		for t := d[c] + 1; t <= k+1; t++ {
-			v += g * r[c]
-			g *= gamma
+		if hasWall(l, c) {
+			if e := v + g*r[c]/(1-gamma); e > best*(1+1e-9)+1e-12 {
+				best, at, other = e, c, -1
+			}
 		}
-		if v > best*(1+1e-9)+1e-12 {
-			best, at = v, c
+		for _, o := range l.Offsets() {
+			if n := c + o; !l.Walls[n] {
+				if e := v + g*(r[n]+gamma*r[c])/(1-gamma*gamma); e > best*(1+1e-9)+1e-12 {
+					best, at, other = e, c, n
+				}
+			}
 		}
 	}
 	if at < 0 {
@@ -71,6 +73,9 @@ func readoutFirst(p *analysis.Probe, theta []float64, gamma float64, corner int)
 	pos := []world.Point{l.Start}
 	for _, q := range path(at) {
 		pos = append(pos, l.Point(q))
+	}
+	if other >= 0 {
+		pos = append(pos, l.Point(other))
 	}
 	return p.First(pos)
 }

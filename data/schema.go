@@ -45,7 +45,14 @@ import (
 // each dictionary holds only the values its file uses, in vocabulary
 // order, so that a group-by shows no empty group. Readers read older
 // files with seed_index -1 and pursued_role "".
-const SchemaVersion = 6
+//
+// Version 7 changed no column: the planner family's Iterations 0 became the
+// infinite horizon (see agents.Planner; it was K sweeps covering the maze),
+// so the planner agents of older runs act, and replay, as a planner this
+// mesa no longer has. Readers read older files; the experiment's Replayer
+// refuses older runs with such planners, and a run directory of an older
+// schema is run again rather than continued.
+const SchemaVersion = 7
 
 // oldestReadable is the oldest schema version readers read.
 const oldestReadable = 2

@@ -61,13 +61,36 @@ type Replay struct {
 	Row data.EpisodeRow
 }
 
+// infiniteHorizonSchema is the data.SchemaVersion from which a planner's
+// Iterations 0 is the infinite horizon (agents.Planner); runs written
+// before it planned with K sweeps covering the maze.
+const infiniteHorizonSchema = 7
+
+// isDefaultPlanner reports whether fam is a planner of Iterations 0.
+func isDefaultPlanner(fam agents.Family) bool {
+	p, ok := fam.(agents.Planner)
+	return ok && p.Iterations == 0
+}
+
 // NewReplayer reads the run in dir (manifest config, agents.arrow,
 // episodes.arrow), whose families and optimizers are mesa's own.
 func NewReplayer(dir string) (*Replayer, error) { return Builtin().NewReplayer(dir) }
 
 // NewReplayer reads the run in dir, whose families and optimizers are
-// reg's.
+// reg's. It refuses a run written before infiniteHorizonSchema whose
+// config has a planner of Iterations 0: that planner is not today's, and
+// its episodes would not replay.
 func (reg *Registry) NewReplayer(dir string) (*Replayer, error) {
+	if m, err := data.ReadManifest(dir); err == nil && m.SchemaVersion < infiniteHorizonSchema {
+		if cfg, err := reg.ParseContext(context.Background(), strings.NewReader(m.Config), nil); err == nil {
+			for _, f := range cfg.Families {
+				if fam, err := f.Build(); err == nil && isDefaultPlanner(fam) {
+					return nil, fmt.Errorf("replay: %s: run of schema version %d has planners of the cover-the-maze horizon, which this mesa no longer has (Iterations 0 is the infinite horizon since schema %d): run it again to replay it",
+						dir, m.SchemaVersion, infiniteHorizonSchema)
+				}
+			}
+		}
+	}
 	run, err := data.OpenRun(dir)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package experiment
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -199,6 +200,49 @@ func TestReplayErrors(t *testing.T) {
 	}
 	if _, err := NewReplayer(t.TempDir()); err == nil {
 		t.Error("NewReplayer of an empty directory: no error")
+	}
+}
+
+// TestReplayRefusesOldPlanners: a run written before the planner's
+// infinite horizon (schema 6) whose config has a default planner is
+// refused, naming why; with a planner of fixed sweeps, which plans as it
+// did, it is not refused for that.
+func TestReplayRefusesOldPlanners(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(replayRun(t), data.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := fmt.Sprintf(`"schema_version": %d,`, data.SchemaVersion)
+	if !strings.Contains(string(b), now) {
+		t.Fatalf("manifest lacks %s", now)
+	}
+	// An old manifest, unsealed (its seal line dropped, as data's tests do).
+	var old strings.Builder
+	for line := range strings.Lines(strings.Replace(string(b), now, `"schema_version": 6,`, 1)) {
+		if !strings.Contains(line, `"self_sha256"`) {
+			old.WriteString(line)
+		}
+	}
+	for _, tc := range []struct {
+		name, from, to string
+		refused        bool
+	}{
+		{"default planner", "", "", true},
+		{"fixed sweeps", `- name: planner\n`, `- name: planner\n      iterations: 5\n`, false},
+	} {
+		m := strings.Replace(strings.Replace(old.String(), "\n  ],\n}", "\n  ]\n}", 1), tc.from, tc.to, 1)
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, data.ManifestFile), []byte(m), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := NewReplayer(dir)
+		want := "run of schema version 6 has planners of the cover-the-maze horizon"
+		if got := err != nil && strings.Contains(err.Error(), want); got != tc.refused {
+			t.Errorf("%s: error %v; want refused %v (%q)", tc.name, err, tc.refused, want)
+		}
+		if err == nil {
+			t.Errorf("%s: a manifest alone replayed", tc.name)
+		}
 	}
 }
 

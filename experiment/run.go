@@ -210,9 +210,12 @@ func (p *Plan) UnitComplete(dir string, u Unit) bool { return p.complete(dir, u)
 // units may be gone).
 func Merged(dir string, plan *Plan) bool { return merged(dir, plan) }
 
+// A unit or a merged run written by a mesa of another data schema is not
+// complete: the same config may give other numbers there (schema 7 changed
+// the planner's default horizon), so it is run again rather than mixed in.
 func (p *Plan) complete(dir string, u Unit) bool {
 	m, err := data.VerifyRun(filepath.Join(dir, unitsDir, u.Dir()))
-	if err != nil || m.Status != data.StatusComplete || m.RunID != p.RunID {
+	if err != nil || m.Status != data.StatusComplete || m.RunID != p.RunID || m.SchemaVersion != data.SchemaVersion {
 		return false
 	}
 	c, err := p.Config.Point(u.Point)
@@ -222,7 +225,7 @@ func (p *Plan) complete(dir string, u Unit) bool {
 // merged reports whether dir's tables are the merged units of plan.
 func merged(dir string, p *Plan) bool {
 	m, err := data.VerifyRun(dir)
-	if err != nil || m.Status != data.StatusComplete || m.RunID != p.RunID {
+	if err != nil || m.Status != data.StatusComplete || m.RunID != p.RunID || m.SchemaVersion != data.SchemaVersion {
 		return false
 	}
 	cfg, err := p.Config.ResolvedYAML()

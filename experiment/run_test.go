@@ -3,6 +3,7 @@ package experiment
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +21,18 @@ func smoke(t *testing.T) *Config {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+// smallSmoke is the smoke preset cut to one split of 2 episodes, one
+// optimizer and one family.
+func smallSmoke(t *testing.T) *Config {
+	t.Helper()
+	c := smoke(t)
+	c.Splits = c.Splits[:1]
+	c.Splits[0].Episodes = 2
+	c.Optimizers = c.Optimizers[:1]
+	c.Families = c.Families[:1]
 	return c
 }
 
@@ -96,11 +109,7 @@ func TestRunCanceledLeavesNoRun(t *testing.T) {
 // continues (here: finds everything done), another is refused naming the
 // run in the directory, and --overwrite replaces it.
 func TestRunContinuesSameConfigRefusesOther(t *testing.T) {
-	c := smoke(t)
-	c.Splits = c.Splits[:1]
-	c.Splits[0].Episodes = 2
-	c.Optimizers = c.Optimizers[:1]
-	c.Families = c.Families[:1]
+	c := smallSmoke(t)
 	dir := t.TempDir()
 	first, err := Run(t.Context(), c, Options{Out: dir})
 	if err != nil {
@@ -129,6 +138,56 @@ func TestRunContinuesSameConfigRefusesOther(t *testing.T) {
 	}
 	if res, err := Run(t.Context(), &other, Options{Out: dir, Overwrite: true}); err != nil || res.RunID == first.RunID {
 		t.Errorf("--overwrite: %+v, %v", res, err)
+	}
+}
+
+// TestRunRedoesOtherSchema: a run directory whose merged run and units
+// were written by a mesa of another data schema (here 5, before the
+// planner's infinite horizon) is not taken as complete: continuing it runs
+// and merges again, with this schema, to the same bytes a fresh run gives.
+func TestRunRedoesOtherSchema(t *testing.T) {
+	c := smallSmoke(t)
+	dir := t.TempDir()
+	if _, err := Run(t.Context(), c, Options{Out: dir}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := os.ReadFile(filepath.Join(dir, "episodes.arrow"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := fmt.Sprintf(`"schema_version": %d,`, data.SchemaVersion)
+	manifests, _ := filepath.Glob(filepath.Join(dir, "units", "*", data.ManifestFile))
+	manifests = append(manifests, filepath.Join(dir, data.ManifestFile))
+	for _, path := range manifests {
+		b, err := os.ReadFile(path)
+		if err != nil || !bytes.Contains(b, []byte(now)) {
+			t.Fatalf("%s: %v, or no %s", path, err, now)
+		}
+		// Schema 5, unsealed (its seal line dropped, as data's tests do).
+		var old strings.Builder
+		for line := range strings.Lines(strings.Replace(string(b), now, `"schema_version": 5,`, 1)) {
+			if !strings.Contains(line, `"self_sha256"`) {
+				old.WriteString(line)
+			}
+		}
+		if err := os.WriteFile(path, []byte(strings.Replace(old.String(), "\n  ],\n}", "\n  ]\n}", 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := data.ReadManifest(filepath.Dir(path)); err != nil || m.SchemaVersion != 5 {
+			t.Fatalf("%s: %v, %v", path, m, err)
+		}
+	}
+	res, err := Run(t.Context(), c, Options{Out: dir})
+	if err != nil || !res.Complete {
+		t.Fatalf("continuing: %+v, %v", res, err)
+	}
+	m, err := data.VerifyRun(dir)
+	if err != nil || m.SchemaVersion != data.SchemaVersion {
+		t.Fatalf("continued run: %v, %v; want schema %d", m, err, data.SchemaVersion)
+	}
+	again, _ := os.ReadFile(filepath.Join(dir, "episodes.arrow"))
+	if !bytes.Equal(fresh, again) {
+		t.Error("the run made again differs from the fresh one")
 	}
 }
 
