@@ -54,7 +54,9 @@ func (c Curriculum) Build() (train.Curriculum, error) {
 		if c != (Curriculum{Name: c.Name}) {
 			return nil, fmt.Errorf("curriculum: settings given for the random curriculum, which has none (name: replay or adversary)")
 		}
-		return train.Random{}, nil
+		// A config that names no curriculum writes no curriculum table
+		// (newLevelLog), so nothing reads the levels' regret.
+		return train.Random{Unscored: c.Name == ""}, nil
 	case CurriculumReplay:
 		if c.Edit != 0 || c.Edits != 0 {
 			return nil, fmt.Errorf("curriculum: edit and edits apply to the adversary curriculum only")
