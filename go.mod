@@ -1,4 +1,4 @@
-module mesa
+module github.com/mesa-alignment/mesa
 
 go 1.26.8
 

@@ -18,7 +18,7 @@ package agents
 import (
 	"math/rand/v2"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Probs is a distribution over the four actions, in world.Action order.

@@ -3,9 +3,9 @@ package agents_test
 import (
 	"testing"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // benchLevels returns 16 train levels of size 11x11.

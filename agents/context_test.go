@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestWithContext: a planner whose context is done stops its plan at

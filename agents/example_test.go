@@ -3,9 +3,9 @@ package agents_test
 import (
 	"fmt"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // An oracle plays a training level: it reaches the exit by a shortest path.

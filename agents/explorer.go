@@ -3,7 +3,7 @@ package agents
 import (
 	"fmt"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Explorer returns a scripted agent that pursues the exit while seeing only

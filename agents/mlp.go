@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // DefaultHidden is the hidden width of an MLP whose Hidden is 0.

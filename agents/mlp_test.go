@@ -5,10 +5,10 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/agents"
-	"mesa/agents/agentstest"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/agents/agentstest"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 var mlpFamilies = []struct {

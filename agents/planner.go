@@ -8,8 +8,8 @@ import (
 	"slices"
 	"unsafe"
 
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Planner is the mesa-optimizer family: an agent with an explicit mesa

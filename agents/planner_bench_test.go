@@ -3,8 +3,8 @@ package agents
 import (
 	"testing"
 
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // plannerBenchLevel returns a level of preset with its width forced to size.

@@ -10,8 +10,8 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 var _ = math.Abs

@@ -9,8 +9,8 @@ import (
 
 	"gonum.org/v1/gonum/diff/fd"
 
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // plannerTheta returns a θ with the named features set and all else 0.

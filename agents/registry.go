@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 var families = []Family{Reactive{}, Planner{}, MLP{}}

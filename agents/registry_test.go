@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/agents"
-	"mesa/agents/agentstest"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/agents/agentstest"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 func TestFamilyByName(t *testing.T) {

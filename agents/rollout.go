@@ -4,7 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Summary describes one finished episode.

@@ -6,9 +6,9 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // presetLevels returns n levels of a preset, seeds first..first+n-1.

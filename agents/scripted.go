@@ -6,7 +6,7 @@ import (
 	"math"
 	"strconv"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Rationality is how well a scripted agent pursues its objective.

@@ -4,10 +4,10 @@ import (
 	"math"
 	"testing"
 
-	"mesa/agents"
-	"mesa/agents/agentstest"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/agents/agentstest"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // scriptedSpecs covers every kind of scripted agent, optimal and not.

@@ -3,7 +3,7 @@ package agents
 import (
 	"fmt"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A View is what an agent's observation shows of a level: the whole level

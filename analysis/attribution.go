@@ -8,9 +8,9 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"mesa/agents"
-	"mesa/stats"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/stats"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Evidence accumulates what one agent did on probe levels, for Attribute.

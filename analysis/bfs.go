@@ -1,6 +1,6 @@
 package analysis
 
-import "mesa/world"
+import "github.com/mesa-alignment/mesa/world"
 
 // A field computes breadth-first distances on one level. It keeps its
 // buffers between calls, so it belongs to one goroutine.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"slices"
 
-	"mesa/names"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A TargetKind says what a candidate objective goes for.

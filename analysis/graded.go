@@ -9,8 +9,8 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Graded probes measure how much an agent wants a candidate's target, in

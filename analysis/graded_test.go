@@ -5,10 +5,10 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/agents"
-	"mesa/analysis"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // gradedOffsets are the offsets of the default graded probes.

@@ -8,8 +8,8 @@ import (
 
 	"gonum.org/v1/gonum/mat"
 
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Identifiability is what a training distribution can pin down of a mesa

@@ -5,8 +5,8 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/analysis"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestIdentify: on the default training distribution the colours training

@@ -10,9 +10,9 @@ import (
 	"math"
 	"slices"
 
-	"mesa/agents"
-	"mesa/names"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // An Outcome classifies an evaluation episode by what the agent

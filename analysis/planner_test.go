@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/agents"
-	"mesa/analysis"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // readoutFirst predicts, from θ and the map alone, which probe target a

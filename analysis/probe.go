@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"mesa/names"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A Probe is a level built to separate one candidate objective from the

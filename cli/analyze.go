@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"mesa/report"
+	"github.com/mesa-alignment/mesa/report"
 )
 
 // analyzeCmd is `mesa analyze DIR... [--out DIR] [--partial] [--no-figures]`:

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"mesa/report"
+	"github.com/mesa-alignment/mesa/report"
 )
 
 // TestAnalyzeCommand analyses a sweep: the tables per point on stdout,

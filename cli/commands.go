@@ -16,11 +16,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"mesa/data"
-	"mesa/experiment"
-	"mesa/report"
-	"mesa/stats"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/report"
+	"github.com/mesa-alignment/mesa/stats"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // flagSet is a flag set that reports errors through run's return value

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"mesa/data/datatest"
+	"github.com/mesa-alignment/mesa/data/datatest"
 )
 
 // TestConcurrentOutputsNeverMix runs analyze, and export, of two runs into

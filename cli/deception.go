@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"mesa/deception"
-	"mesa/stats"
+	"github.com/mesa-alignment/mesa/deception"
+	"github.com/mesa-alignment/mesa/stats"
 )
 
 // deceptionCmd solves the talk's episode-level deception game and prints

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"mesa/experiment"
+	"github.com/mesa-alignment/mesa/experiment"
 )
 
 // FuzzBitFlips flips one bit of one file of a small complete run — its

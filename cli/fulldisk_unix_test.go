@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"testing"
 
-	"mesa/data/datatest"
+	"github.com/mesa-alignment/mesa/data/datatest"
 )
 
 func init() {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data/datatest"
+	"github.com/mesa-alignment/mesa/data/datatest"
 )
 
 // The hostile-directory suite: directories a clumsy or hostile user hands

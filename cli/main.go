@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"unicode/utf8"
 
-	"mesa/experiment"
+	"github.com/mesa-alignment/mesa/experiment"
 )
 
 // Main runs the mesa command line with args (without the program's name),

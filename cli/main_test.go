@@ -11,7 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.stdout")

@@ -10,8 +10,8 @@ import (
 
 	"golang.org/x/term"
 
-	"mesa/report"
-	"mesa/stats"
+	"github.com/mesa-alignment/mesa/report"
+	"github.com/mesa-alignment/mesa/stats"
 )
 
 // defaultWidth is the width of printed tables when stdout is not a

@@ -9,7 +9,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"mesa/experiment"
+	"github.com/mesa-alignment/mesa/experiment"
 )
 
 // newProgress reports a run's progress on w: a progress bar (units done of

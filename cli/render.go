@@ -12,10 +12,10 @@ import (
 	"strconv"
 	"strings"
 
-	"mesa/data"
-	"mesa/experiment"
-	"mesa/report/figure"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/report/figure"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // renderCmd prints a level, or an evaluation episode of a run replayed from

@@ -1,9 +1,9 @@
 package cli
 
 import (
-	"mesa/experiment"
-	"mesa/report"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/report"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // replayers re-simulates the episodes the report draws, one

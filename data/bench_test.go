@@ -6,7 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // BenchmarkWriteEpisodes measures the steady state of a long run on one

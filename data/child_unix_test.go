@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"syscall"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // child runs the test binary as a child process in one of these modes,

@@ -13,7 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // checkFileError fails t unless err is a one-line error naming path.

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 func dirNames(t *testing.T, dir string) []string {

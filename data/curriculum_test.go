@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // curriculumRows returns n varied curriculum rows.

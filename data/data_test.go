@@ -17,8 +17,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"mesa/data"
-	"mesa/seeds"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/seeds"
 )
 
 // checked returns a checked allocator that fails t if anything allocated

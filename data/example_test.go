@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // Example writes a small run, an episode and a training iteration, and

@@ -17,7 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 func TestExportParquet(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // TestInteropNode reads a run with apache-arrow JS and its Parquet export

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // A lockChild is a child process that tried to lock a directory and, if it

@@ -12,7 +12,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"mesa/names"
+	"github.com/mesa-alignment/mesa/names"
 )
 
 // ManifestFile is the name of a run's manifest.
@@ -218,8 +218,9 @@ func verifyOpen(f *os.File, t TableFile) error {
 }
 
 // BuildVersions returns the versions a run should record: the Go version,
-// the main module's version and VCS revision, and the version of every
-// dependency in the build, as found by runtime/debug.ReadBuildInfo.
+// the main module's version and VCS revision, the version of every
+// dependency in the build, as found by runtime/debug.ReadBuildInfo, and
+// mesa's own as "mesa" (main module or dependency).
 func BuildVersions() map[string]string {
 	v := map[string]string{"schema": fmt.Sprint(SchemaVersion)}
 	bi, ok := debug.ReadBuildInfo()
@@ -228,6 +229,9 @@ func BuildVersions() map[string]string {
 	}
 	v["go"] = bi.GoVersion
 	v[bi.Main.Path] = bi.Main.Version
+	if bi.Main.Path == names.Module {
+		v["mesa"] = bi.Main.Version
+	}
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision", "vcs.time", "vcs.modified":
@@ -236,6 +240,9 @@ func BuildVersions() map[string]string {
 	}
 	for _, d := range bi.Deps {
 		v[d.Path] = d.Version
+		if d.Path == names.Module {
+			v["mesa"] = d.Version // a researcher's module runs mesa
+		}
 	}
 	return v
 }

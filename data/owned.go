@@ -15,7 +15,7 @@ import (
 	"slices"
 	"strings"
 
-	"mesa/names"
+	"github.com/mesa-alignment/mesa/names"
 )
 
 // What in a directory is mesa's. mesa writes and removes only what it can

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data"
-	"mesa/data/datatest"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/data/datatest"
 )
 
 // mkfiles creates the files (and their directories) under dir; names

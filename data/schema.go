@@ -7,7 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"mesa/names"
+	"github.com/mesa-alignment/mesa/names"
 )
 
 // SchemaVersion is the version of the data contract this package writes.

@@ -13,7 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // TestSweepPoints writes rows at several points and reads them back: each

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"mesa/names"
+	"github.com/mesa-alignment/mesa/names"
 )
 
 // Vocabulary names: the value sets of the dictionary columns. An Arrow IPC

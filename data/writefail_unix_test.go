@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // childErrors returns the errors a write child reported, failing t on a

@@ -3,7 +3,7 @@ package deception_test
 import (
 	"fmt"
 
-	"mesa/deception"
+	"github.com/mesa-alignment/mesa/deception"
 )
 
 // The talk's game: two training episodes, then three deployment episodes,

@@ -3,9 +3,9 @@ package evolve
 import (
 	"testing"
 
-	"mesa/agents"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // benchProblem is the planner on the "train" preset with every level 11x11.

@@ -9,9 +9,9 @@ import (
 
 	"github.com/MaxHalford/eaopt"
 
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Defaults of a zero ES.

@@ -5,10 +5,10 @@ import (
 	"sync"
 	"testing"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestESEvaluationIgnoresCallOrder: eaopt's F gets no context and may be

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // thresholdFamily is a test family whose return is a deterministic function

@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/agents"
-	"mesa/train"
-	"mesa/train/traintest"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/traintest"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // methods is every configuration the determinism test covers.

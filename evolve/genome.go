@@ -11,10 +11,10 @@ import (
 
 	"github.com/MaxHalford/eaopt"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // genome is the eaopt.Genome of the GA: a flat parameter vector θ with its

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/seeds"
+	"github.com/mesa-alignment/mesa/seeds"
 )
 
 func TestUniformCrossover(t *testing.T) {

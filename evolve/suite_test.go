@@ -3,8 +3,8 @@ package evolve
 import (
 	"testing"
 
-	"mesa/train"
-	"mesa/train/traintest"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/traintest"
 )
 
 // LearningBudget is the budget, in env steps, within which the zero GA and

@@ -14,8 +14,8 @@ import (
 
 	"github.com/MaxHalford/eaopt"
 
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // naiveGenome is how eaopt's documentation writes a real-valued genome:

@@ -2,7 +2,7 @@ module example.com/mesa-examples
 
 go 1.26.8
 
-require mesa v0.0.0-00010101000000-000000000000
+require github.com/mesa-alignment/mesa v0.0.0-00010101000000-000000000000
 
 require (
 	github.com/MaxHalford/eaopt v0.4.2 // indirect
@@ -43,4 +43,4 @@ require (
 
 // The example builds against the mesa beside it. A module of your own
 // requires mesa's published path instead, and needs no replace.
-replace mesa => ../
+replace github.com/mesa-alignment/mesa => ../

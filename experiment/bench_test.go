@@ -4,10 +4,10 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/agents"
-	"mesa/analysis"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // BenchmarkRunDefault runs the default preset once per iteration: the

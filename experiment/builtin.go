@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"math"
 
-	"mesa/agents"
-	"mesa/evolve"
-	"mesa/sgd"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/evolve"
+	"github.com/mesa-alignment/mesa/sgd"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // mesa's own families and base optimizers, as NewRegistry registers them.

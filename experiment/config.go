@@ -15,10 +15,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"mesa/agents"
-	"mesa/analysis"
-	"mesa/names"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A Config is one experiment: which agents are trained, by which base

@@ -5,10 +5,10 @@ import (
 	"slices"
 	"strings"
 
-	"mesa/data"
-	"mesa/train"
-	"mesa/train/curriculum"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/curriculum"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Curriculum chooses where training levels come from, the same for every

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data"
-	"mesa/train/curriculum"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/train/curriculum"
 )
 
 func TestCurriculumConfig(t *testing.T) {

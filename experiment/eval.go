@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"mesa/agents"
-	"mesa/analysis"
-	"mesa/data"
-	"mesa/seeds"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // What an evaluation episode is — its level, its rollout stream, its

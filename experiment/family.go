@@ -5,8 +5,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"mesa/agents"
-	"mesa/sgd"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/sgd"
 )
 
 // A Family selects a policy family by its registered name, with the

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"mesa/agents"
-	"mesa/analysis"
-	"mesa/data"
-	"mesa/seeds"
-	"mesa/train"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
 )
 
 // A FreshCheck is one evaluated agent's verdict checked on fresh probe

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/analysis"
+	"github.com/mesa-alignment/mesa/analysis"
 )
 
 // freshConfig trains nothing: scripted references whose objectives are

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"sync"
 
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A memory estimate is an upper bound, within a small factor, on what one

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // testHook, if not nil, is called at each of mergeMoments: the tests kill

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // TestConfigMismatchNamesFields: a directory holding a run of another

@@ -4,11 +4,11 @@ import (
 	"fmt"
 	"slices"
 
-	"mesa/agents"
-	"mesa/data"
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A monitor plays an agent on a fixed set of held-out training levels: the

@@ -5,7 +5,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"mesa/train"
+	"github.com/mesa-alignment/mesa/train"
 )
 
 // An Optimizer selects a base optimizer by its registered name, with the

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"testing"
 
-	"mesa/agents"
-	"mesa/evolve"
-	"mesa/sgd"
-	"mesa/train"
-	"mesa/train/traintest"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/evolve"
+	"github.com/mesa-alignment/mesa/sgd"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/traintest"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestZeroOptimizerIsMethodDefault: a config that names a method and sets

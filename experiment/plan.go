@@ -10,8 +10,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"mesa/agents"
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // A Unit is the unit of work, of resume, of sharding and of statistical

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // claimIn claims dir for plan as a shard does: under a shared lock.

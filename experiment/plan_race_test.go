@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // raceConfig is a small sweep, 2 points × 2 seeds = 4 units, whose

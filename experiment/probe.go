@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"slices"
 
-	"mesa/analysis"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Graded configures the graded probes: for each proxy with a control, and

@@ -8,8 +8,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"mesa/agents"
-	"mesa/train"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/train"
 )
 
 // A FamilyType is a policy family a config can name: registered under its

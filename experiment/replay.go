@@ -7,9 +7,9 @@ import (
 	"strconv"
 	"strings"
 
-	"mesa/agents"
-	"mesa/data"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A Replayer plays the evaluation episodes of a finished run again, from

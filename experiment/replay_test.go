@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // replayConfig is a small sweep for the replay tests: 2 points × (2

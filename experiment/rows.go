@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"math"
 
-	"mesa/agents"
-	"mesa/data"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // The adapters from simulator values (levels, episodes, training

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/agents"
-	"mesa/data"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 func readTable[R any](t *testing.T, open func(string, *data.ReadOptions) (*data.Reader[R], error), path string) []R {

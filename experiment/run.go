@@ -15,10 +15,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"mesa/agents"
-	"mesa/data"
-	"mesa/names"
-	"mesa/train"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/train"
 )
 
 // Options control how a run is executed; none of them changes its results.

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/data"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 func smoke(t *testing.T) *Config {

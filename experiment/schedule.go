@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"slices"
 
-	"mesa/train"
+	"github.com/mesa-alignment/mesa/train"
 )
 
 // stepCost is the rough cost of one training env step of a family under an

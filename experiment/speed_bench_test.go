@@ -5,10 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // The speed suite: every family × optimizer's training throughput and the

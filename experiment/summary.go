@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // A Summary is what a report states about a run's config. Run writes it

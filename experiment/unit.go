@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"math"
 
-	"mesa/agents"
-	"mesa/analysis"
-	"mesa/data"
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // unitRun executes one unit into a writer of its own.

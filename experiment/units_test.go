@@ -18,7 +18,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // unitsConfig is a small sweep: 2 points × (2 optimizers × 2 seeds + a

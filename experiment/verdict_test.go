@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/analysis"
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // greenBlue trains one SGD planner and one SGD reactive agent on the talk's

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/data"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestVocabulariesMatchSimulator: package data spells the simulator's names

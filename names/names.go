@@ -80,3 +80,9 @@ const (
 	ReportDir    = "report"        // mesa analyze's report in a run
 	ReportFile   = "report.md"     // the report's text
 )
+
+// Module is mesa's Go module path: what another module imports and
+// requires, and the build dependency a run's manifest records as "mesa"
+// (Versions) whether mesa is the main module or a researcher's module
+// imports it.
+const Module = "github.com/mesa-alignment/mesa"

@@ -6,10 +6,10 @@ import (
 	"slices"
 	"strings"
 
-	"mesa/data"
-	"mesa/report/figure"
-	"mesa/seeds"
-	"mesa/stats"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/report/figure"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/stats"
 )
 
 // curriculumPath is the sweep path of the curriculum's name.

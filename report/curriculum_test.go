@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 // TestCurriculumComparisonsPair: each non-random curriculum's cell is

@@ -9,10 +9,10 @@ import (
 
 	"gonum.org/v1/plot/vg"
 
-	"mesa/names"
-	"mesa/report/figure"
-	"mesa/stats"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/report/figure"
+	"github.com/mesa-alignment/mesa/stats"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Figures

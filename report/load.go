@@ -23,10 +23,10 @@ import (
 	"slices"
 	"strings"
 
-	"mesa/analysis"
-	"mesa/data"
-	"mesa/experiment"
-	"mesa/names"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/names"
 )
 
 // Options are the settings of an analysis; the zero value works.

@@ -9,12 +9,12 @@ import (
 	"strconv"
 	"strings"
 
-	"mesa/analysis"
-	"mesa/experiment"
-	"mesa/names"
-	"mesa/seeds"
-	"mesa/stats"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/stats"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // levelPct is the confidence level as printed: "95%".

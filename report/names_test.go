@@ -4,10 +4,10 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/analysis"
-	"mesa/data"
-	"mesa/experiment"
-	"mesa/names"
+	"github.com/mesa-alignment/mesa/analysis"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/names"
 )
 
 // TestNamesFromOnePlace: the data's vocabularies, analysis's outcomes and

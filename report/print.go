@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"strings"
 
-	"mesa/experiment"
-	"mesa/names"
-	"mesa/stats"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/stats"
 )
 
 // PrintOptions says how Print writes the tables. The zero value writes

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"mesa/data"
-	"mesa/experiment"
-	"mesa/stats"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -7,9 +7,9 @@ import (
 	"slices"
 	"strconv"
 
-	"mesa/data"
-	"mesa/seeds"
-	"mesa/stats"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/stats"
 )
 
 // A Metric is one per-agent number on a split: a share of the agent's

@@ -14,12 +14,12 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
-	"mesa/data"
-	"mesa/experiment"
-	"mesa/names"
-	"mesa/report/figure"
-	"mesa/stats"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/report/figure"
+	"github.com/mesa-alignment/mesa/stats"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A Replayer re-simulates a logged evaluation episode: its level and the

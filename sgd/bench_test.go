@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"mesa/agents"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // BenchmarkUpdate measures whole REINFORCE updates — fresh levels, a batch

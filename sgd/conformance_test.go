@@ -3,8 +3,8 @@ package sgd
 import (
 	"testing"
 
-	"mesa/train"
-	"mesa/train/traintest"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/traintest"
 )
 
 // TestConformance runs the base-optimizer conformance suite. Its learning

@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 
-	"mesa/agents"
-	"mesa/sgd"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/sgd"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Adam climbs f(x) = −(x₀−3)² − (x₁+1)², whose gradient is

@@ -7,8 +7,8 @@ import (
 	"gonum.org/v1/gonum/diff/fd"
 	"gonum.org/v1/gonum/floats"
 
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestGradientMatchesFiniteDifferences checks the REINFORCE estimate end to

@@ -6,7 +6,7 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
-	"mesa/train"
+	"github.com/mesa-alignment/mesa/train"
 )
 
 // An Optimizer turns gradients into parameter updates. Optimizers ascend:

@@ -41,10 +41,10 @@ import (
 
 	"gonum.org/v1/gonum/floats"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Defaults of a zero REINFORCE.

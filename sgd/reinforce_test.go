@@ -9,9 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/agents"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // collect is a Recorder that keeps a copy of every Stats, Elapsed zeroed

@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 
-	"mesa/stats"
+	"github.com/mesa-alignment/mesa/stats"
 )
 
 // Success rates of five independently trained agents per condition, one

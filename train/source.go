@@ -3,7 +3,7 @@ package train
 import (
 	"fmt"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A LevelSource hands each iteration of one training run its training

@@ -3,8 +3,8 @@ package train_test
 import (
 	"testing"
 
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestRandomUnscored checks that Random scores each level by the oracle's

@@ -24,8 +24,8 @@ import (
 	"fmt"
 	"time"
 
-	"mesa/agents"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A Problem is what a base optimizer is asked to solve: find θ for Family

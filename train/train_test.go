@@ -9,10 +9,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"mesa/agents"
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 func TestParallelCoversEveryIndexOnce(t *testing.T) {

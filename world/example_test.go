@@ -3,7 +3,7 @@ package world_test
 import (
 	"fmt"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 func Example() {

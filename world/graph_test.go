@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // graphLevels returns levels of every preset, with loops, rectangles and

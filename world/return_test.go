@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 func TestBaseReturn(t *testing.T) {

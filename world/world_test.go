@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/world"
-	"mesa/world/worldtest"
+	"github.com/mesa-alignment/mesa/world"
+	"github.com/mesa-alignment/mesa/world/worldtest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")

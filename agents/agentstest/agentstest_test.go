@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/agents"
-	"mesa/agents/agentstest"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/agents/agentstest"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // tiny is a small correct family, logits θ_b[a] + θ_x[a]·x + θ_y[a]·y over

@@ -22,8 +22,8 @@ package main
 import (
 	"os"
 
-	"mesa/cli"
-	"mesa/experiment"
+	"github.com/mesa-alignment/mesa/cli"
+	"github.com/mesa-alignment/mesa/experiment"
 )
 
 func main() { os.Exit(cli.Run(experiment.NewRegistry())) }

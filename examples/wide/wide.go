@@ -6,9 +6,9 @@
 package wide
 
 import (
-	"mesa/agents"
-	"mesa/experiment"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/experiment"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // DefaultRadius is the window radius of a zero Settings.

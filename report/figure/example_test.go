@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"mesa/report/figure"
+	"github.com/mesa-alignment/mesa/report/figure"
 )
 
 // A sweep curve with 95% intervals over training seeds, saved as an

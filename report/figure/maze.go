@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // A Path is an agent's trajectory: the cells it visited, in order.

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 const testLevel = `mesa-level v1 steps=121 cue=false seed=0 randomized=false

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Defaults of a zero Adversary.

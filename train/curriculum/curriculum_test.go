@@ -6,10 +6,10 @@ import (
 	"slices"
 	"testing"
 
-	"mesa/agents"
-	"mesa/train"
-	"mesa/train/traintest"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/traintest"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // trainGen returns the generator of the talk's training mazes.

@@ -3,10 +3,10 @@ package curriculum_test
 import (
 	"fmt"
 
-	"mesa/agents"
-	"mesa/train"
-	"mesa/train/curriculum"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/curriculum"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Two curricula drive a scripted agent that goes to the training corner

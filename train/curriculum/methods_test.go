@@ -5,13 +5,13 @@ import (
 	"context"
 	"testing"
 
-	"mesa/agents"
-	"mesa/evolve"
-	"mesa/sgd"
-	"mesa/train"
-	"mesa/train/curriculum"
-	"mesa/train/traintest"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/evolve"
+	"github.com/mesa-alignment/mesa/sgd"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/curriculum"
+	"github.com/mesa-alignment/mesa/train/traintest"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestMethodsWithCurricula trains a small GA and REINFORCE run under each

@@ -31,9 +31,9 @@ import (
 	"math/rand/v2"
 	"slices"
 
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Defaults of a zero Replay (Jiang, Grefenstette & Rocktäschel 2021, as

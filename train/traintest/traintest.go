@@ -28,9 +28,9 @@ import (
 	"sync"
 	"testing"
 
-	"mesa/agents"
-	"mesa/train"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/agents"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // Defaults of a zero Config.

@@ -8,10 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/seeds"
-	"mesa/train"
-	"mesa/train/traintest"
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/seeds"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/traintest"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // climber is a small reference method: each iteration rolls out its θ and

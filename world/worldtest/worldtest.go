@@ -10,7 +10,7 @@ import (
 	"math"
 	"slices"
 
-	"mesa/world"
+	"github.com/mesa-alignment/mesa/world"
 )
 
 // TestDistribution generates n levels of d (seeds 0..n-1) and checks that:

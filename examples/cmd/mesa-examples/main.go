@@ -10,8 +10,8 @@ import (
 	"example.com/mesa-examples/oneplus"
 	"example.com/mesa-examples/wide"
 
-	"mesa/cli"
-	"mesa/experiment"
+	"github.com/mesa-alignment/mesa/cli"
+	"github.com/mesa-alignment/mesa/experiment"
 )
 
 func main() { os.Exit(cli.Run(Registry())) }

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"mesa/cli"
-	"mesa/data"
+	"github.com/mesa-alignment/mesa/cli"
+	"github.com/mesa-alignment/mesa/data"
 )
 
 func mesa(t *testing.T, args ...string) (string, string, int) {
