@@ -1,10 +1,7 @@
 package experiment
 
 import (
-	"bytes"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -72,19 +69,7 @@ func TestCurriculumRunSameBytesAnyWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"manifest.json", "training.arrow", "agents.arrow", "curriculum.arrow"} {
-		a, err := os.ReadFile(filepath.Join(dirs[0], name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(dirs[1], name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs between 1 and 3 workers", name)
-		}
-	}
+	sameFiles(t, dirs[0], dirs[1], "between 1 and 3 workers", "manifest.json", "training.arrow", "agents.arrow", "curriculum.arrow")
 	r, err := data.OpenRun(dirs[0])
 	if err != nil {
 		t.Fatal(err)

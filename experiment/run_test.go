@@ -47,19 +47,7 @@ func TestRunSameBytesAnyWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow"} {
-		a, err := os.ReadFile(filepath.Join(dirs[0], name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := os.ReadFile(filepath.Join(dirs[1], name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(a, b) {
-			t.Errorf("%s differs between 1 and 2 workers", name)
-		}
-	}
+	sameFiles(t, dirs[0], dirs[1], "between 1 and 2 workers", "manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow")
 	m, err := data.VerifyRun(dirs[0])
 	if err != nil {
 		t.Fatal(err)
@@ -255,6 +243,25 @@ func TestRunBaseReturn(t *testing.T) {
 			if strings.Contains(id, "/population/") {
 				t.Errorf("%v: evaluated population member %s", rule, id)
 			}
+		}
+	}
+}
+
+// sameFiles reports each of the named files that differs between dirs a
+// and b (why says how the two runs differ).
+func sameFiles(t *testing.T, a, b, why string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		x, err := os.ReadFile(filepath.Join(a, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		y, err := os.ReadFile(filepath.Join(b, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s differs %s", name, why)
 		}
 	}
 }
