@@ -1,17 +1,17 @@
 package figure_test
 
 import (
+	"bytes"
 	"fmt"
 	"log"
 	"math"
-	"os"
-	"path/filepath"
 
 	"github.com/mesa-alignment/mesa/report/figure"
 )
 
-// A sweep curve with 95% intervals over training seeds, saved as an
-// 800×500 PNG.
+// A sweep curve with 95% intervals over training seeds, drawn as an
+// 800×500 PNG. mesa writes figures into its outputs through data's
+// atomic writers (report.Write), never by path from here.
 func Example() {
 	nan := math.NaN()
 	series := []figure.Series{
@@ -22,19 +22,15 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	dir, err := os.MkdirTemp("", "figure")
-	if err != nil {
+	var png bytes.Buffer
+	if err := figure.WritePNG(&png, p, figure.Width, figure.Height); err != nil {
 		log.Fatal(err)
 	}
-	defer os.RemoveAll(dir)
-	if err := figure.Save(p, filepath.Join(dir, "sweep.png")); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("saved")
+	fmt.Println(bytes.HasPrefix(png.Bytes(), []byte("\x89PNG")))
 
 	_, err = figure.Lines("empty", "x", "y", nil)
 	fmt.Println(err)
 	// Output:
-	// saved
+	// true
 	// figure: Lines "empty": no series: figure: nothing to draw
 }

@@ -27,7 +27,6 @@ import (
 	"image/png"
 	"io"
 	"math"
-	"os"
 
 	xfont "golang.org/x/image/font"
 	"gonum.org/v1/plot"
@@ -84,26 +83,6 @@ type Group struct {
 
 // ErrEmpty is returned (wrapped) for a figure without data to draw.
 var ErrEmpty = errors.New("figure: nothing to draw")
-
-// Save writes p to path as a PNG of the standard size (Width × Height at
-// DPI), whatever the extension of path.
-func Save(p *plot.Plot, path string) error {
-	return SaveSize(p, path, Width, Height)
-}
-
-// SaveSize writes p to path as a PNG of size w × h at DPI.
-func SaveSize(p *plot.Plot, path string, w, h vg.Length) (err error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if e := f.Close(); err == nil {
-			err = e
-		}
-	}()
-	return WritePNG(f, p, w, h)
-}
 
 // WritePNG draws p on a w × h canvas at DPI and writes it to out as a
 // paletted PNG: the 256 most frequent colours are kept exactly and the
