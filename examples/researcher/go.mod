@@ -40,7 +40,3 @@ require (
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
-
-// The example builds against the mesa beside it. A module of your own
-// requires mesa's published path instead, and needs no replace.
-replace github.com/mesa-alignment/mesa => ../
