@@ -6,6 +6,5 @@
 // The researcher module requires mesa by its module path, as any module
 // does; only this package's test points that requirement at the checkout
 // it sits in (a replace in a temporary copy of the module's go.mod), so
-// `go test ./examples/...` tests the example against this very mesa,
-// offline.
+// `go test ./examples/...` tests the example against this very mesa.
 package examples
