@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/names"
 	"github.com/mesa-alignment/mesa/train"
 	"github.com/mesa-alignment/mesa/train/curriculum"
 	"github.com/mesa-alignment/mesa/world"
@@ -41,9 +42,9 @@ type Curriculum struct {
 
 // Curriculum names.
 const (
-	CurriculumRandom    = "random"
-	CurriculumReplay    = "replay"
-	CurriculumAdversary = "adversary"
+	CurriculumRandom    = names.CurriculumRandom
+	CurriculumReplay    = names.CurriculumReplay
+	CurriculumAdversary = names.CurriculumAdversary
 )
 
 // Build returns the train.Curriculum c describes.

@@ -86,3 +86,22 @@ const (
 // (Versions) whether mesa is the main module or a researcher's module
 // imports it.
 const Module = "github.com/mesa-alignment/mesa"
+
+// Curricula: where training levels come from (train.curriculum.name and
+// the curriculum table's curriculum column).
+const (
+	CurriculumRandom    = "random"    // fresh levels from the training distribution
+	CurriculumReplay    = "replay"    // Prioritized Level Replay by exact regret
+	CurriculumAdversary = "adversary" // replay whose new levels may be edits of kept ones
+)
+
+// Origins of a curriculum's training level (the curriculum table's origin
+// column), in the table's order.
+const (
+	OriginNew    = "new"    // drawn from the training distribution
+	OriginReplay = "replay" // kept from an earlier iteration
+	OriginEdit   = "edit"   // a kept level changed by an adversary's edits
+)
+
+// Origins lists the level origins in order.
+func Origins() []string { return []string{OriginNew, OriginReplay, OriginEdit} }

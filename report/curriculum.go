@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/names"
 	"github.com/mesa-alignment/mesa/report/figure"
 	"github.com/mesa-alignment/mesa/seeds"
 	"github.com/mesa-alignment/mesa/stats"
@@ -249,12 +250,12 @@ func (s *Study) CurriculumComparisons() ([]CurriculumComparison, error) {
 	for _, c := range cells {
 		vals := c.Run.Values[c.Point]
 		name := vals[curriculumPath]
-		if c.Scripted() || name == "" || name == "random" {
+		if c.Scripted() || name == "" || name == names.CurriculumRandom {
 			continue
 		}
 		base := -1
 		for q, qv := range c.Run.Values {
-			if qv[curriculumPath] != "random" || len(qv) != len(vals) {
+			if qv[curriculumPath] != names.CurriculumRandom || len(qv) != len(vals) {
 				continue
 			}
 			same := true
@@ -335,7 +336,7 @@ func (w *mdWriter) curricula() error {
 		var rows [][]string
 		for _, ls := range shares {
 			var origins []string
-			for _, o := range []string{"new", "replay", "edit"} {
+			for _, o := range names.Origins() {
 				if f, ok := ls.Origins[o]; ok {
 					origins = append(origins, fmt.Sprintf("%s %s", o, pct(f)))
 				}

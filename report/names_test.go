@@ -8,6 +8,8 @@ import (
 	"github.com/mesa-alignment/mesa/data"
 	"github.com/mesa-alignment/mesa/experiment"
 	"github.com/mesa-alignment/mesa/names"
+	"github.com/mesa-alignment/mesa/train"
+	"github.com/mesa-alignment/mesa/train/curriculum"
 )
 
 // TestNamesFromOnePlace: the data's vocabularies, analysis's outcomes and
@@ -64,6 +66,32 @@ func TestNamesFromOnePlace(t *testing.T) {
 	for _, f := range reg.FamilyNames() {
 		if !slices.Contains(data.Vocabulary(data.VocabFamily), f) {
 			t.Errorf("family %s is not in the data's vocabulary", f)
+		}
+	}
+}
+
+// TestCurriculumNames checks that the curricula and level origins the
+// config, the curriculum table and the report name are the names package's.
+func TestCurriculumNames(t *testing.T) {
+	for _, c := range []struct {
+		cur  train.Curriculum
+		want string
+	}{
+		{train.Random{}, names.CurriculumRandom},
+		{curriculum.Replay{}, names.CurriculumReplay},
+		{curriculum.Adversary{}, names.CurriculumAdversary},
+	} {
+		if got := c.cur.Name(); got != c.want {
+			t.Errorf("%T.Name() = %q, want %q", c.cur, got, c.want)
+		}
+		built, err := experiment.Curriculum{Name: c.want}.Build()
+		if err != nil || built.Name() != c.want {
+			t.Errorf("experiment.Curriculum{Name: %q}.Build() = %v, %v", c.want, built, err)
+		}
+	}
+	for i, o := range []train.Origin{train.New, train.Replayed, train.Edited} {
+		if got, want := o.String(), names.Origins()[i]; got != want {
+			t.Errorf("origin %d is %q, want %q", i, got, want)
 		}
 	}
 }

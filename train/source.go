@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 
+	"github.com/mesa-alignment/mesa/names"
 	"github.com/mesa-alignment/mesa/world"
 )
 
@@ -45,7 +46,7 @@ const (
 	Edited
 )
 
-var originNames = [...]string{"new", "replay", "edit"}
+var originNames = names.Origins()
 
 // String returns "new", "replay" or "edit".
 func (o Origin) String() string {
@@ -101,7 +102,7 @@ type Random struct {
 var _ Curriculum = Random{}
 
 // Name returns "random".
-func (Random) Name() string { return "random" }
+func (Random) Name() string { return names.CurriculumRandom }
 
 // Source returns the fresh-levels source of one training run.
 func (r Random) Source(gen *world.Generator, rule world.BaseReturn, seed uint64, purpose string) (LevelSource, error) {

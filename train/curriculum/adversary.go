@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/mesa-alignment/mesa/names"
 	"github.com/mesa-alignment/mesa/train"
 	"github.com/mesa-alignment/mesa/world"
 )
@@ -57,7 +58,7 @@ type Adversary struct {
 var _ train.Curriculum = Adversary{}
 
 // Name returns "adversary".
-func (Adversary) Name() string { return "adversary" }
+func (Adversary) Name() string { return names.CurriculumAdversary }
 
 // Validate reports the first bad setting, naming the field.
 func (a Adversary) Validate() error {

@@ -31,6 +31,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/mesa-alignment/mesa/names"
 	"github.com/mesa-alignment/mesa/seeds"
 	"github.com/mesa-alignment/mesa/train"
 	"github.com/mesa-alignment/mesa/world"
@@ -91,7 +92,7 @@ type Replay struct {
 var _ train.Curriculum = Replay{}
 
 // Name returns "replay".
-func (Replay) Name() string { return "replay" }
+func (Replay) Name() string { return names.CurriculumReplay }
 
 // replayConfig is a Replay with its defaults resolved.
 type replayConfig struct {
