@@ -1,7 +1,6 @@
 package data_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"math"
@@ -18,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/data/datatest"
 	"github.com/mesa-alignment/mesa/seeds"
 )
 
@@ -391,19 +391,7 @@ func TestDeterministicBytes(t *testing.T) {
 	for _, comp := range []data.Compression{data.CompressionNone, data.CompressionLZ4, data.CompressionZstd} {
 		a := writeRun(t, mem, data.Options{BatchRows: 50, Compression: comp}, 120)
 		b := writeRun(t, mem, data.Options{BatchRows: 50, Compression: comp}, 120)
-		for _, name := range []string{"manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow"} {
-			x, err := os.ReadFile(filepath.Join(a, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			y, err := os.ReadFile(filepath.Join(b, name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(x, y) {
-				t.Errorf("%s: %s differs between two identical runs", comp, name)
-			}
-		}
+		datatest.SameFiles(t, a, b, fmt.Sprintf("%s, two identical runs", comp), "manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow")
 	}
 }
 

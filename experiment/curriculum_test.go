@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/data/datatest"
 	"github.com/mesa-alignment/mesa/train/curriculum"
 )
 
@@ -69,7 +70,7 @@ func TestCurriculumRunSameBytesAnyWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sameFiles(t, dirs[0], dirs[1], "between 1 and 3 workers", "manifest.json", "training.arrow", "agents.arrow", "curriculum.arrow")
+	datatest.SameFiles(t, dirs[0], dirs[1], "1 and 3 workers", "manifest.json", "training.arrow", "agents.arrow", "curriculum.arrow")
 	r, err := data.OpenRun(dirs[0])
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package experiment
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/data/datatest"
 )
 
 // raceConfig is a small sweep, 2 points × 2 seeds = 4 units, whose
@@ -51,16 +51,7 @@ func sameTables(t *testing.T, a, b, what string) {
 	for _, tf := range m.Tables {
 		names = append(names, tf.File)
 	}
-	for _, n := range names {
-		x, err := os.ReadFile(filepath.Join(a, n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		y, err := os.ReadFile(filepath.Join(b, n))
-		if err != nil || !bytes.Equal(x, y) {
-			t.Errorf("%s: %s differs from the run of A alone (%v)", what, n, err)
-		}
-	}
+	datatest.SameFiles(t, a, b, what+", against the run of A alone", names...)
 }
 
 // TestTwoPlanShardRace is issue 14's race: shard 0/2 of plan A and shard

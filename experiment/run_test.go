@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/data/datatest"
 	"github.com/mesa-alignment/mesa/world"
 )
 
@@ -47,7 +48,7 @@ func TestRunSameBytesAnyWorkers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sameFiles(t, dirs[0], dirs[1], "between 1 and 2 workers", "manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow")
+	datatest.SameFiles(t, dirs[0], dirs[1], "1 and 2 workers", "manifest.json", "episodes.arrow", "training.arrow", "agents.arrow", "attribution.arrow", "steps.arrow")
 	m, err := data.VerifyRun(dirs[0])
 	if err != nil {
 		t.Fatal(err)
@@ -243,25 +244,6 @@ func TestRunBaseReturn(t *testing.T) {
 			if strings.Contains(id, "/population/") {
 				t.Errorf("%v: evaluated population member %s", rule, id)
 			}
-		}
-	}
-}
-
-// sameFiles reports each of the named files that differs between dirs a
-// and b (why says how the two runs differ).
-func sameFiles(t *testing.T, a, b, why string, names ...string) {
-	t.Helper()
-	for _, name := range names {
-		x, err := os.ReadFile(filepath.Join(a, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		y, err := os.ReadFile(filepath.Join(b, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(x, y) {
-			t.Errorf("%s differs %s", name, why)
 		}
 	}
 }

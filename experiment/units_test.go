@@ -19,6 +19,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 
 	"github.com/mesa-alignment/mesa/data"
+	"github.com/mesa-alignment/mesa/data/datatest"
 )
 
 // unitsConfig is a small sweep: 2 points × (2 optimizers × 2 seeds + a
@@ -57,19 +58,7 @@ var runFiles = []string{"plan.json", "manifest.json", "episodes.arrow", "trainin
 // sameRun fails unless dirs a and b hold byte-identical runs.
 func sameRun(t *testing.T, a, b, what string) {
 	t.Helper()
-	for _, name := range runFiles {
-		x, err := os.ReadFile(filepath.Join(a, name))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		y, err := os.ReadFile(filepath.Join(b, name))
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		if !bytes.Equal(x, y) {
-			t.Errorf("%s: %s differs", what, name)
-		}
-	}
+	datatest.SameFiles(t, a, b, what, runFiles...)
 }
 
 // reference runs the units config, uninterrupted and unsharded, once per

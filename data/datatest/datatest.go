@@ -5,6 +5,7 @@
 package datatest
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -80,6 +81,26 @@ func Kept(t testing.TB, what string, before, after map[string]Entry) {
 			t.Errorf("%s removed %s", what, p)
 		case got != before[p]:
 			t.Errorf("%s changed %s: %+v, was %+v", what, p, got, before[p])
+		}
+	}
+}
+
+// SameFiles fails t for each named file that is not byte-identical in
+// directories a and b (what says which runs are compared), and fatally
+// when one cannot be read.
+func SameFiles(t testing.TB, a, b, what string, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		x, err := os.ReadFile(filepath.Join(a, name))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		y, err := os.ReadFile(filepath.Join(b, name))
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if !bytes.Equal(x, y) {
+			t.Errorf("%s: %s differs", what, name)
 		}
 	}
 }
