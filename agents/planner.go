@@ -288,9 +288,8 @@ type plannerPolicy struct {
 	tw, tw2      []float64 // w recomputed alongside the dense tangents
 	denseChecked bool      // tests: the dense pass recomputed w_K bit for bit
 
-	// Last Probs call.
+	// The state of the last Probs call: its π is memo[state].
 	state int32
-	probs Probs
 
 	// ctx, if not nil, interrupts the sweeps of a plan once done; stopped
 	// then marks the policy as dead (see WithContext).
@@ -321,13 +320,41 @@ func (pp *plannerPolicy) Probs(p *Probs, e *world.Episode) {
 	if !pp.planned || e.EatenMask() != pp.eaten {
 		pp.plan(e)
 	}
+	*p = *pp.policyAt(e)
+}
+
+// draw is Probs followed by Sample (Argmax if greedy) with rng, for
+// Runner.Run, without writing π out.
+func (pp *plannerPolicy) draw(e *world.Episode, rng *rand.Rand, greedy bool) world.Action {
+	p := &uniformProbs
+	if !pp.stopped {
+		if e.Level() != pp.level {
+			pp.setLevel(e.Level())
+			pp.planned = false
+		}
+		if !pp.planned || e.EatenMask() != pp.eaten {
+			pp.plan(e)
+		}
+		p = pp.policyAt(e)
+	}
+	if greedy {
+		return Argmax(p)
+	}
+	return Sample(p, rng)
+}
+
+// policyAt returns π(·|s) for the agent's cell s, from the current plan,
+// computing it if this plan has not yet, and makes s the state of the last
+// Probs call. The result is valid until the next plan.
+func (pp *plannerPolicy) policyAt(e *world.Episode) *Probs {
 	s := pp.g.Node[e.Cell()]
+	pp.state = s
+	p := &pp.memo[s]
 	if pp.memoPlan[s] != pp.stamp {
-		pp.distribution(&pp.memo[s], s)
+		pp.distribution(p, s)
 		pp.memoPlan[s] = pp.stamp
 	}
-	*p = pp.memo[s]
-	pp.state, pp.probs = s, *p
+	return p
 }
 
 // distribution writes softmax(β·Q(s, ·)) into p, bit for bit what Softmax
@@ -375,7 +402,7 @@ func (pp *plannerPolicy) EntropyTerms(h *Probs) {
 	s := pp.state
 	if pp.termsPlan[s] != pp.stamp {
 		t := &pp.terms[s]
-		for a, q := range pp.probs {
+		for a, q := range pp.memo[s] {
 			t[a] = 0
 			if q > 0 && q <= 1 {
 				t[a] = -q * math.Log(q)
@@ -402,7 +429,7 @@ func (pp *plannerPolicy) GradLogProb(grad []float64, a world.Action, scale float
 		kb [world.NumActions]float64
 		nb int
 	)
-	for b, pb := range pp.probs {
+	for b, pb := range pp.memo[pp.state] {
 		if pb == 0 {
 			continue
 		}

@@ -319,7 +319,8 @@ func plannerReplayPolicy(pl Planner, theta []float64, l *world.Level, actions []
 }
 
 func plannerReplay(pl Planner, theta []float64, l *world.Level, actions []world.Action) Probs {
-	return plannerReplayPolicy(pl, theta, l, actions).probs
+	pp := plannerReplayPolicy(pl, theta, l, actions)
+	return pp.memo[pp.state]
 }
 
 // TestPlannerNoAllocs: acting (Probs and Step, replans included) and

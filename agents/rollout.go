@@ -66,12 +66,17 @@ func (r *Runner) Run(p Policy, l *world.Level, rng *rand.Rand) Summary {
 		tr.Objects = tr.Objects[:0]
 	}
 	s := Summary{Greedy: r.Greedy}
+	d, _ := p.(drawer)
 	for !e.Done() {
-		p.Probs(&r.probs, e)
 		var a world.Action
-		if r.Greedy {
+		switch {
+		case d != nil:
+			a = d.draw(e, rng, r.Greedy)
+		case r.Greedy:
+			p.Probs(&r.probs, e)
 			a = Argmax(&r.probs)
-		} else {
+		default:
+			p.Probs(&r.probs, e)
 			a = Sample(&r.probs, rng)
 		}
 		st := e.Step(a)
@@ -96,6 +101,14 @@ func (r *Runner) Run(p Policy, l *world.Level, rng *rand.Rand) Summary {
 // Episode returns the runner's episode, in its state at the end of the last
 // Run.
 func (r *Runner) Episode() *world.Episode { return &r.ep }
+
+// A drawer is a Policy that draws its action itself, exactly as Probs
+// followed by Sample (or Argmax, if greedy) with rng would, and leaves the
+// same state behind: it saves the copies of π (the planner, whose π are
+// tables it keeps).
+type drawer interface {
+	draw(e *world.Episode, rng *rand.Rand, greedy bool) world.Action
+}
 
 // Sample draws an action from p. A p that does not sum to 1 (rounding) is
 // handled by giving the remainder to the last action with positive mass.
@@ -128,6 +141,24 @@ func Argmax(p *Probs) world.Action {
 // Softmax writes softmax(beta·q) into p, stably. Entries of q that are -Inf
 // get probability 0; if all are, p is uniform.
 func Softmax(p *Probs, q *[world.NumActions]float64, beta float64) {
+	b0, b1, b2, b3 := beta*q[0], beta*q[1], beta*q[2], beta*q[3]
+	if (b0-b0)+(b1-b1)+(b2-b2)+(b3-b3) == 0 {
+		// All finite, the usual case: the same operations as below, with
+		// the maximum taken pairwise (max is exact, so its order changes
+		// no bit) and without the tests for -Inf.
+		m := max(max(b0, b1), max(b2, b3))
+		x := [world.NumActions]float64{b0 - m, b1 - m, b2 - m, b3 - m}
+		for a, d := range x {
+			if d == 0 {
+				x[a] = 1 // exp(±0), the largest entry's
+			} else {
+				x[a] = math.Exp(d)
+			}
+		}
+		sum := x[0] + x[1] + x[2] + x[3]
+		p[0], p[1], p[2], p[3] = x[0]/sum, x[1]/sum, x[2]/sum, x[3]/sum
+		return
+	}
 	// -Inf entries are skipped rather than scaled: beta·(-Inf) is NaN for
 	// beta 0 and +Inf for beta < 0.
 	m := math.Inf(-1)
