@@ -365,12 +365,12 @@ func (pp *plannerPolicy) distribution(p *Probs, s int32) {
 	q := [world.NumActions]float64{w[sc[0]], w[sc[1]], w[sc[2]], w[sc[3]]}
 	b := pp.beta
 	bq := [world.NumActions]float64{b * q[0], b * q[1], b * q[2], b * q[3]}
-	m := max(bq[0], bq[1], bq[2], bq[3])
-	if math.IsInf(m, 0) || math.IsNaN(m) || math.IsInf(q[0], -1) || math.IsInf(q[1], -1) ||
-		math.IsInf(q[2], -1) || math.IsInf(q[3], -1) {
-		Softmax(p, &q, b)
+	if (bq[0]-bq[0])+(bq[1]-bq[1])+(bq[2]-bq[2])+(bq[3]-bq[3]) != 0 {
+		Softmax(p, &q, b) // an entry is not finite
 		return
 	}
+	m := max(max(bq[0], bq[1]), max(bq[2], bq[3])) // exact: its order changes no bit
+
 	var x [world.NumActions]float64
 	for a := range x {
 		switch d := bq[a] - m; {
