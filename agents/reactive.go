@@ -130,22 +130,44 @@ type reactivePolicy struct {
 	tab   [][world.NumActions]int32 // θ index of each observation feature, per action
 	// w4[i] are θ[tab[i][a]] for the four actions, gathered at Reset
 	// (ready), when θ may have changed.
-	w4    [][world.NumActions]float64
-	ready bool
-	probs Probs // of the last Probs call, for GradLogProb
+	w4       [][world.NumActions]float64
+	gathered []float64 // θ at the last gather
+	ready    bool
+	probs    Probs // of the last Probs call, for GradLogProb
 }
 
 // Reset gathers θ's weights of each observation feature for the four
 // actions side by side, so that Probs reads them without indirection.
+//
+// The gather is skipped when θ holds the bits it held at the last one: an
+// evolved agent plays its levels, and a gradient step its batch of
+// episodes, with one θ, and comparing θ costs less than gathering it.
 func (p *reactivePolicy) Reset(*world.Episode) {
+	th := p.theta
+	if p.ready && sameBits(th, p.gathered) {
+		return
+	}
 	if len(p.w4) != len(p.tab) {
 		p.w4 = make([][world.NumActions]float64, len(p.tab))
 	}
-	th := p.theta
 	for i, t := range p.tab {
 		p.w4[i] = [world.NumActions]float64{th[t[0]], th[t[1]], th[t[2]], th[t[3]]}
 	}
+	p.gathered = append(p.gathered[:0], th...)
 	p.ready = true
+}
+
+// sameBits reports whether a and b hold the same bits.
+func sameBits(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i, x := range a {
+		if math.Float64bits(x) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *reactivePolicy) Probs(out *Probs, e *world.Episode) {

@@ -39,3 +39,27 @@ func BenchmarkLevel(b *testing.B) {
 		seed++
 	}
 }
+
+// BenchmarkGraphBuild builds the graphs of 256 training levels in turn into
+// one Graph, as a planner does when every episode has a fresh level.
+func BenchmarkGraphBuild(b *testing.B) {
+	d, err := Preset("train")
+	if err != nil {
+		b.Fatal(err)
+	}
+	gen, err := NewGenerator(d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	levels := make([]*Level, 256)
+	for i := range levels {
+		levels[i] = gen.Level(uint64(i))
+	}
+	var g Graph
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		g.Build(levels[i%len(levels)])
+		i++
+	}
+}
