@@ -275,3 +275,32 @@ func TestSweepCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestTuneGC: mesa's GOGC and memory limit apply unless the environment
+// sets GOGC or GOMEMLIMIT, and no limit is set when the machine's memory
+// is unknown.
+func TestTuneGC(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		env       map[string]string
+		machine   int64
+		wantGC    int   // -1: not set
+		wantLimit int64 // -1: not set
+	}{
+		{"defaults", nil, 10 << 30, gcPercent, int64(memoryLimitShare * float64(10<<30))},
+		{"GOGC set", map[string]string{"GOGC": "100"}, 10 << 30, -1, int64(memoryLimitShare * float64(10<<30))},
+		{"GOMEMLIMIT set", map[string]string{"GOMEMLIMIT": "1GiB"}, 10 << 30, gcPercent, -1},
+		{"both set", map[string]string{"GOGC": "off", "GOMEMLIMIT": "1GiB"}, 10 << 30, -1, -1},
+		{"machine unknown", nil, 0, gcPercent, -1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			gotGC, gotLimit := -1, int64(-1)
+			tuneGC(func(k string) string { return tc.env[k] },
+				func(p int) int { gotGC = p; return 100 },
+				func(b int64) int64 { gotLimit = b; return 0 }, tc.machine)
+			if gotGC != tc.wantGC || gotLimit != tc.wantLimit {
+				t.Errorf("GOGC %d, limit %d; want %d, %d", gotGC, gotLimit, tc.wantGC, tc.wantLimit)
+			}
+		})
+	}
+}
