@@ -247,3 +247,16 @@ func TestRunBaseReturn(t *testing.T) {
 		}
 	}
 }
+
+// TestRunBudgetBelowOneGeneration: a GA whose budget runs out before its
+// first generation is complete has no agent to hand over, and the run
+// says so naming the budget and what to change.
+func TestRunBudgetBelowOneGeneration(t *testing.T) {
+	c := smallSmoke(t) // GA, population 16 × 4 levels
+	c.Budget.EnvSteps = 100
+	_, err := Run(t.Context(), c, Options{Out: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "budget.env_steps (100) ran out during its first iteration") ||
+		!strings.Contains(err.Error(), "population, levels") {
+		t.Fatalf("GA with a 100-step budget: %v", err)
+	}
+}

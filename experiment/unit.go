@@ -123,6 +123,16 @@ func (r *unitRun) train(ctx context.Context) (evalAgent, error) {
 		}
 	}
 	if final == nil {
+		if res.Status == train.StepBudget || res.Status == train.EpisodeBudget {
+			// A population method hands over the best of its last complete
+			// generation: the budget ran out before the first completed.
+			what := fmt.Sprintf("budget.env_steps (%d)", r.c.Budget.EnvSteps)
+			if res.Status == train.EpisodeBudget {
+				what = fmt.Sprintf("budget.episodes (%d)", r.c.Budget.Episodes)
+			}
+			return evalAgent{}, fmt.Errorf("train %s: %s handed over no final agent: %s ran out during its first iteration (after %d episodes), before any was complete; raise it, or make an iteration smaller (population, levels)",
+				r.u.ID(), method.Name(), what, res.Episodes)
+		}
 		return evalAgent{}, fmt.Errorf("train %s: %s handed over no final agent (status %s)", r.u.ID(), method.Name(), res.Status)
 	}
 	return *final, nil
