@@ -45,11 +45,12 @@ func Run(reg *experiment.Registry) int {
 // gcPercent is the collector's GOGC for mesa. Training allocates
 // short-lived levels and genomes fast (1.7 GB over the default run) over a
 // live heap of tens of MB, so at Go's default of 100 the collector runs
-// every few MB of allocation: 1.3 s of the default run's 28 s of CPU. At
-// 200 it runs half as often, for a few MB more resident (default run:
-// 14.7–14.9 s → 14.2 s on 2 cores, peak RSS 64 → 65–70 MB; the peer job
-// 0.429 → 0.422 s); 400 saves little more and slows small runs, whose
-// fresh pages then cost more than the collections saved.
+// every few MB of allocation. At 200 it runs half as often, for a few MB
+// more resident: the default run took 1.3 s less CPU (user and system, of
+// 28.8 s) and 14.7–14.9 s → 14.2 s on 2 cores, peak RSS 64 → 65–70 MB;
+// the peer job (scripts/bench/peer.sh) 0.429 → 0.422 s. 400 saves little
+// more on the default run and slows small runs, whose fresh pages then
+// cost more than the collections saved.
 const gcPercent = 200
 
 // memoryLimitShare is the share of the machine's memory (experiment.
