@@ -15,6 +15,7 @@ import (
 	"github.com/mesa-alignment/mesa/data"
 	"github.com/mesa-alignment/mesa/experiment"
 	"github.com/mesa-alignment/mesa/report/figure"
+	"github.com/mesa-alignment/mesa/stats"
 	"github.com/mesa-alignment/mesa/world"
 )
 
@@ -70,7 +71,7 @@ func renderLevel(file, png string, stdout io.Writer) error {
 	}
 	var b bytes.Buffer
 	b.Write(l.Render(nil))
-	b.WriteString(legend(l, nil))
+	writeWrapped(&b, legend(l, nil), outputWidth(stdout, os.Getenv))
 	if png != "" {
 		if err := savePNG(png, filepath.Base(file), l, nil); err != nil {
 			return err
@@ -120,9 +121,10 @@ func renderEpisode(ctx context.Context, dir, agent, split string, episode, point
 		return err
 	}
 	var b bytes.Buffer
-	b.WriteString(episodeHeader(r, point, rp))
+	width := outputWidth(stdout, os.Getenv)
+	writeWrapped(&b, episodeHeader(r, point, rp), width)
 	b.Write(overlay(rp.Level, rp.Path))
-	b.WriteString(legend(rp.Level, rp.Path))
+	writeWrapped(&b, legend(rp.Level, rp.Path), width)
 	if png != "" {
 		title := fmt.Sprintf("%s, %s episode %d: %s", agent, split, episode, rp.Row.Outcome)
 		if err := savePNG(png, title, rp.Level, []figure.Path{{Label: agent, Cells: rp.Path}}); err != nil {
@@ -133,8 +135,19 @@ func renderEpisode(ctx context.Context, dir, agent, split string, episode, point
 	return err
 }
 
-// episodeHeader is the line above a replayed episode: which episode, and
-// how it went as logged.
+// writeWrapped writes text's lines (each ending in a newline) to b, each
+// in lines of at most width runes, continuation lines indented.
+func writeWrapped(b *bytes.Buffer, text string, width int) {
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		for _, l := range stats.Wrap(line, width, "  ") {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+}
+
+// episodeHeader is the two lines above a replayed episode: which episode
+// and how it went as logged, then what it went for.
 func episodeHeader(r *experiment.Replayer, point int, rp *experiment.Replay) string {
 	row := &rp.Row
 	var b strings.Builder
@@ -146,7 +159,7 @@ func episodeHeader(r *experiment.Replayer, point int, rp *experiment.Replay) str
 	if row.Proxy != "" {
 		fmt.Fprintf(&b, " (proxy %s)", row.Proxy)
 	}
-	fmt.Fprintf(&b, ", %d steps, base return %s, targets", row.Steps, strconv.FormatFloat(row.BaseReturn, 'f', 3, 64))
+	fmt.Fprintf(&b, ", %d steps, base return %s\ntargets:", row.Steps, strconv.FormatFloat(row.BaseReturn, 'f', 3, 64))
 	if len(row.Targets) == 0 {
 		b.WriteString(" none")
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // renderRun runs testdata/render-run.yaml into a temporary directory.
@@ -72,6 +73,20 @@ func TestRenderRun(t *testing.T) {
 	out, errOut, code := mesa(t, "render", "--run", dir, "--point", "1", "--agent", agent, "--split", "deploy", "--episode", "2", "--png", file)
 	if code != 0 || errOut != "" || !strings.HasPrefix(out, "run render-") || !strings.Contains(out, "agent "+agent+" split deploy episode 2: ") {
 		t.Fatalf("render of %s: exit %d, stderr %q\n%s", agent, code, errOut, out)
+	}
+	// The header and legend fit the output's width (the maze is narrower).
+	for _, cols := range []string{"", "60"} {
+		t.Setenv("COLUMNS", cols)
+		out, _, _ := mesa(t, "render", "--run", dir, "--point", "1", "--agent", agent, "--split", "deploy", "--episode", "2")
+		width := 120
+		if cols != "" {
+			width = 60
+		}
+		for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			if n := utf8.RuneCountInString(l); n > width {
+				t.Errorf("COLUMNS=%q: a line of %d columns: %q", cols, n, l)
+			}
+		}
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {

@@ -64,14 +64,14 @@ func (t *Table) WriteTo(w io.Writer) (int64, error) {
 	t.fit(widths)
 
 	var b strings.Builder
-	for _, l := range wrap(t.Title, t.Width, "  ") {
+	for _, l := range Wrap(t.Title, t.Width, "  ") {
 		b.WriteString(l + "\n")
 	}
 	line := func(row []string) {
 		cells := make([][]string, len(row))
 		n := 0
 		for i, cell := range row {
-			cells[i] = wrap(cell, widths[i], "")
+			cells[i] = Wrap(cell, widths[i], "")
 			n = max(n, len(cells[i]))
 		}
 		for k := range n {
@@ -109,7 +109,7 @@ func (t *Table) WriteTo(w io.Writer) (int64, error) {
 	if len(t.Notes) > 0 {
 		b.WriteByte('\n')
 		for _, n := range t.Notes {
-			for _, l := range wrap(n, t.Width, "  ") {
+			for _, l := range Wrap(n, t.Width, "  ") {
 				b.WriteString(l + "\n")
 			}
 		}
@@ -167,10 +167,10 @@ func (t *Table) fit(widths []int) {
 	}
 }
 
-// wrap breaks s into lines of at most width runes at spaces, cutting
+// Wrap breaks s into lines of at most width runes at spaces, cutting
 // words wider than a line; continuation lines start with indent. A width
 // of 0 or less leaves s whole.
-func wrap(s string, width int, indent string) []string {
+func Wrap(s string, width int, indent string) []string {
 	if s == "" {
 		return nil
 	}
