@@ -168,8 +168,8 @@ func (t *Table) fit(widths []int) {
 }
 
 // Wrap breaks s into lines of at most width runes at spaces, cutting
-// words wider than a line; continuation lines start with indent. A width
-// of 0 or less leaves s whole.
+// words wider than a line (after a comma if one fits); continuation lines
+// start with indent. A width of 0 or less leaves s whole.
 func Wrap(s string, width int, indent string) []string {
 	if s == "" {
 		return nil
@@ -203,8 +203,13 @@ func Wrap(s string, width int, indent string) []string {
 				cur, wr = append(cur, wr...), nil
 			case space == 1:
 				newLine()
-			default: // a word wider than a line
+			default: // a word wider than a line: cut after its last comma
+				// that fits ("a=1,b=2", a sweep point's label), else where
+				// the line ends
 				k := width - len(cur)
+				if c := lastIndexRune(wr[:k], ','); c > 0 {
+					k = c + 1
+				}
 				cur, wr = append(cur, wr[:k]...), wr[k:]
 				newLine()
 			}
@@ -359,4 +364,14 @@ func WriteTables(w io.Writer, format string, tables []*Table) error {
 		return err
 	}
 	return fmt.Errorf("stats: unknown table format %q (want text, csv or json)", format)
+}
+
+// lastIndexRune returns the index of the last r in rs, or -1.
+func lastIndexRune(rs []rune, r rune) int {
+	for i := len(rs) - 1; i >= 0; i-- {
+		if rs[i] == r {
+			return i
+		}
+	}
+	return -1
 }

@@ -3,6 +3,7 @@ package stats
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -89,5 +90,30 @@ func TestTableFormats(t *testing.T) {
 	}
 	if err := WriteTables(&b, "yaml", tabs); err == nil || !strings.Contains(err.Error(), `"yaml"`) {
 		t.Errorf("unknown format: %v", err)
+	}
+}
+
+// TestWrap: lines break at spaces, a word wider than a line after its last
+// comma that fits (a sweep point's label), else where the line ends, and
+// continuation lines are indented.
+func TestWrap(t *testing.T) {
+	for _, tt := range []struct {
+		s      string
+		width  int
+		indent string
+		want   []string
+	}{
+		{"short", 10, "", []string{"short"}},
+		{"a bb ccc dddd", 6, "", []string{"a bb", "ccc", "dddd"}},
+		{"a bb ccc dddd", 6, "  ", []string{"a bb", "  ccc", "  dddd"}},
+		{"train.randomize=0.01,train.curriculum.name=random", 36, "",
+			[]string{"train.randomize=0.01,", "train.curriculum.name=random"}},
+		{"abcdefghij", 4, "", []string{"abcd", "efgh", "ij"}},
+		{",abcdefg", 4, "", []string{",abc", "defg"}},
+		{"whole", 0, "", []string{"whole"}},
+	} {
+		if got := Wrap(tt.s, tt.width, tt.indent); !slices.Equal(got, tt.want) {
+			t.Errorf("Wrap(%q, %d, %q) = %q, want %q", tt.s, tt.width, tt.indent, got, tt.want)
+		}
 	}
 }
