@@ -159,6 +159,13 @@ func Softmax(p *Probs, q *[world.NumActions]float64, beta float64) {
 		p[0], p[1], p[2], p[3] = x[0]/sum, x[1]/sum, x[2]/sum, x[3]/sum
 		return
 	}
+	softmaxSequential(p, q, beta)
+}
+
+// softmaxSequential is Softmax for any entries, the maximum taken in
+// action order: what Softmax computes when an entry is not finite, and,
+// bit for bit, when all are (TestSoftmaxSameBits).
+func softmaxSequential(p *Probs, q *[world.NumActions]float64, beta float64) {
 	// -Inf entries are skipped rather than scaled: beta·(-Inf) is NaN for
 	// beta 0 and +Inf for beta < 0.
 	m := math.Inf(-1)
