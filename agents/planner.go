@@ -309,9 +309,23 @@ func (pp *plannerPolicy) Reset(e *world.Episode) {
 // Probs writes π(·|s) for the agent's cell s, replanning first if the map
 // has changed since the last plan.
 func (pp *plannerPolicy) Probs(p *Probs, e *world.Episode) {
+	*p = *pp.current(e)
+}
+
+// draw is Probs followed by Sample (Argmax if greedy) with rng, for
+// Runner.Run, without writing π out.
+func (pp *plannerPolicy) draw(e *world.Episode, rng *rand.Rand, greedy bool) world.Action {
+	if greedy {
+		return Argmax(pp.current(e))
+	}
+	return Sample(pp.current(e), rng)
+}
+
+// current returns π(·|s) for the agent's cell s in e, replanning first if
+// the map has changed since the last plan; uniform once stopped.
+func (pp *plannerPolicy) current(e *world.Episode) *Probs {
 	if pp.stopped {
-		*p = uniformProbs
-		return
+		return &uniformProbs
 	}
 	if e.Level() != pp.level {
 		pp.setLevel(e.Level())
@@ -320,27 +334,7 @@ func (pp *plannerPolicy) Probs(p *Probs, e *world.Episode) {
 	if !pp.planned || e.EatenMask() != pp.eaten {
 		pp.plan(e)
 	}
-	*p = *pp.policyAt(e)
-}
-
-// draw is Probs followed by Sample (Argmax if greedy) with rng, for
-// Runner.Run, without writing π out.
-func (pp *plannerPolicy) draw(e *world.Episode, rng *rand.Rand, greedy bool) world.Action {
-	p := &uniformProbs
-	if !pp.stopped {
-		if e.Level() != pp.level {
-			pp.setLevel(e.Level())
-			pp.planned = false
-		}
-		if !pp.planned || e.EatenMask() != pp.eaten {
-			pp.plan(e)
-		}
-		p = pp.policyAt(e)
-	}
-	if greedy {
-		return Argmax(p)
-	}
-	return Sample(p, rng)
+	return pp.policyAt(e)
 }
 
 // policyAt returns π(·|s) for the agent's cell s, from the current plan,

@@ -143,9 +143,10 @@ func Argmax(p *Probs) world.Action {
 func Softmax(p *Probs, q *[world.NumActions]float64, beta float64) {
 	b0, b1, b2, b3 := beta*q[0], beta*q[1], beta*q[2], beta*q[3]
 	if (b0-b0)+(b1-b1)+(b2-b2)+(b3-b3) == 0 {
-		// All finite, the usual case: the same operations as below, with
-		// the maximum taken pairwise (max is exact, so its order changes
-		// no bit) and without the tests for -Inf.
+		// All finite, the usual case: the operations of
+		// softmaxSequential, with the maximum taken pairwise (max is
+		// exact, so its order changes no bit) and without its tests for
+		// -Inf.
 		m := max(max(b0, b1), max(b2, b3))
 		x := [world.NumActions]float64{b0 - m, b1 - m, b2 - m, b3 - m}
 		for a, d := range x {
